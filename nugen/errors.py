@@ -1,0 +1,59 @@
+"""The nugen exception family.
+
+Every error that nugen raises on purpose derives from :class:`NugenError`, which is itself a
+:class:`ValueError`, so callers can catch bad input either way. Messages name the offending
+argument and value and, where there is a closed set of valid choices, list them (closest first).
+The command line turns any :class:`NugenError` into one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+__all__ = [
+    "DataFileError",
+    "InvalidParameterError",
+    "KinematicsError",
+    "NugenError",
+    "UnknownNameError",
+    "closest_first",
+]
+
+
+class NugenError(ValueError):
+    """Base class of every error nugen raises deliberately."""
+
+
+class InvalidParameterError(NugenError):
+    """A numerical or categorical argument is out of its allowed range."""
+
+
+class UnknownNameError(NugenError):
+    """A registry lookup (target, source, detector, process, flavour, ...) failed."""
+
+    def __init__(self, kind: str, name: object, known: Iterable[str]):
+        self.kind = kind
+        self.name = name
+        self.known = closest_first(str(name), known)
+        msg = f"unknown {kind} {name!r}; known: {', '.join(self.known)}"
+        super().__init__(msg)
+
+
+class DataFileError(NugenError):
+    """A packaged data table is missing or cannot be parsed."""
+
+
+class KinematicsError(NugenError):
+    """The requested process is kinematically impossible for the given inputs."""
+
+
+def closest_first(name: str, known: Iterable[str]) -> list[str]:
+    """Return ``known`` sorted so that the names closest to ``name`` come first.
+
+    Closeness is :func:`difflib.SequenceMatcher` similarity, as used by
+    :func:`difflib.get_close_matches`; ties keep alphabetical order.
+    """
+    known = sorted(set(known))
+    score = {k: difflib.SequenceMatcher(None, name.lower(), k.lower()).ratio() for k in known}
+    return sorted(known, key=lambda k: -score[k])

@@ -1,0 +1,133 @@
+"""The neutrino-source interface shared by solar and accelerator sources, and the source registry.
+
+A :class:`Source` is a set of :class:`SourceComponent` objects (a solar reaction, a beam flavour), each
+with a total flux at the detector, an energy distribution (a normalised continuum pdf or a line),
+the flavour it is produced with, and whether it is a neutrino or antineutrino. The source also
+knows the probability that a neutrino of a component arrives in each flavour (oscillations),
+:meth:`Source.arrival_probabilities`.
+
+Units: energies in MeV, fluxes in cm^-2 s^-1 (solar) or cm^-2 per unit exposure (beams: the source
+states its exposure unit in :attr:`Source.exposure_unit`), pdfs in MeV^-1.
+"""
+
+from __future__ import annotations
+
+import abc
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from nugen.errors import UnknownNameError
+
+__all__ = ["SOURCES", "Source", "SourceComponent", "get_source", "register_source"]
+
+
+@dataclass(frozen=True)
+class SourceComponent:
+    """One component of a neutrino source.
+
+    Attributes
+    ----------
+    name : str
+        E.g. ``"pp"``, ``"7Be_861"``, ``"numu"``.
+    flux : float
+        Total flux of this component at the detector (cm^-2 s^-1 for the Sun; per POT for beams),
+        including any branching fraction of a line.
+    E_min_MeV, E_max_MeV : float
+        Support of the energy distribution [MeV] (equal to the line energy for a line).
+    pdf : callable or None
+        Normalised energy distribution dPhi/dE / flux [MeV^-1] of a continuum, vectorised;
+        ``None`` for a line.
+    line_energy_MeV : float or None
+        Energy of a monochromatic line [MeV].
+    flavour : str
+        Flavour at production (``"e"``, ``"mu"``, ``"tau"``).
+    antineutrino : bool
+        True for antineutrinos.
+    relative_uncertainty : float
+        Relative 1-sigma normalisation uncertainty of ``flux`` (model or measurement).
+    breakpoints_MeV : tuple of float
+        Energies inside the support where the pdf is not smooth (tabulated kinks); helps quadrature.
+    """
+
+    name: str
+    flux: float
+    E_min_MeV: float
+    E_max_MeV: float
+    pdf: Callable[[np.ndarray], np.ndarray] | None = None
+    line_energy_MeV: float | None = None
+    flavour: str = "e"
+    antineutrino: bool = False
+    relative_uncertainty: float = 0.0
+    breakpoints_MeV: tuple[float, ...] = ()
+
+    @property
+    def is_line(self) -> bool:
+        """True for a monochromatic line."""
+        return self.line_energy_MeV is not None
+
+
+class Source(abc.ABC):
+    """A neutrino source: components plus flavour evolution to the detector.
+
+    Subclasses set :attr:`name`, :attr:`exposure_unit` and :attr:`components`, and implement
+    :meth:`arrival_probabilities`.
+    """
+
+    #: Registry name.
+    name: str = ""
+    #: What one unit of exposure time means for :attr:`SourceComponent.flux`: ``"s"`` for a steady
+    #: flux in cm^-2 s^-1 (rates then scale with tonne-years), ``"POT"`` for a beam.
+    exposure_unit: str = "s"
+    components: tuple[SourceComponent, ...] = ()
+
+    def component(self, name: str) -> SourceComponent:
+        """Return the component called ``name`` (:class:`UnknownNameError` lists the known ones)."""
+        for c in self.components:
+            if c.name == name:
+                return c
+        raise UnknownNameError(f"{self.name} component", name, [c.name for c in self.components])
+
+    @abc.abstractmethod
+    def arrival_probabilities(self, component: SourceComponent, E_MeV: ArrayLike) -> np.ndarray:
+        """Probabilities that a neutrino of ``component`` with energy ``E_MeV`` arrives as e, mu, tau.
+
+        Returns an array of shape ``(3,) + np.shape(E_MeV)`` whose first axis sums to 1.
+        """
+
+    def __repr__(self) -> str:
+        names = ", ".join(c.name for c in self.components)
+        return f"<{type(self).__name__} {self.name!r}: {names}>"
+
+
+# -- registry --------------------------------------------------------------------------------------
+# name -> "module:factory"; the factory takes keyword options and returns a Source. Modules are
+# imported lazily so that registering a source does not import it.
+_REGISTRY: dict[str, str] = {
+    "solar": "nugen.sources.solar:SolarSource",
+}
+#: Names of registered sources (a live view of the registry keys).
+SOURCES = _REGISTRY.keys()
+
+
+def register_source(name: str, target: str) -> None:
+    """Register a source factory given as ``"module:callable"`` under ``name``."""
+    _REGISTRY[name] = target
+
+
+def get_source(name: str, **options) -> Source:
+    """Build the registered source ``name`` with ``options`` (e.g. ``get_source("solar", model="B16-AGSS09met")``).
+
+    Raises
+    ------
+    UnknownNameError
+        Listing the known sources, closest first.
+    """
+    if name not in _REGISTRY:
+        raise UnknownNameError("source", name, _REGISTRY)
+    module, attr = _REGISTRY[name].split(":")
+    factory = getattr(importlib.import_module(module), attr)
+    return factory(**options)
