@@ -1,0 +1,306 @@
+"""Differential and binned event rates: source x process x target -> dR/dT.
+
+For a target material with n scatterers per tonne (electrons, or nuclei of each isotope) and a source
+with components c (flux Phi_c, normalised spectrum f_c(E) or a line at E_c), the rate of recoils of
+kinetic energy T is (physics.md Sec. 5.5)::
+
+    dR/dT = n x sum_c Phi_c  ∫ dE f_c(E) sum_alpha P_c(nu -> nu_alpha; E) dsigma_alpha/dT(E, T)
+
+with the E integral starting at the smallest energy that can give T (:func:`nugen.kinematics.min_neutrino_energy`,
+which for the dipole depends on M_N). Bound xenon electrons enter through the stepping
+approximation (:meth:`nugen.targets.Material.electron_fraction`).
+
+Integration is deterministic and vectorised: for each T, Gauss–Legendre nodes are mapped onto
+[E_lo(T), E_max] of each continuum component (so the moving lower limit costs no accuracy), lines are
+evaluated at their energy, and binned counts integrate dR/dT with Gauss–Legendre nodes on segments
+whose ends include every bin edge and every point where dR/dT is discontinuous or kinked (shell
+edges, the recoil edges of lines, the endpoint edges of continua).
+
+Dipole rates are returned **per flavour per unit mu_alpha^2** (mu_alpha = 1 mu_B): the rate of any model
+at the same M_N is ``sum_alpha mu_alpha^2 x template_alpha``, so a fit needs one computation per mass
+(DESIGN.md). SM rates need no model.
+
+Units: T and E in MeV; rates per tonne per exposure unit of the source (tonne-year for steady sources
+such as the Sun, tonne per POT for beams) and per MeV; binned counts per tonne-year (or per tonne per POT).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from nugen.constants import M_E, SECONDS_PER_YEAR, SIN2_THETA_W
+from nugen.errors import InvalidParameterError, UnknownNameError
+from nugen.kinematics import min_neutrino_energy, recoil_range
+from nugen.model import DipolePortal, check_nonnegative
+from nugen.sources.base import Source, SourceComponent, get_source
+from nugen.targets import Material, get_target
+from nugen.xsec import (
+    cevns_dsigma_dT,
+    dipole_dsigma_dT,
+    sm_electron_dsigma_dT,
+)
+from nugen.xsec.form_factors import helm_form_factor_sq
+
+__all__ = [
+    "PROCESSES",
+    "Process",
+    "RateCalculator",
+    "check_edges",
+    "get_process",
+    "rate_calculator",
+]
+
+
+@dataclass(frozen=True)
+class Process:
+    """A scattering process: dipole or Standard Model, on electrons or on nuclei.
+
+    Attributes
+    ----------
+    name : str
+        ``"dipole_e"`` (nu e -> N e), ``"dipole_A"`` (coherent nu A -> N A), ``"sm_e"`` (nu e -> nu e),
+        ``"cevns"`` (nu A -> nu A).
+    kind : str
+        ``"dipole"`` or ``"sm"``.
+    scatterer : str
+        ``"electron"`` or ``"nucleus"``.
+    """
+
+    name: str
+    kind: str
+    scatterer: str
+
+
+#: Registered processes by name.
+PROCESSES: dict[str, Process] = {
+    p.name: p
+    for p in (
+        Process("dipole_e", "dipole", "electron"),
+        Process("dipole_A", "dipole", "nucleus"),
+        Process("sm_e", "sm", "electron"),
+        Process("cevns", "sm", "nucleus"),
+    )
+}
+
+
+def get_process(name: str) -> Process:
+    """Return the :class:`Process` called ``name``; the error lists the known ones."""
+    if name not in PROCESSES:
+        raise UnknownNameError("process", name, PROCESSES)
+    return PROCESSES[name]
+
+
+def check_edges(edges: ArrayLike, name: str = "bin edges") -> np.ndarray:
+    """Validate bin edges: a 1-D array of at least two finite, strictly increasing values >= 0."""
+    e = np.asarray(edges, dtype=float)
+    if e.ndim != 1 or e.size < 2:
+        msg = f"{name} need at least two values, got {edges!r}"
+        raise InvalidParameterError(msg)
+    if not np.all(np.isfinite(e)) or np.any(e < 0):
+        msg = f"{name} must be finite and >= 0, got {edges!r}"
+        raise InvalidParameterError(msg)
+    if np.any(np.diff(e) <= 0):
+        msg = f"{name} must be strictly increasing (no empty or reversed bins), got {edges!r}"
+        raise InvalidParameterError(msg)
+    return e
+
+
+@functools.cache
+def _gauss_legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
+    x, w = np.polynomial.legendre.leggauss(n)
+    # map to [0, 1]
+    return 0.5 * (x + 1.0), 0.5 * w
+
+
+class RateCalculator:
+    """Rates of every process for one source and one target material.
+
+    Parameters
+    ----------
+    source : Source
+        Neutrino source (e.g. ``get_source("solar")``).
+    target : Material
+        Target material (e.g. ``get_target("xenon")``).
+    sin2_theta_w : float
+        Weak mixing angle of the SM cross sections (default: MS-bar at M_Z, physics.md Sec. 3.1).
+    n_energy : int
+        Gauss–Legendre nodes of the neutrino-energy integral of each continuum component.
+    n_recoil : int
+        Gauss–Legendre nodes per recoil-energy segment in binned counts.
+
+    Notes
+    -----
+    Accuracy: with the defaults the binned counts agree with adaptive :func:`scipy.integrate.quad`
+    integration to better than 1e-4 (tested), because every discontinuity is a segment boundary.
+    """
+
+    def __init__(
+        self,
+        source: Source,
+        target: Material,
+        *,
+        sin2_theta_w: float = SIN2_THETA_W,
+        n_energy: int = 48,
+        n_recoil: int = 8,
+    ):
+        self.source = source
+        self.target = target
+        self.sin2_theta_w = float(sin2_theta_w)
+        self.n_energy = int(n_energy)
+        self.n_recoil = int(n_recoil)
+        #: Multiplies a flux per second into a flux per exposure unit: seconds per year for steady
+        #: sources (rates per tonne-year), 1 for beams whose flux is per POT.
+        self.exposure_factor = SECONDS_PER_YEAR if source.exposure_unit == "s" else 1.0
+        self.exposure_label = "t yr" if source.exposure_unit == "s" else f"t {source.exposure_unit}"
+        self.components = tuple(source.components)
+
+    @property
+    def component_names(self) -> tuple[str, ...]:
+        """Names of the source components, in the order of the first axis of every rate array."""
+        return tuple(c.name for c in self.components)
+
+    # -- scatterers ------------------------------------------------------------------------------
+    def _scatterers(self, scatterer: str) -> list[tuple[float, float, int, int, float]]:
+        """(mass_MeV, count per tonne, Z, A, charge-weight) for electrons or each isotope."""
+        if scatterer == "electron":
+            return [(M_E, self.target.electrons_per_tonne, 1, 0, 1.0)]
+        if scatterer == "nucleus":
+            return [(n.mass_MeV, n.per_tonne, n.Z, n.A, 1.0) for n in self.target.nuclei if n.per_tonne > 0]
+        raise UnknownNameError("scatterer", scatterer, ("electron", "nucleus"))
+
+    # -- cross sections per arrival flavour ------------------------------------------------------
+    def _xsec(self, process: Process, comp: SourceComponent, E, T, M_N, m, Z, A) -> np.ndarray:
+        """dsigma/dT per scatterer, shape (3,) + broadcast(E, T): one row per arrival flavour."""
+        if process.kind == "dipole":
+            s = dipole_dsigma_dT(E, T, M_N, m, 1.0)
+            if process.scatterer == "nucleus":
+                s = s * (Z * Z) * helm_form_factor_sq(T, A, m)
+            return np.broadcast_to(s, (3, *s.shape))
+        if process.scatterer == "electron":
+            se = sm_electron_dsigma_dT(E, T, "e", comp.antineutrino, self.sin2_theta_w)
+            sm = sm_electron_dsigma_dT(E, T, "mu", comp.antineutrino, self.sin2_theta_w)
+            return np.stack([se, sm, sm])
+        s = cevns_dsigma_dT(E, T, Z, A - Z, m, self.sin2_theta_w)
+        return np.broadcast_to(s, (3, *s.shape))
+
+    # -- the core: differential rate per component and arrival flavour ----------------------------
+    def _differential(self, process: Process, T: np.ndarray, M_N: float) -> np.ndarray:
+        """Array (n_components, 3, nT): rate per tonne per exposure per MeV, for each arrival flavour.
+
+        For the dipole, the flavour axis is the rate with mu_alpha = 1 mu_B; for the SM it is the
+        contribution of neutrinos arriving as flavour alpha.
+        """
+        T = np.asarray(T, dtype=float)
+        out = np.zeros((len(self.components), 3, T.size))
+        x, w = _gauss_legendre(self.n_energy)
+        M = M_N if process.kind == "dipole" else 0.0
+        for m, count, Z, A, _ in self._scatterers(process.scatterer):
+            n_per_t = count * self.exposure_factor
+            if process.scatterer == "electron":
+                n_per_t = n_per_t * self.target.electron_fraction(T)
+            e_min_T = min_neutrino_energy(T, M, m)
+            for i, comp in enumerate(self.components):
+                if comp.is_line:
+                    E = np.full_like(T, comp.line_energy_MeV)
+                    P = self.source.arrival_probabilities(comp, np.array([comp.line_energy_MeV]))[:, 0]
+                    sig = self._xsec(process, comp, E, T, M, m, Z, A)
+                    out[i] += comp.flux * n_per_t * P[:, None] * sig
+                    continue
+                lo = np.maximum(e_min_T, comp.E_min_MeV)
+                hi = comp.E_max_MeV
+                ok = lo < hi
+                if not np.any(ok):
+                    continue
+                Tk = T[ok]
+                span = hi - lo[ok]
+                E = lo[ok][:, None] + span[:, None] * x[None, :]
+                f = comp.pdf(E) * (span[:, None] * w[None, :])
+                P = self.source.arrival_probabilities(comp, E)
+                sig = self._xsec(process, comp, E, Tk[:, None], M, m, Z, A)
+                npt = n_per_t[ok] if np.ndim(n_per_t) else n_per_t
+                out[i][:, ok] += comp.flux * npt * np.sum(P * sig * f, axis=-1)
+        return out
+
+    # -- break points of dR/dT in T --------------------------------------------------------------
+    def _breakpoints(self, process: Process, M_N: float) -> np.ndarray:
+        M = M_N if process.kind == "dipole" else 0.0
+        pts: list[float] = []
+        if process.scatterer == "electron":
+            pts += list(self.target.breakpoints_MeV)
+        for m, *_ in self._scatterers(process.scatterer):
+            for comp in self.components:
+                energies = [comp.line_energy_MeV] if comp.is_line else [comp.E_max_MeV, comp.E_min_MeV]
+                energies += list(comp.breakpoints_MeV)
+                lo, hi = recoil_range(np.array(energies), M, m)
+                pts += [v for v in np.concatenate([lo, hi]) if np.isfinite(v) and v > 0]
+        return np.unique(np.asarray(pts, dtype=float))
+
+    def _binned(self, process: Process, edges: np.ndarray, M_N: float) -> np.ndarray:
+        bp = self._breakpoints(process, M_N)
+        bp = bp[(bp > edges[0]) & (bp < edges[-1])]
+        nodes = np.unique(np.concatenate([edges, bp]))
+        a, b = nodes[:-1], nodes[1:]
+        x, w = _gauss_legendre(self.n_recoil)
+        T = (a[:, None] + (b - a)[:, None] * x[None, :]).ravel()
+        wt = ((b - a)[:, None] * w[None, :]).ravel()
+        dr = self._differential(process, T, M_N) * wt
+        seg = dr.reshape(*dr.shape[:2], a.size, self.n_recoil).sum(axis=-1)
+        starts = np.searchsorted(nodes, edges[:-1])
+        return np.add.reduceat(seg, starts, axis=-1)
+
+    # -- public API ------------------------------------------------------------------------------
+    def dipole_templates(self, T_MeV: ArrayLike, M_N: float, scatterer: str = "electron") -> np.ndarray:
+        """Dipole dR/dT per flavour for mu_alpha = 1 mu_B, shape (n_components, 3, nT).
+
+        Units: events per tonne per exposure unit per MeV. Contract the flavour axis with
+        ``mu_alpha**2`` to get the rate of a model (see :meth:`dipole_rate`).
+        """
+        M = check_nonnegative("M_N", M_N)
+        proc = get_process("dipole_e" if scatterer == "electron" else "dipole_A")
+        return self._differential(proc, np.atleast_1d(np.asarray(T_MeV, dtype=float)), M)
+
+    def dipole_binned_templates(self, edges_MeV: ArrayLike, M_N: float, scatterer: str = "electron") -> np.ndarray:
+        """Dipole counts per bin per flavour for mu_alpha = 1 mu_B, shape (n_components, 3, n_bins).
+
+        Units: events per tonne per exposure unit (tonne-year for the Sun).
+        """
+        M = check_nonnegative("M_N", M_N)
+        proc = get_process("dipole_e" if scatterer == "electron" else "dipole_A")
+        return self._binned(proc, check_edges(edges_MeV), M)
+
+    def dipole_rate(self, T_MeV: ArrayLike, model: DipolePortal, scatterer: str = "electron") -> np.ndarray:
+        """Dipole dR/dT of ``model`` per component, shape (n_components, nT) [events/(t exposure MeV)]."""
+        t = self.dipole_templates(T_MeV, model.mass_MeV, scatterer)
+        return np.einsum("cft,f->ct", t, model.mu_flavour**2)
+
+    def dipole_counts(self, edges_MeV: ArrayLike, model: DipolePortal, scatterer: str = "electron") -> np.ndarray:
+        """Dipole counts of ``model`` per component and bin, shape (n_components, n_bins) [per t exposure]."""
+        t = self.dipole_binned_templates(edges_MeV, model.mass_MeV, scatterer)
+        return np.einsum("cfb,f->cb", t, model.mu_flavour**2)
+
+    def sm_rate(self, T_MeV: ArrayLike, scatterer: str = "electron") -> np.ndarray:
+        """SM dR/dT per component, shape (n_components, nT) [events/(t exposure MeV)].
+
+        ``scatterer="electron"``: nu e elastic with oscillated flavours; ``"nucleus"``: CEvNS.
+        """
+        proc = get_process("sm_e" if scatterer == "electron" else "cevns")
+        return self._differential(proc, np.atleast_1d(np.asarray(T_MeV, dtype=float)), 0.0).sum(axis=1)
+
+    def sm_counts(self, edges_MeV: ArrayLike, scatterer: str = "electron") -> np.ndarray:
+        """SM counts per component and bin, shape (n_components, n_bins) [per t exposure]."""
+        proc = get_process("sm_e" if scatterer == "electron" else "cevns")
+        return self._binned(proc, check_edges(edges_MeV), 0.0).sum(axis=1)
+
+
+@functools.lru_cache(maxsize=16)
+def rate_calculator(source: str = "solar", target: str = "xenon", **options) -> RateCalculator:
+    """A cached :class:`RateCalculator` for registered source and target names.
+
+    ``options`` are passed to the source factory (e.g. ``model="B16-AGSS09met"``).
+    """
+    return RateCalculator(get_source(source, **options), get_target(target))
+
