@@ -6,9 +6,10 @@ kinetic energy T is (physics.md Sec. 5.5)::
 
     dR/dT = n x sum_c Phi_c  ∫ dE f_c(E) sum_alpha P_c(nu -> nu_alpha; E) dsigma_alpha/dT(E, T)
 
-with the E integral starting at the smallest energy that can give T (:func:`nugen.kinematics.min_neutrino_energy`,
-which for the dipole depends on M_N). Bound xenon electrons enter through the stepping
-approximation (:meth:`nugen.targets.Material.electron_fraction`).
+with the E integral starting at the smallest energy that can give T
+(:func:`nugen.kinematics.min_neutrino_energy`, which for the dipole depends on M_N).
+Bound xenon electrons enter through the stepping approximation
+(:meth:`nugen.targets.Material.electron_fraction`).
 
 Integration is deterministic and vectorised: for each T, Gauss–Legendre nodes are mapped onto
 [E_lo(T), E_max] of each continuum component (so the moving lower limit costs no accuracy), lines are
@@ -263,7 +264,9 @@ class RateCalculator:
         proc = get_process("dipole_e" if scatterer == "electron" else "dipole_A")
         return self._differential(proc, np.atleast_1d(np.asarray(T_MeV, dtype=float)), M)
 
-    def dipole_binned_templates(self, edges_MeV: ArrayLike, M_N: float, scatterer: str = "electron") -> np.ndarray:
+    def dipole_binned_templates(
+        self, edges_MeV: ArrayLike, M_N: float, scatterer: str = "electron"
+    ) -> np.ndarray:
         """Dipole counts per bin per flavour for mu_alpha = 1 mu_B, shape (n_components, 3, n_bins).
 
         Units: events per tonne per exposure unit (tonne-year for the Sun).
@@ -277,7 +280,9 @@ class RateCalculator:
         t = self.dipole_templates(T_MeV, model.mass_MeV, scatterer)
         return np.einsum("cft,f->ct", t, model.mu_flavour**2)
 
-    def dipole_counts(self, edges_MeV: ArrayLike, model: DipolePortal, scatterer: str = "electron") -> np.ndarray:
+    def dipole_counts(
+        self, edges_MeV: ArrayLike, model: DipolePortal, scatterer: str = "electron"
+    ) -> np.ndarray:
         """Dipole counts of ``model`` per component and bin, shape (n_components, n_bins) [per t exposure]."""
         t = self.dipole_binned_templates(edges_MeV, model.mass_MeV, scatterer)
         return np.einsum("cfb,f->cb", t, model.mu_flavour**2)
@@ -303,4 +308,3 @@ def rate_calculator(source: str = "solar", target: str = "xenon", **options) -> 
     ``options`` are passed to the source factory (e.g. ``model="B16-AGSS09met"``).
     """
     return RateCalculator(get_source(source, **options), get_target(target))
-

@@ -126,7 +126,10 @@ def _composition(formula: dict[str, int]) -> tuple[float, tuple[Nucleus, ...]]:
         z = int(iso["Z"][sel][0])
         molar += count * weight
         electrons += count * z
-        rows += [(element, count, z, int(a), float(f)) for a, f in zip(iso["A"][sel], iso["abundance"][sel], strict=True)]
+        rows += [
+            (element, count, z, int(a), float(f))
+            for a, f in zip(iso["A"][sel], iso["abundance"][sel], strict=True)
+        ]
     units_per_tonne = GRAMS_PER_TONNE / molar * N_A
     nuclei = tuple(
         Nucleus(f"{el}{a}", z, a, a * AMU_MEV, count * f * units_per_tonne) for el, count, z, a, f in rows

@@ -119,7 +119,9 @@ def register_source(name: str, target: str) -> None:
 
 
 def get_source(name: str, **options) -> Source:
-    """Build the registered source ``name`` with ``options`` (e.g. ``get_source("solar", model="B16-AGSS09met")``).
+    """Build the registered source ``name`` with keyword ``options``.
+
+    Example: ``get_source("solar", model="B16-AGSS09met")``.
 
     Raises
     ------

@@ -20,13 +20,13 @@ HELM_A_FM = 0.52
 
 
 def helm_radius_fm(A: float) -> float:
-    """Helm effective radius r_n [fm]: ``r_n^2 = c^2 + (7/3) pi^2 a^2 - 5 s^2``, ``c = 1.23 A^(1/3) - 0.60``."""
+    """Helm radius r_n [fm]: ``r_n^2 = c^2 + (7/3) pi^2 a^2 - 5 s^2``, ``c = 1.23 A^(1/3) - 0.60``."""
     c = 1.23 * A ** (1.0 / 3.0) - 0.60
     return float(np.sqrt(c * c + 7.0 / 3.0 * np.pi**2 * HELM_A_FM**2 - 5.0 * HELM_S_FM**2))
 
 
 def momentum_transfer_fm(T: ArrayLike, m_A: float) -> np.ndarray:
-    """Three-momentum transfer |q| [fm^-1] for a recoil of kinetic energy ``T`` [MeV] of mass ``m_A`` [MeV]."""
+    """Momentum transfer |q| [fm^-1] for a recoil of kinetic energy ``T`` [MeV] of mass ``m_A`` [MeV]."""
     T = np.asarray(T, dtype=float)
     return np.sqrt(2.0 * m_A * T + T * T) / HBARC_MEV_FM
 
