@@ -240,16 +240,36 @@ class RateCalculator:
                 pts += [v for v in np.concatenate([lo, hi]) if np.isfinite(v) and v > 0]
         return np.unique(np.asarray(pts, dtype=float))
 
-    def _binned(self, process: Process, edges: np.ndarray, M_N: float) -> np.ndarray:
-        bp = self._breakpoints(process, M_N)
-        bp = bp[(bp > edges[0]) & (bp < edges[-1])]
-        nodes = np.unique(np.concatenate([edges, bp]))
+    def quadrature(
+        self, T_lo_MeV: float, T_hi_MeV: float, M_N: float = 0.0, process: str = "dipole_e"
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Gauss–Legendre nodes and weights in recoil energy for integrating dR/dT of ``process``.
+
+        Segment ends include every discontinuity or kink of dR/dT inside [T_lo, T_hi] (shell edges,
+        line recoil edges, continuum endpoint edges), so any smooth function times dR/dT integrates
+        accurately. Returns ``(T, w, seg)``: nodes [MeV], weights [MeV] and the segment index of
+        each node, segments being ordered in T.
+        """
+        proc = get_process(process)
+        edges = check_edges([T_lo_MeV, T_hi_MeV], "recoil range")
+        bp = self._breakpoints(proc, M_N if proc.kind == "dipole" else 0.0)
+        return self._segment_nodes(np.unique(np.concatenate([edges, bp[(bp > edges[0]) & (bp < edges[-1])]])))
+
+    def _segment_nodes(self, nodes: np.ndarray):
         a, b = nodes[:-1], nodes[1:]
         x, w = _gauss_legendre(self.n_recoil)
         T = (a[:, None] + (b - a)[:, None] * x[None, :]).ravel()
         wt = ((b - a)[:, None] * w[None, :]).ravel()
+        seg = np.repeat(np.arange(a.size), self.n_recoil)
+        return T, wt, seg
+
+    def _binned(self, process: Process, edges: np.ndarray, M_N: float) -> np.ndarray:
+        bp = self._breakpoints(process, M_N)
+        bp = bp[(bp > edges[0]) & (bp < edges[-1])]
+        nodes = np.unique(np.concatenate([edges, bp]))
+        T, wt, _ = self._segment_nodes(nodes)
         dr = self._differential(process, T, M_N) * wt
-        seg = dr.reshape(*dr.shape[:2], a.size, self.n_recoil).sum(axis=-1)
+        seg = dr.reshape(*dr.shape[:2], nodes.size - 1, self.n_recoil).sum(axis=-1)
         starts = np.searchsorted(nodes, edges[:-1])
         return np.add.reduceat(seg, starts, axis=-1)
 

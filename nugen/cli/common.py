@@ -1,0 +1,210 @@
+"""Shared pieces of the ``nugen`` command line: model options, bins, settings, output writing.
+
+Conventions (CLI.md): masses in MeV (``--mass``), magnetic moments in Bohr magnetons (``--mu``),
+recoil energies in the detector's or target's unit (keV for xenon and scintillator, GeV for CHARM-II),
+``--bins LO:HI:N`` for N equal bins, repeatable ``--set DETECTOR.KEY=VALUE``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from nugen.errors import InvalidParameterError
+from nugen.outputs import atomic_output, check_output_path
+
+__all__ = [
+    "ENERGY_UNITS_MEV",
+    "add_model_options",
+    "add_output_options",
+    "emit",
+    "model_from_args",
+    "parse_bins",
+    "parse_settings",
+]
+
+#: Size of each energy unit the command line accepts, in MeV.
+ENERGY_UNITS_MEV = {"eV": 1e-6, "keV": 1e-3, "MeV": 1.0, "GeV": 1e3}
+
+
+def add_model_options(
+    parser: argparse.ArgumentParser, *, mass_default: float = 0.0, mu_default=2e-11, with_mu: bool = True
+) -> None:
+    """Add ``--mass``, ``--mu``, ``--flavour``, ``--mu-e/--mu-mu/--mu-tau`` and ``--nature``."""
+    g = parser.add_argument_group("model (the dipole portal, seed paper eq. 1)")
+    g.add_argument(
+        "--mass",
+        type=float,
+        default=mass_default,
+        metavar="MEV",
+        help="mass M_N of the heavy neutrino [MeV]; 0 is the massless limit",
+    )
+    if with_mu:
+        g.add_argument(
+            "--mu",
+            type=float,
+            default=mu_default,
+            metavar="MUB",
+            help="magnetic moment [Bohr magnetons], spread over the flavours given by --flavour",
+        )
+    g.add_argument(
+        "--flavour",
+        "--flavor",
+        default="universal",
+        choices=("universal", "e", "mu", "tau"),
+        help="which active flavours couple to N: universal = mu_e = mu_mu = mu_tau; "
+        "'mu' = nu_mu only (the seed's Fig. 3)",
+    )
+    if with_mu:
+        for f in ("e", "mu", "tau"):
+            g.add_argument(
+                f"--mu-{f}",
+                type=float,
+                default=None,
+                metavar="MUB",
+                help=f"explicit nu_{f} coupling [mu_B]; any of --mu-e/--mu-mu/--mu-tau overrides "
+                "--mu/--flavour (unset ones are 0)",
+            )
+    g.add_argument(
+        "--nature",
+        default="dirac",
+        choices=("dirac", "majorana"),
+        help="Dirac or Majorana N (changes only N decays)",
+    )
+
+
+def model_from_args(args: argparse.Namespace, mu: float | None = None):
+    """Build the :class:`~nugen.model.DipolePortal` described by the parsed model options."""
+    from nugen.model import DipolePortal
+
+    explicit = [getattr(args, f"mu_{f}", None) for f in ("e", "mu", "tau")]
+    if any(v is not None for v in explicit):
+        vec = tuple(0.0 if v is None else v for v in explicit)
+        model = DipolePortal(args.mass, vec, nature=args.nature)
+        return model.with_mu(mu) if mu is not None else model
+    value = mu if mu is not None else getattr(args, "mu", 0.0)
+    return DipolePortal(args.mass, value, flavour=args.flavour, nature=args.nature)
+
+
+def parse_bins(text: str, unit: str) -> np.ndarray:
+    """Turn ``"LO:HI:N"`` (in ``unit``) into N+1 bin edges in MeV.
+
+    Raises
+    ------
+    InvalidParameterError
+        On malformed text, N < 1, non-finite or negative values, or HI <= LO.
+    """
+    parts = str(text).split(":")
+    try:
+        if len(parts) != 3:
+            raise ValueError
+        lo, hi, n = float(parts[0]), float(parts[1]), int(parts[2])
+    except ValueError:
+        msg = f"--bins must look like LO:HI:N (e.g. 1:30:29), got {text!r}"
+        raise InvalidParameterError(msg) from None
+    if n < 1:
+        msg = f"--bins needs at least one bin, got N = {n} in {text!r}"
+        raise InvalidParameterError(msg)
+    if not (np.isfinite(lo) and np.isfinite(hi)) or lo < 0:
+        msg = f"--bins limits must be finite and >= 0, got {text!r}"
+        raise InvalidParameterError(msg)
+    if hi <= lo:
+        msg = f"--bins range is empty or reversed: {text!r} (HI must exceed LO)"
+        raise InvalidParameterError(msg)
+    return np.linspace(lo, hi, n + 1) * ENERGY_UNITS_MEV[unit]
+
+
+def parse_settings(items: Sequence[str] | None) -> dict[str, dict[str, str]]:
+    """Parse repeated ``DETECTOR.KEY=VALUE`` into ``{detector: {key: value}}`` (values stay strings)."""
+    out: dict[str, dict[str, str]] = {}
+    for item in items or ():
+        head, sep, value = item.partition("=")
+        det, dot, key = head.partition(".")
+        if not sep or not dot or not det or not key:
+            msg = f"--set expects DETECTOR.KEY=VALUE (e.g. xenon1t.tritium=free), got {item!r}"
+            raise InvalidParameterError(msg)
+        out.setdefault(det.strip(), {})[key.strip()] = value.strip()
+    return out
+
+
+def add_output_options(parser: argparse.ArgumentParser, *, formats: Sequence[str] = ("json", "csv")) -> None:
+    """Add ``--json``/``--csv`` (mutually exclusive), ``-o/--output`` and ``--overwrite``."""
+    g = parser.add_argument_group("output")
+    fmt = g.add_mutually_exclusive_group()
+    for f in formats:
+        fmt.add_argument(
+            f"--{f}",
+            dest="format",
+            action="store_const",
+            const=f,
+            help=f"write {f.upper()} instead of a readable table",
+        )
+    g.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        default=None,
+        help="write to FILE (atomically) instead of standard output",
+    )
+    g.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
+
+
+def _csv_text(header: Sequence[str], rows: Sequence[Sequence]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def _text_table(header: Sequence[str], rows: Sequence[Sequence]) -> str:
+    def fmt(v):
+        if isinstance(v, float):
+            return f"{v:.6g}"
+        return "-" if v is None else str(v)
+
+    cells = [list(header)] + [[fmt(v) for v in r] for r in rows]
+    widths = [max(len(c[i]) for c in cells) for i in range(len(header))]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines) + "\n"
+
+
+def emit(
+    args: argparse.Namespace,
+    payload: dict,
+    header: Sequence[str],
+    rows: Sequence[Sequence],
+    preamble: str = "",
+) -> None:
+    """Write a result as JSON (``payload``), CSV or a text table (``header``/``rows``).
+
+    Output goes to ``args.output`` atomically when given, else to standard output.
+    """
+    fmt = getattr(args, "format", None)
+    if fmt == "json":
+        text = json.dumps(payload, indent=1, allow_nan=False) + "\n"
+    elif fmt == "csv":
+        text = _csv_text(header, rows)
+    else:
+        text = (preamble + "\n" if preamble else "") + _text_table(header, rows)
+    if args.output:
+        path = check_output_path(args.output, overwrite=args.overwrite)
+        with atomic_output(path, overwrite=args.overwrite) as tmp:
+            Path(tmp).write_text(text, encoding="utf-8")
+        if not getattr(args, "quiet", False):
+            print(f"nugen: wrote {path}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+
+
+def finite_list(a) -> list:
+    """Convert an array to a JSON-safe list (NaN/inf become None)."""
+    return [None if not np.isfinite(v) else float(v) for v in np.asarray(a, dtype=float).ravel()]
