@@ -94,49 +94,73 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _apply_config(parser: argparse.ArgumentParser, argv: list[str], args: argparse.Namespace):
-    """Re-parse with defaults taken from ``--config FILE.toml`` (explicit flags still win)."""
+def _config_tokens(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """Turn ``--config FILE.toml`` into command-line tokens placed before the user's own flags.
+
+    Top-level keys apply to every command, a ``[command]`` table to that command only. Because the
+    tokens come first, flags given on the command line win (argparse keeps the last value).
+    """
     from nugen.errors import InvalidParameterError
 
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--config")
+    known, _ = pre.parse_known_args(argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if known.config is None or command is None:
+        return argv
     try:
-        with open(args.config, "rb") as fh:
+        with open(known.config, "rb") as fh:
             cfg = tomllib.load(fh)
     except OSError as exc:
-        msg = f"cannot read --config file {args.config!r}: {exc.strerror}"
+        msg = f"cannot read --config file {known.config!r}: {exc.strerror}"
         raise InvalidParameterError(msg) from None
     except tomllib.TOMLDecodeError as exc:
-        msg = f"--config file {args.config!r} is not valid TOML: {exc}"
+        msg = f"--config file {known.config!r} is not valid TOML: {exc}"
         raise InvalidParameterError(msg) from None
     values = {k: v for k, v in cfg.items() if not isinstance(v, dict)}
-    values.update(cfg.get(args.command, {}))
+    values.update(cfg.get(command, {}))
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    subparser = sub.choices[args.command]
-    dests = {a.dest for a in subparser._actions}
-    defaults = {}
+    if command not in sub.choices:
+        return argv
+    by_dest = {a.dest: a for a in sub.choices[command]._actions if a.option_strings}
+    tokens: list[str] = []
     for key, val in values.items():
-        dest = key.replace("-", "_")
-        if dest not in dests:
-            msg = f"--config file {args.config!r}: unknown option {key!r} for 'nugen {args.command}'"
+        action = by_dest.get(key.replace("-", "_"))
+        if action is None or key == "config":
+            msg = f"--config file {known.config!r}: unknown option {key!r} for 'nugen {command}'"
             raise InvalidParameterError(msg)
-        defaults[dest] = val
-    subparser.set_defaults(**defaults)
-    return parser.parse_args(argv)
+        flag = action.option_strings[-1]
+        if action.nargs == 0:  # store_true / store_const
+            if val:
+                tokens.append(flag)
+        elif isinstance(val, list):
+            for v in val:
+                tokens += [flag, str(v)]
+        else:
+            tokens += [flag, str(val)]
+    at = argv.index(command) + 1
+    return argv[:at] + tokens + argv[at:]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``nugen`` command line; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    from nugen.errors import NugenError
+
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        argv = _config_tokens(parser, argv)
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, usage errors (already printed as one line)
+        return int(exc.code or 0)
+    except NugenError as exc:
+        print(f"nugen: error: {exc}", file=sys.stderr)
+        return 2
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
-    debug = getattr(args, "debug", False)
     try:
-        from nugen.errors import NugenError
-
-        if args.config:
-            args = _apply_config(parser, argv, args)
         return int(args._run(args) or 0)
     except NugenError as exc:
         if debug:
