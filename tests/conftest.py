@@ -1,0 +1,13 @@
+"""Shared fixtures for the nugen test suite."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture
+def rng(request):
+    """A numpy Generator seeded from the test's node id: reproducible, and different for every test."""
+    seed = np.frombuffer(request.node.nodeid.encode(), dtype=np.uint8).astype(np.uint64)
+    return np.random.default_rng(np.random.SeedSequence(seed.tolist()))
