@@ -367,7 +367,7 @@ def _production_profile(model_key: str) -> tuple[np.ndarray, np.ndarray, dict[st
     reactions = sorted(set(_REACTION.values()))
     cols = ("r_Rsun", "log10_ne_NA", *(f"f_{r}" for r in reactions))
     tab = data.read(f"solar_production_B16_{model_key}.csv", required=cols)
-    r = tab["r_Rsun"]
+    r = tab["r_Rsun"].copy()
     n_e = 10.0 ** tab["log10_ne_NA"]
     dr = np.diff(r)
     trap = np.zeros_like(r)
@@ -377,6 +377,8 @@ def _production_profile(model_key: str) -> tuple[np.ndarray, np.ndarray, dict[st
     for reaction in reactions:
         w = tab[f"f_{reaction}"] * trap
         weights[reaction] = w / w.sum()
+    for arr in (r, n_e, *weights.values()):
+        arr.setflags(write=False)  # shared by every instance: callers must not modify them
     return r, n_e, weights
 
 
@@ -437,8 +439,8 @@ class SolarSource(Source):
     -----
     :meth:`arrival_probabilities` tabulates the production-averaged ``cos^2 theta12^m`` of each
     reaction once per instance, on first use, on a logarithmic energy grid (1e-4 to 1e3 MeV, 200 points
-    per decade) and then interpolates linearly in ln E: about 1 ms for 1e5 energies (the first call per
-    reaction adds a few ms); interpolation error below 2e-6.
+    per decade) and then interpolates linearly in ln E by direct indexing: about 3 ms for 1e5 energies
+    (the first call per reaction adds ~10 ms); interpolation error below 2e-6.
     """
 
     name = "solar"
@@ -472,8 +474,9 @@ class SolarSource(Source):
             math.log(_GRID_E_MAX_MEV),
             round(_GRID_POINTS_PER_DECADE * math.log10(_GRID_E_MAX_MEV / _GRID_E_MIN_MEV)) + 1,
         )
-        # reaction -> production-averaged cos^2 theta12^m on the grid (filled lazily)
-        self._cos2_grid: dict[str, np.ndarray] = {}
+        self._grid_inv_step = 1.0 / (self._grid_lnE[1] - self._grid_lnE[0])
+        # reaction -> production-averaged cos^2 theta12^m on the grid and its increments (filled lazily)
+        self._cos2_grid: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     # -- construction ------------------------------------------------------------------------------------
     def _build_components(self) -> tuple[SourceComponent, ...]:
@@ -498,7 +501,7 @@ class SolarSource(Source):
                 "relative_uncertainty": float(unc[reaction]),
             }
             if name == "8B":
-                pdf = _TabulatedPdf(b8["E_MeV"], b8["dNdE_per_MeV"])
+                pdf = _TabulatedPdf(b8["E_MeV"].copy(), b8["dNdE_per_MeV"].copy())
                 E_lo, E_hi = float(b8["E_MeV"][0]), float(b8["E_MeV"][-1])
                 phi = float(flux[reaction])
                 out.append(SourceComponent(flux=phi, E_min_MeV=E_lo, E_max_MeV=E_hi, pdf=pdf, **common))
@@ -549,7 +552,7 @@ class SolarSource(Source):
 
     def _component_name(self, component: SourceComponent | str) -> str:
         name = component if isinstance(component, str) else getattr(component, "name", component)
-        if name not in _REACTION:
+        if not isinstance(name, str) or name not in _REACTION:
             raise UnknownNameError(f"{self.name} component", name, COMPONENT_NAMES)
         return name
 
@@ -564,12 +567,26 @@ class SolarSource(Source):
             out[start : start + _CHUNK] = (0.5 + 0.5 * c2m) @ w
         return out
 
-    def _mean_cos2_grid(self, reaction: str) -> np.ndarray:
+    def _mean_cos2_grid(self, reaction: str) -> tuple[np.ndarray, np.ndarray]:
+        """Production-averaged cos^2 theta12^m on the ln E grid and its increments (built on first use)."""
         grid = self._cos2_grid.get(reaction)
         if grid is None:
-            grid = self._mean_cos2_direct(reaction, np.exp(self._grid_lnE))
-            self._cos2_grid[reaction] = grid
+            values = self._mean_cos2_direct(reaction, np.exp(self._grid_lnE))
+            grid = self._cos2_grid[reaction] = (values, np.diff(values))
         return grid
+
+    def _mean_cos2_interpolated(self, reaction: str, E: np.ndarray) -> np.ndarray:
+        """Linear interpolation in ln E on the uniform grid by direct indexing (no binary search)."""
+        values, steps = self._mean_cos2_grid(reaction)
+        lnE = np.log(np.clip(E, _GRID_E_MIN_MEV, _GRID_E_MAX_MEV))
+        u = (lnE - self._grid_lnE[0]) * self._grid_inv_step  # >= 0 (up to rounding) after the clip
+        nan = np.isnan(u)
+        has_nan = bool(nan.any())
+        if has_nan:
+            u = np.where(nan, 0.0, u)
+        i = np.minimum(u.astype(np.intp), values.size - 2)
+        out = values[i] + (u - i) * steps[i]
+        return np.where(nan, np.nan, out) if has_nan else out
 
     def arrival_probabilities(
         self, component: SourceComponent | str, E_MeV: ArrayLike, *, exact: bool = False
@@ -609,6 +626,5 @@ class SolarSource(Source):
             flat = np.clip(E.ravel(), _GRID_E_MIN_MEV, _GRID_E_MAX_MEV)
             cos2 = self._mean_cos2_direct(reaction, flat).reshape(E.shape)
         else:
-            lnE = np.log(np.clip(E, _GRID_E_MIN_MEV, _GRID_E_MAX_MEV))
-            cos2 = np.interp(lnE, self._grid_lnE, self._mean_cos2_grid(reaction))
+            cos2 = self._mean_cos2_interpolated(reaction, E)
         return _mix(self._u2, self._s13sq, cos2)
