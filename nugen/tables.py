@@ -109,11 +109,14 @@ def parse_table(text: str, name: str = "<string>", required: tuple[str, ...] = (
         try:
             arr = np.array([float(v) for v in values])
         except ValueError:
-            columns[col] = np.array(values, dtype=str)
+            arr = np.array(values, dtype=str)
+            arr.setflags(write=False)
+            columns[col] = arr
             continue
         if not np.all(np.isfinite(arr)):
             msg = f"data table {name!r} column {col!r} has non-finite values"
             raise DataFileError(msg)
+        arr.setflags(write=False)  # tables are cached and shared: nobody may modify them in place
         columns[col] = arr
     missing = [c for c in required if c not in columns]
     if missing:
