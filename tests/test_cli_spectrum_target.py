@@ -91,7 +91,7 @@ def test_output_file_is_written_atomically_and_not_overwritten(tmp_path, capsys)
 )
 def test_bad_input_gives_one_line_and_exit_2(tmp_path, capsys, argv, needle):
     dest = tmp_path / "never.json"
-    code, out, err = run(capsys, "spectrum", *argv, "--json", "-o", str(dest))
+    code, _out, err = run(capsys, "spectrum", *argv, "--json", "-o", str(dest))
     assert code == 2
     assert err.count("\n") == 1 and err.startswith("nugen: error:")
     assert needle in err

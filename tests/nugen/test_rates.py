@@ -94,7 +94,8 @@ def test_binned_counts_equal_adaptive_quadrature_across_every_edge(xenon):
         return xenon.dipole_rate([t], model).sum()
 
     ref = sum(
-        integrate.quad(f, a, b, limit=200, epsrel=1e-9)[0] for a, b in zip(np.r_[lo, pts], np.r_[pts, hi])
+        integrate.quad(f, a, b, limit=200, epsrel=1e-9)[0]
+        for a, b in zip(np.r_[lo, pts], np.r_[pts, hi], strict=True)
     )
     ours = xenon.dipole_counts(np.array([lo, hi]), model).sum()
     assert ours == pytest.approx(ref, rel=1e-5)  # both converge; 1e-5 is far below any physics use
