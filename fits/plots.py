@@ -1,0 +1,639 @@
+"""Figures of the dipole portal: recoil spectra (the seed's Fig. 2) and the exclusion plane (Fig. 3).
+
+What to use when
+----------------
+* :func:`plot_recoil_spectrum` — expected counts per bin as step histograms (Standard-Model
+  neutrinos, backgrounds, dipole signals, or any sums the caller forms) and observed counts with
+  Garwood (central 68.27 %) Poisson error bars (:func:`garwood_interval`).
+* :func:`plot_exclusion` — the (M_N [MeV], mu [mu_B]) plane on log–log axes: computed limit curves
+  (XENON1T, Borexino, DARWIN, CHARM-II), preferred regions (filled between a lower and an upper edge),
+  extra polygons, and the published astrophysical, cosmological and accelerator bands of
+  Brdar, Greljo, Kopp, Opferkuch, JCAP 01 (2021) 039 [arXiv:2007.15563], Fig. 3 (:func:`reference_bands`),
+  each with a legend label and a numbered citation in a caption.
+
+Every plot function takes ``ax`` (a :class:`matplotlib.axes.Axes`, or ``None`` for the current axes)
+and returns a small frozen dataclass holding the artists it drew, so callers and tests can inspect or
+restyle them (the pattern of ``pyhf.contrib.viz.brazil``). Nothing here computes physics: the numbers
+come from :mod:`detectors` and :mod:`fits`, or from the packaged tables of :mod:`fits.data`.
+
+Units: recoil energies in the caller's unit (``energy_unit``, keV for xenon); masses in MeV; magnetic
+moments in Bohr magnetons with the normalisation of the seed's eq. (1).
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
+from matplotlib.container import ErrorbarContainer
+from matplotlib.legend import Legend
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Polygon, StepPatch
+from matplotlib.text import Text
+from numpy.typing import ArrayLike
+from scipy.stats import chi2
+
+from fits import data as _data
+from nugen.errors import InvalidParameterError, UnknownNameError
+
+__all__ = [
+    "BAND_STYLES",
+    "CURVE_STYLES",
+    "ONE_SIGMA",
+    "ExclusionArtists",
+    "ReferenceBand",
+    "SpectrumArtists",
+    "garwood_interval",
+    "plot_exclusion",
+    "plot_recoil_spectrum",
+    "reference_bands",
+]
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+#: Probability content of a central one-sigma Gaussian interval, 2 Phi(1) - 1.
+ONE_SIGMA = 0.6826894921370859
+
+#: Colour-blind-safe palette (Okabe & Ito, "Color Universal Design", 2008) for spectrum components.
+_PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#999999")
+
+
+# -- Poisson intervals ----------------------------------------------------------------------------
+def garwood_interval(counts: ArrayLike, cl: float = ONE_SIGMA) -> tuple[np.ndarray, np.ndarray]:
+    """Central (Garwood) confidence interval on the mean of a Poisson variable.
+
+    ``lo = chi2.ppf((1 - cl)/2, 2n) / 2`` (0 for n = 0) and ``hi = chi2.ppf((1 + cl)/2, 2(n + 1)) / 2``;
+    F. Garwood, Biometrika 28 (1936) 437; the same formula as ``hist.intervals.poisson_interval``
+    and the PDG review "Statistics" (Eq. 40.76 in the 2022 edition).
+
+    Parameters
+    ----------
+    counts : array_like
+        Observed counts n >= 0 (integers; non-integer values are accepted and used as such).
+    cl : float
+        Coverage of the central interval, in (0, 1); default one Gaussian sigma (68.27 %).
+
+    Returns
+    -------
+    lo, hi : numpy.ndarray
+        Lower and upper ends of the interval [events], same shape as ``counts``.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``cl`` is not in (0, 1) or a count is negative or not finite.
+
+    Examples
+    --------
+    >>> lo, hi = garwood_interval([0, 1, 10])
+    >>> [round(float(v), 3) for v in hi]
+    [1.841, 3.3, 14.27]
+    """
+    cl = float(cl)
+    if not 0.0 < cl < 1.0:
+        msg = f"cl must be in (0, 1), got {cl!r}"
+        raise InvalidParameterError(msg)
+    n = np.asarray(counts, dtype=float)
+    if not np.all(np.isfinite(n)) or np.any(n < 0):
+        msg = f"counts must be finite and >= 0, got {np.asarray(counts)!r}"
+        raise InvalidParameterError(msg)
+    alpha = 1.0 - cl
+    with np.errstate(invalid="ignore"):
+        lo = np.where(n > 0, 0.5 * chi2.ppf(0.5 * alpha, 2.0 * n), 0.0)
+    hi = 0.5 * chi2.ppf(1.0 - 0.5 * alpha, 2.0 * (n + 1.0))
+    return lo, hi
+
+
+# -- recoil spectra ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SpectrumArtists:
+    """Artists drawn by :func:`plot_recoil_spectrum`.
+
+    Attributes
+    ----------
+    ax : matplotlib.axes.Axes
+        The axes drawn on.
+    components : dict of str to matplotlib.patches.StepPatch
+        One step histogram per component, keyed by the component's label.
+    data : matplotlib.container.ErrorbarContainer or None
+        The observed counts with their error bars.
+    data_interval : tuple of numpy.ndarray or None
+        ``(lo, hi)`` Garwood interval of each data point, in the plotted units (per bin or per unit energy).
+    legend : matplotlib.legend.Legend or None
+        The legend.
+    """
+
+    ax: Axes
+    components: dict[str, StepPatch]
+    data: ErrorbarContainer | None = None
+    data_interval: tuple[np.ndarray, np.ndarray] | None = None
+    legend: Legend | None = None
+
+
+def _get_ax(ax: Axes | None) -> Axes:
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    return plt.gca()
+
+
+def _check_edges(edges: ArrayLike) -> np.ndarray:
+    e = np.asarray(edges, dtype=float)
+    if e.ndim != 1 or e.size < 2 or not np.all(np.isfinite(e)) or np.any(np.diff(e) <= 0):
+        msg = f"edges must be a finite, increasing 1-d array of >= 2 values, got {np.asarray(edges)!r}"
+        raise InvalidParameterError(msg)
+    return e
+
+
+def _check_values(name: str, values: ArrayLike, nbins: int) -> np.ndarray:
+    v = np.asarray(values, dtype=float)
+    if v.shape != (nbins,):
+        msg = f"{name!r} has shape {v.shape}, expected ({nbins},) to match the {nbins + 1} bin edges"
+        raise InvalidParameterError(msg)
+    return v
+
+
+def plot_recoil_spectrum(
+    ax: Axes | None,
+    edges: ArrayLike,
+    components: Mapping[str, ArrayLike],
+    data: ArrayLike | None = None,
+    *,
+    energy_unit: str = "keV",
+    energy_label: str = "Observed energy",
+    per_energy: bool = False,
+    logy: bool = False,
+    logx: bool = False,
+    styles: Mapping[str, Mapping] | None = None,
+    data_label: str = "Data",
+    cl: float = ONE_SIGMA,
+    xerr: bool = False,
+    legend: bool | Mapping = True,
+) -> SpectrumArtists:
+    """Draw expected counts per bin as step histograms and observed counts with Poisson error bars.
+
+    Components are drawn as given, one step line each (no implicit stacking): to show a total
+    prediction, pass it as its own component (e.g. ``{"B0": b, "B0 + dipole": b + s}``).
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes or None
+        Axes to draw on (``None``: the current axes of :mod:`matplotlib.pyplot`).
+    edges : array_like
+        Bin edges [``energy_unit``], n + 1 strictly increasing values.
+    components : mapping of str to array_like
+        Legend label -> expected events per bin (n values), drawn in the mapping's order.
+    data : array_like or None
+        Observed events per bin (n values); drawn at bin centres with central Garwood intervals of
+        coverage ``cl`` as vertical error bars.
+    energy_unit : str
+        Unit of ``edges``, used in the axis labels.
+    energy_label : str
+        Name of the energy axis (e.g. ``"Observed energy"`` or ``"True recoil energy"``).
+    per_energy : bool
+        Divide every value (and error bar) by the bin width: events per ``energy_unit`` instead of per bin.
+    logy, logx : bool
+        Logarithmic count / energy axis.
+    styles : mapping of str to mapping, optional
+        Extra keyword arguments for :meth:`~matplotlib.axes.Axes.stairs`, per component label
+        (e.g. ``{"B0": {"color": "k", "linestyle": ":"}}``).
+    data_label : str
+        Legend label of the data.
+    cl : float
+        Coverage of the data error bars (default 68.27 %).
+    xerr : bool
+        Also draw horizontal bars spanning each bin.
+    legend : bool or mapping
+        Draw a legend (a mapping is passed to :meth:`~matplotlib.axes.Axes.legend`).
+
+    Returns
+    -------
+    SpectrumArtists
+        The step patches (``StepPatch.get_data()`` gives the plotted values and edges), the error-bar
+        container, the data intervals and the legend.
+
+    Raises
+    ------
+    InvalidParameterError
+        If the edges are not increasing, a component or the data has the wrong length, or data are
+        negative.
+    """
+    ax = _get_ax(ax)
+    e = _check_edges(edges)
+    nb = e.size - 1
+    width = np.diff(e) if per_energy else np.ones(nb)
+    styles = styles or {}
+    colours = itertools.cycle(_PALETTE)
+    steps: dict[str, StepPatch] = {}
+    for label, values in components.items():
+        v = _check_values(label, values, nb) / width
+        kw = {"color": next(colours), "linewidth": 1.6, "baseline": None, "fill": False}
+        kw.update(styles.get(label, {}))
+        steps[label] = ax.stairs(v, e, label=label, **kw)
+    container = None
+    interval = None
+    if data is not None:
+        n = _check_values("data", data, nb)
+        lo, hi = garwood_interval(n, cl)
+        centres = 0.5 * (e[:-1] + e[1:])
+        y = n / width
+        interval = (lo / width, hi / width)
+        yerr = np.vstack([y - interval[0], interval[1] - y])
+        container = ax.errorbar(
+            centres,
+            y,
+            yerr=yerr,
+            xerr=0.5 * np.diff(e) if xerr else None,
+            fmt="o",
+            color="black",
+            markersize=3.5,
+            elinewidth=1.0,
+            capsize=0,
+            label=f"{data_label} (Garwood {100 * cl:.1f}% CL)" if data_label else None,
+            zorder=5,
+        )
+    ax.set_xlabel(f"{energy_label} [{energy_unit}]")
+    ax.set_ylabel(f"Events / {energy_unit}" if per_energy else "Events / bin")
+    if logy:
+        ax.set_yscale("log")
+    if logx:
+        ax.set_xscale("log")
+    ax.set_xlim(e[0], e[-1])
+    leg = None
+    if legend:
+        leg = ax.legend(**(dict(legend) if isinstance(legend, Mapping) else {"frameon": False}))
+    return SpectrumArtists(ax=ax, components=steps, data=container, data_interval=interval, legend=leg)
+
+
+# -- reference bands --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReferenceBand:
+    """A published curve or region on the (M_N, mu) plane, loaded from :mod:`fits.data`.
+
+    Attributes
+    ----------
+    key : str
+        File stem, e.g. ``"brdar2020_fig3_bbn_he4"``.
+    label : str
+        Legend text.
+    citation : str
+        Short citation (authors, journal, figure).
+    source : str
+        Full citation of the publication.
+    provenance : str
+        How and from where the numbers were digitised.
+    shape : {"region", "outline", "curve"}
+        ``region``: closed polygon(s), filled; ``outline``: closed polygon(s) drawn as a line;
+        ``curve``: open polyline(s).
+    cl : str
+        Confidence level as stated by the source (``"90%"``), or ``""``.
+    pieces : tuple of (numpy.ndarray, numpy.ndarray)
+        ``(M_N [MeV], mu [mu_B])`` vertices of each separately drawn piece.
+    """
+
+    key: str
+    label: str
+    citation: str
+    source: str
+    provenance: str
+    shape: str
+    cl: str
+    pieces: tuple[tuple[np.ndarray, np.ndarray], ...] = field(repr=False)
+
+    @property
+    def closed(self) -> bool:
+        """True if every piece ends on its first vertex (closed polygon)."""
+        return all(m.size > 2 and m[0] == m[-1] and mu[0] == mu[-1] for m, mu in self.pieces)
+
+
+@functools.cache
+def _load_band(filename: str) -> ReferenceBand:
+    t = _data.read(filename)
+    shape = (t.meta("shape") or "curve").split()[0]
+    if shape not in ("region", "outline", "curve"):
+        msg = f"data table {t.name!r}: unknown shape {shape!r}; expected region, outline or curve"
+        raise InvalidParameterError(msg)
+    piece = t["piece"]
+    pieces = []
+    for p in np.unique(piece):
+        sel = piece == p
+        m, mu = t["M_N_MeV"][sel], t["mu_muB"][sel]
+        m.setflags(write=False)
+        mu.setflags(write=False)
+        pieces.append((m, mu))
+    return ReferenceBand(
+        key=filename.removesuffix(".csv"),
+        label=t.meta("label") or filename,
+        citation=t.meta("cite") or "",
+        source=_data.header_field(t, "source") or "",
+        provenance=_data.header_field(t, "provenance") or "",
+        shape=shape,
+        cl=t.meta("cl") or "",
+        pieces=tuple(pieces),
+    )
+
+
+def reference_bands(published: bool = False) -> dict[str, ReferenceBand]:
+    """Load the packaged reference bands of the exclusion plane (nu_mu coupling only).
+
+    Parameters
+    ----------
+    published : bool
+        Return the published direct-detection curves of Brdar et al. Fig. 3 (XENON1T electron recoils
+        with free tritium, Borexino) instead of the astrophysical, cosmological and accelerator bands.
+
+    Returns
+    -------
+    dict of str to ReferenceBand
+        Keyed by file stem, in drawing order (see :data:`fits.data.BAND_FILES`).
+    """
+    files = _data.PUBLISHED_FILES if published else _data.BAND_FILES
+    bands = (_load_band(f) for f in files)
+    return {b.key: b for b in bands}
+
+
+#: Drawing style per reference band (colours after Brdar et al. Fig. 3).
+BAND_STYLES: dict[str, dict] = {
+    "brdar2020_fig3_cmb_dneff_0p05": {"facecolor": "#cfe3f3", "edgecolor": "#3b7fc4", "linestyle": "--"},
+    "brdar2020_fig3_cmb_dneff_0p3": {"facecolor": "#86b6e0", "edgecolor": "#2c6fb0", "linestyle": "-"},
+    "brdar2020_fig3_bbn_he4": {"facecolor": "#f6b8a8", "edgecolor": "#c0392b", "linestyle": "-"},
+    "brdar2020_fig3_stellar_cooling": {"facecolor": "#c9c3ea", "edgecolor": "#6f5fb8", "linestyle": "-"},
+    "brdar2020_fig3_miniboone_exclusion": {"facecolor": "#d9d9d9", "edgecolor": "#8c8c8c", "linestyle": "-"},
+    "coloma2017_nomad": {"facecolor": "#c4c4c4", "edgecolor": "#737373", "linestyle": "-"},
+    "brdar2020_fig3_sn1987a": {"color": "#555555", "linestyle": "--", "linewidth": 1.4},
+    "brdar2020_fig3_icecube_sensitivity": {
+        "color": "#8c8c8c",
+        "linestyle": (0, (4, 2, 1, 2)),
+        "linewidth": 1.2,
+    },
+    "brdar2020_fig3_miniboone_roi": {"color": "#1a9850", "linestyle": "-", "linewidth": 1.4},
+    "brdar2020_fig3_xenon1t_er_published": {"color": "#b8860b", "linestyle": "--", "linewidth": 1.0},
+    "brdar2020_fig3_borexino_published": {"color": "#b8860b", "linestyle": "-", "linewidth": 1.0},
+}
+
+#: Default styles of computed curves, chosen by the detector name found in the curve's label
+#: (the seed's Fig. 3: XENON1T dashed, Borexino solid, DARWIN dotted, all black).
+CURVE_STYLES: dict[str, dict] = {
+    "xenon1t": {"color": "black", "linestyle": "--", "linewidth": 2.0},
+    "borexino": {"color": "black", "linestyle": "-", "linewidth": 2.0},
+    "darwin": {"color": "black", "linestyle": ":", "linewidth": 2.2},
+    "charm": {"color": "#404040", "linestyle": "-.", "linewidth": 1.8},
+}
+
+
+# -- exclusion plane --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ExclusionArtists:
+    """Artists drawn by :func:`plot_exclusion`.
+
+    Attributes
+    ----------
+    ax : matplotlib.axes.Axes
+        The axes drawn on.
+    curves : dict of str to matplotlib.lines.Line2D
+        Computed limit curves, keyed by label (``Line2D.get_data()`` gives M_N [MeV] and mu [mu_B]).
+    preferred : dict of str to matplotlib.patches.Polygon
+        Preferred regions (filled between lower and upper edges), keyed by label; one polygon per
+        label (vertices: the lower edge left to right, then the upper edge right to left).
+    regions : dict of str to matplotlib.patches.Polygon
+        Extra closed polygons passed in ``regions``.
+    bands : dict of str to list of matplotlib.artist.Artist
+        Reference bands drawn, keyed by band key (polygons for regions/outlines, lines for curves).
+    band_info : dict of str to ReferenceBand
+        The bands drawn, with their labels and citations.
+    citations : dict of str to int
+        Short citation -> reference number used in the legend labels and the caption.
+    legend : matplotlib.legend.Legend or None
+        The legend.
+    caption : matplotlib.text.Text or None
+        The numbered list of citations.
+    """
+
+    ax: Axes
+    curves: dict[str, Line2D]
+    preferred: dict[str, Polygon]
+    regions: dict[str, Polygon]
+    bands: dict[str, list[Artist]]
+    band_info: dict[str, ReferenceBand]
+    citations: dict[str, int]
+    legend: Legend | None = None
+    caption: Text | None = None
+
+
+def _curve_style(label: str, styles: Mapping[str, Mapping], fallback: dict) -> dict:
+    if label in styles:
+        return {**fallback, **styles[label]}
+    low = label.lower()
+    for key, st in CURVE_STYLES.items():
+        if key in low:
+            return dict(st)
+    return fallback
+
+
+def _xy(name: str, values: Sequence[ArrayLike], n: int) -> list[np.ndarray]:
+    if len(values) != n:
+        msg = f"{name!r} must be a tuple of {n} arrays, got {len(values)}"
+        raise InvalidParameterError(msg)
+    arrs = [np.asarray(v, dtype=float) for v in values]
+    if any(a.ndim != 1 or a.shape != arrs[0].shape for a in arrs):
+        msg = f"{name!r}: arrays must be 1-d and of equal length, got shapes {[a.shape for a in arrs]}"
+        raise InvalidParameterError(msg)
+    return arrs
+
+
+def _preferred_polygon(m: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray | None:
+    ok = np.isfinite(m) & np.isfinite(lo) & np.isfinite(hi) & (lo > 0) & (hi >= lo)
+    if not ok.any():
+        return None
+    # keep the first contiguous run of valid masses (a preferred region that closes and reopens is
+    # drawn only up to where it first closes)
+    idx = np.flatnonzero(ok)
+    run = idx[: np.argmax(np.append(np.diff(idx) != 1, True)) + 1]
+    x = np.concatenate([m[run], m[run][::-1], m[run][:1]])
+    y = np.concatenate([lo[run], hi[run][::-1], lo[run][:1]])
+    return np.column_stack([x, y])
+
+
+def _select_bands(bands: bool | Sequence[str]) -> dict[str, ReferenceBand]:
+    if bands is False or bands is None:
+        return {}
+    allb = reference_bands()
+    if bands is True:
+        return allb
+    out = {}
+    for k in bands:
+        if k not in allb:
+            raise UnknownNameError("reference band", k, allb)
+        out[k] = allb[k]
+    return out
+
+
+def plot_exclusion(
+    ax: Axes | None = None,
+    curves: Mapping[str, tuple[ArrayLike, ArrayLike]] | None = None,
+    regions: Mapping[str, tuple[ArrayLike, ArrayLike]] | None = None,
+    preferred_region: Mapping[str, tuple[ArrayLike, ArrayLike, ArrayLike]] | None = None,
+    bands: bool | Sequence[str] = True,
+    *,
+    published: bool = False,
+    styles: Mapping[str, Mapping] | None = None,
+    xlim: tuple[float, float] = (1e-2, 1e3),
+    ylim: tuple[float, float] = (2e-13, 1e-7),
+    note: str | None = r"$\nu_\mu$ coupling only; all limits at 90% CL",
+    legend: bool | Mapping = True,
+    caption: bool = True,
+) -> ExclusionArtists:
+    """Draw the exclusion plane (M_N [MeV], mu [mu_B]) on log–log axes.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes or None
+        Axes to draw on (``None``: the current axes).
+    curves : mapping of str to (array_like, array_like), optional
+        Legend label -> ``(M_N [MeV], mu [mu_B])`` of a computed upper-limit or sensitivity curve.
+        Non-finite mu (no sensitivity at that mass) leaves a gap. Styles default by the detector name
+        in the label (:data:`CURVE_STYLES`: XENON1T dashed, Borexino solid, DARWIN dotted, black).
+    regions : mapping of str to (array_like, array_like), optional
+        Legend label -> closed polygon ``(M_N, mu)`` (e.g. a computed excluded region), filled.
+    preferred_region : mapping of str to (array_like, array_like, array_like), optional
+        Legend label -> ``(M_N, mu_lower, mu_upper)``: a preferred (two-sided) region, filled between
+        the edges where both are finite and positive (e.g. XENON1T with background B0 only).
+    bands : bool or sequence of str
+        Overlay the published bands of :func:`reference_bands` (all, none, or the given keys).
+    published : bool
+        Also draw the published XENON1T and Borexino curves of Brdar et al. Fig. 3 (thin lines).
+    styles : mapping of str to mapping, optional
+        Keyword arguments per curve/region label or band key, overriding the defaults.
+    xlim, ylim : tuple of float
+        Axis ranges [MeV], [mu_B] (default: the frame of Brdar et al. Fig. 3).
+    note : str or None
+        Text written in the lower-left corner of the axes.
+    legend : bool or mapping
+        Draw a legend outside the axes on the right (a mapping overrides the legend keywords).
+    caption : bool
+        Write the numbered citations of the bands below the legend.
+
+    Returns
+    -------
+    ExclusionArtists
+        Every artist drawn, keyed by label, plus the citation numbering.
+
+    Raises
+    ------
+    InvalidParameterError
+        If a curve or region is not a pair (or triple) of equal-length 1-d arrays.
+    UnknownNameError
+        If ``bands`` names an unknown band.
+    """
+    ax = _get_ax(ax)
+    styles = styles or {}
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+
+    band_info = _select_bands(bands)
+    if published:
+        band_info.update(reference_bands(published=True))
+    citations: dict[str, int] = {}
+    band_artists: dict[str, list[Artist]] = {}
+    for z, (key, band) in enumerate(band_info.items()):
+        ref = citations.setdefault(band.citation, len(citations) + 1)
+        label = f"{band.label} [{ref}]"
+        st = {**BAND_STYLES.get(key, {}), **styles.get(key, {})}
+        arts: list[Artist] = []
+        for i, (m, mu) in enumerate(band.pieces):
+            lab = label if i == 0 else None
+            if band.shape == "region":
+                kw = {"alpha": 0.75, "linewidth": 1.0, "zorder": 1 + 0.01 * z}
+                kw.update(st)
+                poly = Polygon(np.column_stack([m, mu]), closed=True, label=lab, **kw)
+                arts.append(ax.add_patch(poly))
+            elif band.shape == "outline":
+                kw = {"fill": False, "zorder": 3, **st}
+                kw.setdefault("edgecolor", kw.pop("color", "gray"))
+                poly = Polygon(np.column_stack([m, mu]), closed=True, label=lab, **kw)
+                arts.append(ax.add_patch(poly))
+            else:
+                (line,) = ax.plot(m, mu, label=lab, **{"zorder": 3, **st})
+                arts.append(line)
+        band_artists[key] = arts
+
+    region_artists: dict[str, Polygon] = {}
+    for label, val in (regions or {}).items():
+        m, mu = _xy(label, val, 2)
+        kw = {"facecolor": "#9e9e9e", "edgecolor": "#4d4d4d", "alpha": 0.6, "zorder": 2}
+        kw.update(styles.get(label, {}))
+        poly = Polygon(np.column_stack([m, mu]), closed=True, label=label, **kw)
+        region_artists[label] = ax.add_patch(poly)
+
+    pref_artists: dict[str, Polygon] = {}
+    for label, val in (preferred_region or {}).items():
+        m, lo, hi = _xy(label, val, 3)
+        verts = _preferred_polygon(m, lo, hi)
+        if verts is None:
+            continue
+        kw = {"facecolor": "#8e44ad", "edgecolor": "#5b2c6f", "alpha": 0.7, "linewidth": 1.0, "zorder": 4}
+        kw.update(styles.get(label, {}))
+        pref_artists[label] = ax.add_patch(Polygon(verts, closed=True, label=label, **kw))
+
+    curve_artists: dict[str, Line2D] = {}
+    fallback = itertools.cycle(_PALETTE)
+    for label, val in (curves or {}).items():
+        m, mu = _xy(label, val, 2)
+        st = _curve_style(label, styles, {"color": next(fallback), "linewidth": 2.0})
+        (line,) = ax.plot(m, mu, label=label, **{"zorder": 6, **st})
+        curve_artists[label] = line
+
+    ax.set_xlabel(r"Right-handed neutrino mass $M_N$ [MeV]")
+    ax.set_ylabel(r"Magnetic moment $\mu_\nu$ [$\mu_B$]")
+    ax.grid(True, which="major", linewidth=0.3, alpha=0.5)
+    if note:
+        ax.text(0.01, 0.01, note, transform=ax.transAxes, fontsize=8, ha="left", va="bottom", zorder=10)
+
+    leg = None
+    if legend:
+        handles, labels = ax.get_legend_handles_labels()
+        handles = [_legend_handle(h) for h in handles]
+        kw = {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0), "fontsize": 8, "frameon": False}
+        if isinstance(legend, Mapping):
+            kw.update(legend)
+        leg = ax.legend(handles, labels, **kw)
+    cap = None
+    if caption and citations:
+        text = "\n".join(f"[{n}] {c}" for c, n in citations.items())
+        cap = ax.text(
+            1.02, 0.0, text, transform=ax.transAxes, fontsize=6.5, ha="left", va="bottom", wrap=False
+        )
+    return ExclusionArtists(
+        ax=ax,
+        curves=curve_artists,
+        preferred=pref_artists,
+        regions=region_artists,
+        bands=band_artists,
+        band_info=dict(band_info),
+        citations=citations,
+        legend=leg,
+        caption=cap,
+    )
+
+
+def _legend_handle(h: Artist) -> Artist:
+    """A legend proxy for a polygon that mirrors its fill, edge and line style."""
+    if not isinstance(h, Polygon):
+        return h
+    return Patch(
+        facecolor=h.get_facecolor() if h.get_fill() else "none",
+        edgecolor=h.get_edgecolor(),
+        linestyle=h.get_linestyle(),
+        linewidth=h.get_linewidth(),
+    )
