@@ -217,14 +217,34 @@ class RateCalculator:
                 if not np.any(ok):
                     continue
                 Tk = T[ok]
-                span = hi - lo[ok]
-                E = lo[ok][:, None] + span[:, None] * x[None, :]
-                f = comp.pdf(E) * (span[:, None] * w[None, :])
+                E, f = self._energy_nodes(comp, lo[ok], hi, x, w)
                 P = self.source.arrival_probabilities(comp, E)
                 sig = self._xsec(process, comp, E, Tk[:, None], M, m, Z, A)
                 npt = n_per_t[ok] if np.ndim(n_per_t) else n_per_t
                 out[i][:, ok] += comp.flux * npt * np.sum(P * sig * f, axis=-1)
         return out
+
+    @staticmethod
+    def _energy_nodes(comp: SourceComponent, lo: np.ndarray, hi: float, x: np.ndarray, w: np.ndarray):
+        """Nodes E (nT, n) and weights x pdf for the E integral of a continuum on [lo(T), hi].
+
+        Smooth spectra: the Gauss–Legendre nodes on [lo, hi]. Tabulated spectra with kinks
+        (``comp.breakpoints_MeV``, e.g. a piecewise-linear beam flux): 4-node Gauss–Legendre rules on every
+        piece between kinks, clipped to [lo, hi] (empty pieces get zero weight), so the kinks cost no
+        accuracy (a 48-node rule across the ~100 kinks of the CHARM-II table is only good to ~0.5 %).
+        """
+        if not comp.breakpoints_MeV:
+            span = hi - lo
+            E = lo[:, None] + span[:, None] * x[None, :]
+            return E, comp.pdf(E) * (span[:, None] * w[None, :])
+        xs, ws = _gauss_legendre(4)
+        edges = np.unique(np.concatenate([[comp.E_min_MeV], comp.breakpoints_MeV, [comp.E_max_MeV]]))
+        a = np.clip(edges[None, :-1], lo[:, None], hi)  # (nT, K)
+        b = np.clip(edges[None, 1:], lo[:, None], hi)
+        span = b - a
+        E = (a[..., None] + span[..., None] * xs).reshape(lo.size, -1)
+        wt = (span[..., None] * ws).reshape(lo.size, -1)
+        return E, comp.pdf(E) * wt
 
     # -- break points of dR/dT in T --------------------------------------------------------------
     def _breakpoints(self, process: Process, M_N: float) -> np.ndarray:

@@ -108,6 +108,7 @@ class Source(abc.ABC):
 # imported lazily so that registering a source does not import it.
 _REGISTRY: dict[str, str] = {
     "solar": "nugen.sources.solar:SolarSource",
+    "charm2": "nugen.sources.beams:CHARM2Beam",
 }
 #: Names of registered sources (a live view of the registry keys).
 SOURCES = _REGISTRY.keys()
