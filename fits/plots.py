@@ -72,7 +72,7 @@ def garwood_interval(counts: ArrayLike, cl: float = ONE_SIGMA) -> tuple[np.ndarr
 
     ``lo = chi2.ppf((1 - cl)/2, 2n) / 2`` (0 for n = 0) and ``hi = chi2.ppf((1 + cl)/2, 2(n + 1)) / 2``;
     F. Garwood, Biometrika 28 (1936) 437; the same formula as ``hist.intervals.poisson_interval``
-    and the PDG review "Statistics" (Eq. 40.76 in the 2022 edition).
+    and the Review of Particle Physics, chapter "Statistics" (Poisson confidence intervals).
 
     Parameters
     ----------
@@ -94,8 +94,8 @@ def garwood_interval(counts: ArrayLike, cl: float = ONE_SIGMA) -> tuple[np.ndarr
     Examples
     --------
     >>> lo, hi = garwood_interval([0, 1, 10])
-    >>> [round(float(v), 3) for v in hi]
-    [1.841, 3.3, 14.27]
+    >>> [round(float(v), 2) for v in hi]
+    [1.84, 3.3, 14.27]
     """
     cl = float(cl)
     if not 0.0 < cl < 1.0:
