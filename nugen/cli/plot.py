@@ -1,0 +1,417 @@
+"""``nugen plot spectra|limits``: the seed's Fig. 2 and Fig. 3 kinds of figure, written to PNG or PDF.
+
+* ``spectra``: expected counts per bin of observed energy for one detector (backgrounds, Standard-Model
+  solar neutrinos, the dipole signal of the model, their total) and the detector's data with Garwood
+  error bars (:func:`fits.plots.plot_recoil_spectrum`);
+* ``limits``: limits in mu over a range of M_N for one or more detectors, computed by the fits API
+  (:mod:`fits.scan`), drawn on the exclusion plane with the published astrophysical and cosmological
+  bands (:func:`fits.plots.plot_exclusion`).
+
+Figures are drawn on a :class:`matplotlib.figure.Figure` (no pyplot, no GUI backend) and written
+atomically (:func:`nugen.outputs.atomic_output`); the format follows the extension of ``-o``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+
+from nugen.cli.common import add_model_options, model_from_args, parse_bins, parse_settings
+from nugen.errors import InvalidParameterError
+
+COMMAND = "plot"
+ORDER = 60
+
+#: Output formats accepted by ``-o`` (by file extension).
+FORMATS = ("png", "pdf")
+
+#: Text of the flavour pattern on figures.
+FLAVOUR_NOTE = {
+    "universal": "flavour-universal coupling",
+    "e": r"$\nu_e$ coupling only",
+    "mu": r"$\nu_\mu$ coupling only",
+    "tau": r"$\nu_\tau$ coupling only",
+}
+
+
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    pass
+
+
+def register(sub, parents):
+    """Add the ``plot`` subcommand with its ``spectra`` and ``limits`` subcommands."""
+    p = sub.add_parser(
+        COMMAND,
+        parents=parents,
+        help="figures: recoil spectra with data (seed Fig. 2 kind) or the exclusion plane (Fig. 3 kind)",
+        description="Draw a figure and write it to FILE.png or FILE.pdf. 'spectra': expected counts "
+        "per observed-energy bin of one detector with its data; 'limits': limits in mu over M_N for "
+        "one or more detectors on the (M_N, mu) plane with the published astrophysical and cosmological "
+        "bands (Brdar et al., JCAP 01 (2021) 039, Fig. 3).",
+        epilog="examples:\n"
+        "  nugen plot spectra --detector xenon1t --mass 0.01 --mu 5e-11 --flavour mu -o xenon1t.png\n"
+        "  nugen plot limits --detector xenon1t,borexino,darwin --masses 0.01:3:30 --log "
+        "--flavour mu --workers 2 -o limits.pdf",
+    )
+    kinds = p.add_subparsers(dest="plot_kind", metavar="KIND", parser_class=type(p), required=True)
+    fmt = _Formatter
+
+    s = kinds.add_parser(
+        "spectra",
+        parents=parents,
+        formatter_class=fmt,
+        help="expected counts per observed-energy bin of one detector, with its data",
+        description="Expected counts per bin of observed energy (after resolution and efficiency, for "
+        "the detector's exposure): each background, Standard-Model solar neutrinos, the dipole signal of "
+        "the model and the total, with the observed data and Garwood 68.3%% Poisson error bars.",
+        epilog="example:\n  nugen plot spectra --detector xenon1t --mass 0.01 --mu 5e-11 --flavour mu "
+        "-o spectrum.png",
+    )
+    s.add_argument("--detector", metavar="NAME", required=True, help="detector: xenon1t, borexino, darwin, …")
+    s.add_argument(
+        "--bins",
+        metavar="LO:HI:N",
+        default=None,
+        help="N equal bins in the detector's energy unit (default: the analysis bins, with data and "
+        "backgrounds; other bins show only the signal and SM neutrinos)",
+    )
+    s.add_argument("--per-energy", action="store_true", help="events per energy unit instead of per bin")
+    s.add_argument("--logy", action="store_true", help="logarithmic count axis")
+    s.add_argument("--logx", action="store_true", help="logarithmic energy axis")
+    s.add_argument("--no-data", action="store_true", help="do not draw the observed data")
+    _add_settings(s)
+    add_model_options(s, mass_default=0.0, mu_default=2e-11)
+    _add_figure_options(s)
+
+    lim = kinds.add_parser(
+        "limits",
+        parents=parents,
+        formatter_class=fmt,
+        help="limits in mu over M_N for one or more detectors, on the exclusion plane",
+        description="Scan M_N, compute for each detector the profile-likelihood limit in mu (the upper "
+        "limit, or the two-sided interval when the data exclude mu = 0; the median expected limit for a "
+        "detector without data), and draw them on the (M_N, mu) plane with the published "
+        "astrophysical, cosmological and accelerator bands of Brdar et al. Fig. 3 (nu_mu coupling).",
+        epilog="example:\n  nugen plot limits --detector xenon1t,borexino --masses 0.01:3:20 --log "
+        "--flavour mu --set xenon1t.tritium=free -o fig3.png",
+    )
+    lim.add_argument(
+        "--detector",
+        metavar="NAME[,NAME…]",
+        required=True,
+        help="comma-separated detectors, e.g. xenon1t,borexino,darwin",
+    )
+    lim.add_argument(
+        "--masses",
+        metavar="LO:HI:N",
+        required=True,
+        help="N masses M_N from LO to HI [MeV] (inclusive); with --log spaced logarithmically",
+    )
+    lim.add_argument("--log", action="store_true", help="logarithmic mass spacing (LO must be > 0)")
+    lim.add_argument("--cl", type=float, default=0.9, help="confidence level of the limits, in (0, 1)")
+    lim.add_argument("--workers", type=int, default=1, metavar="K", help="local worker processes of the scan")
+    lim.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="send the scan to a running dask.distributed scheduler (tcp://host:port)",
+    )
+    lim.add_argument("--no-bands", action="store_true", help="do not overlay the published bands")
+    lim.add_argument(
+        "--published",
+        action="store_true",
+        help="also draw the published XENON1T and Borexino curves of Brdar et al. Fig. 3 for comparison",
+    )
+    lim.add_argument(
+        "--no-intervals",
+        action="store_true",
+        help="do not fill the two-sided intervals (preferred regions) where a detector has them",
+    )
+    _add_settings(lim)
+    g = lim.add_argument_group("model (the dipole portal, seed paper eq. 1)")
+    g.add_argument(
+        "--flavour",
+        "--flavor",
+        default="universal",
+        choices=tuple(FLAVOUR_NOTE),
+        help="which active flavours couple to N; 'mu' = nu_mu only (the seed's Fig. 3)",
+    )
+    g.add_argument(
+        "--nature", default="dirac", choices=("dirac", "majorana"), help="Dirac or Majorana N (N decays only)"
+    )
+    _add_figure_options(lim)
+    return p
+
+
+def _add_settings(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--set",
+        dest="settings",
+        action="append",
+        metavar="DETECTOR.KEY=VALUE",
+        help="detector setting (repeatable); see 'nugen info DETECTOR'",
+    )
+
+
+def _add_figure_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("figure")
+    g.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        required=True,
+        help="output figure FILE.png or FILE.pdf",
+    )
+    g.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
+    g.add_argument("--title", default=None, help="figure title")
+    g.add_argument("--dpi", type=int, default=150, help="resolution of PNG output [dots per inch]")
+
+
+# -- helpers --------------------------------------------------------------------------------------
+def output_format(path: str) -> str:
+    """Return ``"png"`` or ``"pdf"`` from the extension of ``path``.
+
+    Raises
+    ------
+    InvalidParameterError
+        For any other extension (the message names the path).
+    """
+    ext = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
+    if ext not in FORMATS:
+        msg = f"-o {path!r}: the figure format is taken from the extension; use .png or .pdf"
+        raise InvalidParameterError(msg)
+    return ext
+
+
+def parse_masses(text: str, log: bool = False):
+    """Turn ``"LO:HI:N"`` into N masses [MeV] from LO to HI inclusive (log-spaced if ``log``).
+
+    Raises
+    ------
+    InvalidParameterError
+        On malformed text, N < 1, negative or non-finite values, an empty or reversed range, or
+        ``log`` with LO <= 0.
+    """
+    import numpy as np
+
+    parts = str(text).split(":")
+    try:
+        if len(parts) != 3:
+            raise ValueError
+        lo, hi, n = float(parts[0]), float(parts[1]), int(parts[2])
+    except ValueError:
+        msg = f"--masses must look like LO:HI:N in MeV (e.g. 0.01:3:30), got {text!r}"
+        raise InvalidParameterError(msg) from None
+    if n < 1:
+        msg = f"--masses needs at least one point, got N = {n} in {text!r}"
+        raise InvalidParameterError(msg)
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo < 0:
+        msg = f"--masses limits must be finite and >= 0 MeV, got {text!r}"
+        raise InvalidParameterError(msg)
+    if hi < lo or (hi == lo and n > 1):
+        msg = f"--masses range is empty or reversed: {text!r} (HI must exceed LO)"
+        raise InvalidParameterError(msg)
+    if log:
+        if lo <= 0:
+            msg = f"--log needs a mass range above 0 MeV, got {text!r}"
+            raise InvalidParameterError(msg)
+        return np.geomspace(lo, hi, n)
+    return np.linspace(lo, hi, n)
+
+
+def _settings_for(names, settings_args) -> dict[str, dict[str, str]]:
+    settings = parse_settings(settings_args)
+    unknown = sorted(set(settings) - set(names))
+    if unknown:
+        msg = f"--set names detector(s) {', '.join(unknown)} not among --detector {','.join(names)}"
+        raise InvalidParameterError(msg)
+    return settings
+
+
+def _new_figure(size):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=size, layout="constrained")
+
+
+def save_figure(fig, path: str, overwrite: bool = False, dpi: int = 150, quiet: bool = False):
+    """Write ``fig`` to ``path`` atomically, in the format of its extension (png or pdf)."""
+    from nugen.outputs import atomic_output, check_output_path
+
+    fmt = output_format(path)
+    final = check_output_path(path, overwrite=overwrite)
+    with atomic_output(final, overwrite=overwrite) as tmp:
+        fig.savefig(tmp, format=fmt, dpi=dpi, metadata={"Creator": "nugen"} if fmt == "pdf" else None)
+    if not quiet:
+        print(f"nugen: wrote {final}", file=sys.stderr)
+    return final
+
+
+def _model_text(model) -> str:
+    text = rf"$M_N$ = {model.mass_MeV:g} MeV, $\mu$ = {model.mu_max:.2g} $\mu_B$"
+    note = FLAVOUR_NOTE.get(model.flavour) if isinstance(model.flavour, str) else None
+    return f"{text} ({note})" if note and model.flavour != "universal" else text
+
+
+# -- run --------------------------------------------------------------------------------------------
+def run(args: argparse.Namespace) -> int:
+    """Draw the requested figure and write it."""
+    output_format(args.output)  # bad extension: fail before any work
+    from nugen.outputs import check_output_path
+
+    check_output_path(args.output, overwrite=args.overwrite)
+    if args.plot_kind == "spectra":
+        return _run_spectra(args)
+    return _run_limits(args)
+
+
+def spectrum_components(det, model, edges_MeV=None) -> tuple[dict, object]:
+    """Components drawn by ``nugen plot spectra``: backgrounds, SM neutrinos, dipole, total; and the data.
+
+    Returns ``(components, data)`` with ``components`` a dict label -> counts per bin (numpy arrays)
+    and ``data`` the observed counts or ``None``.
+    """
+    import numpy as np
+
+    counts = det.expected_counts(model, edges_MeV)
+    comps: dict[str, np.ndarray] = {}
+    bkg_names = [k for k in counts if k.startswith("bkg:")]
+    sm_in_bkg = bool(getattr(det, "sm_in_background", False))
+    for k in bkg_names:
+        comps[f"background: {k[4:]}"] = counts[k]
+    sm_label = "SM solar ν" + (" (contained in background)" if sm_in_bkg else "")
+    comps[sm_label] = counts["sm_nu"]
+    comps["dipole: " + _model_text(model)] = counts["dipole"]
+    total = counts["dipole"] + (0.0 if sm_in_bkg else counts["sm_nu"])
+    if "background" in counts:
+        total = total + counts["background"]
+    comps["total expected"] = total
+    data = det.observed() if edges_MeV is None else None
+    return comps, data
+
+
+def _run_spectra(args) -> int:
+    from detectors import get_detector
+    from fits.plots import plot_recoil_spectrum
+    from nugen.cli.common import ENERGY_UNITS_MEV
+
+    model = model_from_args(args)
+    settings = _settings_for([args.detector], args.settings)
+    det = get_detector(args.detector, **settings.get(args.detector, {}))
+    edges = parse_bins(args.bins, det.energy_unit) if args.bins else None
+    comps, data = spectrum_components(det, model, edges)
+    e_MeV = det.analysis_edges_MeV() if edges is None else edges
+    unit = det.energy_unit
+    e = e_MeV / ENERGY_UNITS_MEV[unit]
+    styles = {
+        k: {"color": "0.45", "linestyle": "--", "linewidth": 1.2} for k in comps if k.startswith("back")
+    }
+    styles.update({k: {"color": "#009E73", "linestyle": ":"} for k in comps if k.startswith("SM")})
+    styles["total expected"] = {"color": "#D55E00", "linewidth": 2.0}
+    fig = _new_figure((7.5, 5.0))
+    ax = fig.add_subplot()
+    plot_recoil_spectrum(
+        ax,
+        e,
+        comps,
+        None if args.no_data else data,
+        energy_unit=unit,
+        per_energy=args.per_energy,
+        logy=args.logy,
+        logx=args.logx,
+        styles=styles,
+        data_label=f"{det.title} data",
+        legend={"fontsize": 8, "frameon": False},
+    )
+    ax.set_title(args.title or f"{det.title}: {det.exposure_t_yr:g} {det.exposure_unit}", fontsize=10)
+    save_figure(fig, args.output, args.overwrite, args.dpi, args.quiet)
+    return 0
+
+
+def scan_detector(name: str, masses, flavour, *, cl: float, settings: dict, workers: int = 1, scheduler=None):
+    """Limits over ``masses`` for detector ``name`` through the fits API; a list of per-mass dicts.
+
+    Each dict has at least ``mass_MeV``, ``mu_best_muB``, ``mu_lower_muB``, ``mu_upper_muB``
+    (``None`` where a point has no sensitivity or failed) and ``expected``.
+    """
+    from fits.scan import scan
+
+    result = scan(name, masses, flavour, cl=cl, workers=workers, scheduler=scheduler, settings=settings)
+    return [_point(p) for p in _points_of(result)]
+
+
+def _points_of(result):
+    pts = getattr(result, "points", result)
+    return list(pts)
+
+
+def _point(p) -> dict:
+    if isinstance(p, dict):
+        return dict(p)
+    if hasattr(p, "point_dict"):
+        return p.point_dict()
+    keys = ("mass_MeV", "mu_best_muB", "mu_lower_muB", "mu_upper_muB", "expected")
+    return {k: getattr(p, k, None) for k in keys}
+
+
+def limit_arrays(points) -> tuple:
+    """``(mass, lower, upper)`` float arrays from scan points (``None`` -> NaN)."""
+    import numpy as np
+
+    def arr(key):
+        return np.array([np.nan if p.get(key) is None else float(p[key]) for p in points], dtype=float)
+
+    return arr("mass_MeV"), arr("mu_lower_muB"), arr("mu_upper_muB")
+
+
+def _run_limits(args) -> int:
+    import numpy as np
+
+    from detectors import get_detector
+    from fits.limits import check_cl
+    from fits.plots import plot_exclusion
+
+    cl = check_cl(args.cl)
+    if args.workers < 1:
+        msg = f"--workers must be >= 1, got {args.workers}"
+        raise InvalidParameterError(msg)
+    masses = parse_masses(args.masses, args.log)
+    names = [n.strip() for n in args.detector.split(",") if n.strip()]
+    if not names:
+        msg = f"--detector needs at least one name, got {args.detector!r}"
+        raise InvalidParameterError(msg)
+    settings = _settings_for(names, args.settings)
+    dets = {n: get_detector(n, **settings.get(n, {})) for n in names}  # validates names and settings early
+    curves, preferred = {}, {}
+    for name, det in dets.items():
+        pts = scan_detector(
+            name,
+            masses,
+            args.flavour,
+            cl=cl,
+            settings=settings.get(name, {}),
+            workers=args.workers,
+            scheduler=args.scheduler,
+        )
+        m, lo, hi = limit_arrays(pts)
+        expected = any(bool(p.get("expected")) for p in pts)
+        label = f"{det.title}" + (" (median expected)" if expected else "")
+        curves[label] = (m, hi)
+        if not args.no_intervals and np.isfinite(lo).any():
+            preferred[f"{det.title}: {100 * cl:g}% CL interval"] = (m, lo, hi)
+    fig = _new_figure((10.0, 5.6))
+    ax = fig.add_subplot()
+    flav = FLAVOUR_NOTE.get(args.flavour, args.flavour)
+    plot_exclusion(
+        ax,
+        curves=curves,
+        preferred_region=preferred,
+        bands=not args.no_bands,
+        published=args.published,
+        note=f"{flav}; computed limits at {100 * cl:g}% CL",
+    )
+    if args.title:
+        ax.set_title(args.title, fontsize=10)
+    save_figure(fig, args.output, args.overwrite, args.dpi, args.quiet)
+    return 0
