@@ -28,6 +28,7 @@ such as the Sun, tonne per POT for beams) and per MeV; binned counts per tonne-y
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -115,6 +116,26 @@ def _gauss_legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
     x, w = np.polynomial.legendre.leggauss(n)
     # map to [0, 1]
     return 0.5 * (x + 1.0), 0.5 * w
+
+
+#: Largest ratio b/a of a recoil segment [a, b] (a > 0) integrated with one Gauss–Legendre rule; wider
+#: segments are cut geometrically (dR/dT ~ 1/T for the dipole, e.g. nuclear recoils of a GeV beam over
+#: many decades). Segments narrower than a decade, such as every solar analysis bin, are left alone.
+_MAX_SEGMENT_RATIO = 10.0
+_SUB_SEGMENT_RATIO = math.sqrt(10.0)
+
+
+def _refine_wide_segments(nodes: np.ndarray) -> np.ndarray:
+    """Insert geometric points into segments [a, b] with a > 0 and b/a > 10 (ratio <= sqrt(10) each)."""
+    a, b = nodes[:-1], nodes[1:]
+    wide = (a > 0) & (b > _MAX_SEGMENT_RATIO * a)
+    if not np.any(wide):
+        return nodes
+    extra = [
+        np.geomspace(lo, hi, math.ceil(math.log(hi / lo) / math.log(_SUB_SEGMENT_RATIO)) + 1)[1:-1]
+        for lo, hi in zip(a[wide], b[wide], strict=True)
+    ]
+    return np.unique(np.concatenate([nodes, *extra]))
 
 
 class RateCalculator:
@@ -276,6 +297,7 @@ class RateCalculator:
         return self._segment_nodes(np.unique(np.concatenate([edges, bp[(bp > edges[0]) & (bp < edges[-1])]])))
 
     def _segment_nodes(self, nodes: np.ndarray):
+        nodes = _refine_wide_segments(nodes)
         a, b = nodes[:-1], nodes[1:]
         x, w = _gauss_legendre(self.n_recoil)
         T = (a[:, None] + (b - a)[:, None] * x[None, :]).ravel()
@@ -287,6 +309,7 @@ class RateCalculator:
         bp = self._breakpoints(process, M_N)
         bp = bp[(bp > edges[0]) & (bp < edges[-1])]
         nodes = np.unique(np.concatenate([edges, bp]))
+        nodes = _refine_wide_segments(nodes)
         T, wt, _ = self._segment_nodes(nodes)
         dr = self._differential(process, T, M_N) * wt
         seg = dr.reshape(*dr.shape[:2], nodes.size - 1, self.n_recoil).sum(axis=-1)
