@@ -181,7 +181,10 @@ def sample_scatterings(
         n_per_t = np.full(n, material.electrons_per_tonne)
         q_sel = np.ones(n)
     if M == 0 and not T_floor_MeV > 0:
-        msg = f"T_floor_MeV must be > 0 for massless N (or SM), got {T_floor_MeV!r}: the rate diverges as T -> 0"
+        msg = (
+            f"T_floor_MeV must be > 0 for massless N (or SM), got {T_floor_MeV!r}: "
+            "the rate diverges as T -> 0"
+        )
         raise InvalidParameterError(msg)
     # energy: inverse CDF restricted to E >= threshold
     e_lo = max(e_thr, comp.E_min_MeV)

@@ -117,8 +117,9 @@ def path_averaged_decay_probability(
     N flies along +z (forward, small angles). For production at ``z_p``, ``P(z_p) = exp(-L1/lambda) -
     exp(-L2/lambda)`` with ``L_i = max(z_i - z_p, 0)`` (:func:`decay_probability`). Integrating over
     ``z_p`` in [0, length] (length >= z2 >= z1 >= 0; production beyond z2 cannot decay inside) gives
-    ``G = D - lambda (1 - e^{-D/lambda}) + lambda (1 - e^{-z1/lambda}) - lambda (e^{-D/lambda} - e^{-z2/lambda})``
-    with ``D = z2 - z1``; the function returns ``G / length``. For ``lambda -> inf``,
+    ``G = D - lambda (1 - e^{-D/lambda}) + lambda (1 - e^{-z1/lambda})
+    - lambda (e^{-D/lambda} - e^{-z2/lambda})`` with ``D = z2 - z1``; the function returns ``G / length``.
+    For ``lambda -> inf``,
     ``G -> (z2^2 - z1^2) / (2 lambda)``, used below ``lambda > 1e4 z2`` (series to second order).
 
     Parameters
