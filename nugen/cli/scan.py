@@ -1,0 +1,144 @@
+"""``nugen scan``: limits in mu over a range of M_N for one or more detectors."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from nugen.cli.common import add_model_options, add_output_options, emit, parse_settings
+from nugen.cli.limit import add_fit_options, check_cl_option
+
+COMMAND = "scan"
+ORDER = 45
+
+
+def register(sub, parents):
+    """Add the ``scan`` subcommand."""
+    p = sub.add_parser(
+        COMMAND,
+        parents=parents,
+        help="limits in mu over a range of M_N (one or more detectors, optionally in parallel)",
+        description="For each M_N of --masses and each detector: the profile-likelihood best fit, the "
+        "one-sided upper limit and, where the data exclude mu = 0, the two-sided interval, in Bohr "
+        "magnetons (as 'nugen limit'). Points where a detector has no sensitivity get null limits and a "
+        "'reason'; a point that fails gets an 'error' and the scan goes on. Work runs serially, in "
+        "--workers local processes, or on a running dask.distributed scheduler (--scheduler); the "
+        "results do not depend on which.",
+        epilog="examples:\n"
+        "  nugen scan --detector xenon1t,borexino --masses 0.01:1:20 --log --flavour mu --csv\n"
+        "  nugen scan --detector xenon1t,borexino,darwin --masses 0.01:3:50 --log --workers 2 --json "
+        "-o limits.json\n"
+        "  nugen scan --detector darwin --masses 0:0.5:11 --scheduler tcp://127.0.0.1:8786",
+    )
+    p.add_argument(
+        "--detector",
+        required=True,
+        metavar="NAME[,NAME...]",
+        help="detector(s), comma-separated: xenon1t, borexino, darwin, ...",
+    )
+    p.add_argument(
+        "--masses",
+        required=True,
+        metavar="LO:HI:N",
+        help="N masses M_N from LO to HI MeV, both included (equally spaced; --log: log-spaced)",
+    )
+    p.add_argument("--log", action="store_true", help="log-spaced masses (needs LO > 0)")
+    add_model_options(p, mass_default=0.0, with_mu=False)
+    _hide_option(p, "--mass")  # the masses come from --masses
+    add_fit_options(p)
+    ex = p.add_argument_group("execution").add_mutually_exclusive_group()
+    ex.add_argument("--workers", type=int, default=1, metavar="K", help="local worker processes")
+    ex.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="address of a running dask.distributed scheduler, e.g. tcp://127.0.0.1:8786 "
+        "(needs the [dask] extra)",
+    )
+    add_output_options(p)
+    return p
+
+
+def _hide_option(p: argparse.ArgumentParser, flag: str) -> None:
+    """Hide an option added by a shared helper from ``--help``; using it is an error (see run)."""
+    for action in p._actions:
+        if flag in action.option_strings:
+            action.help = argparse.SUPPRESS
+            action.default = None
+
+
+def parse_masses(text: str, log: bool = False):
+    """Turn ``"LO:HI:N"`` [MeV] into the N masses (see :func:`fits.scan.mass_grid`)."""
+    from fits.scan import mass_grid
+    from nugen.errors import InvalidParameterError
+
+    parts = str(text).split(":")
+    try:
+        if len(parts) != 3:
+            raise ValueError
+        lo, hi, n = float(parts[0]), float(parts[1]), int(parts[2])
+    except ValueError:
+        msg = f"--masses must look like LO:HI:N in MeV (e.g. 0.01:3:30), got {text!r}"
+        raise InvalidParameterError(msg) from None
+    try:
+        return mass_grid(lo, hi, n, log=log)
+    except InvalidParameterError as exc:
+        msg = f"--masses {text!r}{' --log' if log else ''}: {exc}"
+        raise InvalidParameterError(msg) from None
+
+
+def run(args: argparse.Namespace) -> int:
+    """Scan and print the limits."""
+    from nugen.errors import InvalidParameterError
+    from nugen.outputs import check_output_path
+
+    if args.mass is not None:
+        msg = f"--mass {args.mass!r} does not apply to 'nugen scan'; give the masses with --masses LO:HI:N"
+        raise InvalidParameterError(msg)
+    check_cl_option(args.cl)
+    if args.workers < 1:
+        msg = f"--workers must be >= 1, got {args.workers}"
+        raise InvalidParameterError(msg)
+    if args.output:
+        check_output_path(args.output, overwrite=args.overwrite)
+    masses = parse_masses(args.masses, args.log)
+    names = [n.strip() for n in args.detector.split(",")]
+    if not all(names):
+        msg = f"--detector needs comma-separated names, got {args.detector!r}"
+        raise InvalidParameterError(msg)
+    settings = parse_settings(args.settings)
+    unknown = sorted(set(settings) - set(names))
+    if unknown:
+        msg = f"--set names detector(s) {', '.join(unknown)} not among --detector {args.detector!r}"
+        raise InvalidParameterError(msg)
+
+    from fits.scan import scan
+
+    results = scan(
+        names,
+        masses,
+        args.flavour,
+        cl=args.cl,
+        asimov=True if args.asimov else None,
+        settings=settings,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=False if args.quiet else None,
+    )
+    docs = [{"command": "scan", **r.to_dict()} for r in results]
+    payload = docs[0] if len(docs) == 1 else docs
+    keys = ("mu_best_muB", "mu_lower_muB", "mu_upper_muB", "mu_upper_one_sided_muB", "q0")
+    header = ["detector", "mass_MeV", *keys, "expected", "reason", "error"]
+    rows = [
+        [r.detector, p.mass_MeV, *(getattr(p, k) for k in keys), p.expected, p.reason, p.error]
+        for r in results
+        for p in r.points
+    ]
+    pre = f"# {args.cl:g} CL limits on mu [mu_B] ({args.flavour}); {results[0].to_dict()['method']}"
+    emit(args, payload, header, rows, preamble=pre)
+    failed = sum(r.n_failed for r in results)
+    if failed and not args.quiet:
+        print(
+            f"nugen: warning: {failed} of {len(rows)} scan points failed (see their 'error')", file=sys.stderr
+        )
+    return 1 if failed == len(rows) else 0
