@@ -1,0 +1,333 @@
+"""``nugen generate``: an unweighted event sample with full kinematics, written as a ROOT TTree.
+
+The sample follows exactly the density that ``nugen spectrum`` integrates (see :mod:`nugen.generator`);
+the file layout is described in :mod:`nugen.io` and CLI.md ("Event files").
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+
+from nugen.cli.common import ENERGY_UNITS_MEV, add_model_options, model_from_args, parse_settings
+
+COMMAND = "generate"
+ORDER = 10
+
+#: Default output file.
+DEFAULT_OUTPUT = "nugen_events.root"
+#: Default number of events.
+DEFAULT_EVENTS = 100_000
+#: Default source per target material (as ``nugen spectrum``).
+DEFAULT_SOURCE = {"xenon": "solar", "pseudocumene": "solar", "glass": "charm2"}
+
+
+def _positive_int(text: str) -> int:
+    """Parse a positive integer; integral values in exponent notation (``1e6``) are accepted."""
+    try:
+        value = int(text)
+    except ValueError:
+        try:
+            f = float(text)
+        except ValueError:
+            f = math.nan
+        if not (math.isfinite(f) and f == int(f)):
+            msg = f"must be a positive integer, got {text!r}"
+            raise argparse.ArgumentTypeError(msg) from None
+        value = int(f)
+    if value < 1:
+        msg = f"must be a positive integer, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        msg = f"must be a positive number, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        msg = f"must be a non-negative integer, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def register(sub, parents):
+    """Add the ``generate`` subcommand."""
+    p = sub.add_parser(
+        COMMAND,
+        parents=parents,
+        help="an event sample with full kinematics as a ROOT TTree",
+        description="Generate unweighted events of dipole up-scattering nu X -> N X (with N -> nu gamma "
+        "decays in flight) and/or Standard-Model nu X scattering, from the same density 'nugen spectrum' "
+        "integrates, and write them as the TTree 'events' of a ROOT file with the run metadata as the JSON "
+        "string 'meta'. Summed weights give the expected events of the sample's exposure (one tonne-year "
+        "with --target unless --exposure is given; the detector's exposure with --detector).",
+        epilog="examples:\n"
+        "  nugen generate --target xenon --source solar -o nugen_events.root\n"
+        "  nugen generate --target xenon --source solar --mass 0.1 --mu 3e-11 --events 1e6 --seed 7 "
+        "--workers 2 -o xe.root\n"
+        "  nugen generate --target xenon --recoil nuclear --process all --exposure 10 -o xe_nr.root\n"
+        "  nugen generate --detector xenon1t --mass 0.1 -o xenon1t_events.root",
+    )
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--target", metavar="NAME", help="target material: xenon, pseudocumene, glass")
+    where.add_argument(
+        "--detector", metavar="NAME", help="detector (xenon1t, borexino, darwin, charm2): its target, "
+        "source, recoil type, exposure and energy response (adds Eobs_keV and efficiency)",
+    )  # fmt: skip
+    p.add_argument("--source", metavar="NAME", default=None, help="neutrino source (default: solar)")
+    p.add_argument(
+        "--process",
+        choices=("dipole", "sm", "all"),
+        default="dipole",
+        help="dipole up-scattering, Standard-Model scattering, or both",
+    )
+    p.add_argument(
+        "--recoil",
+        choices=("electron", "nuclear", "both"),
+        default="electron",
+        help="with --target: electron recoils, coherent nuclear recoils, or both",
+    )
+    p.add_argument(
+        "--range",
+        dest="recoil_range",
+        metavar="LO:HI",
+        default=None,
+        help="with --target: window of true recoil energy in the target's unit (keV for xenon); "
+        "default 1:30 keV for electrons and 0.1:10 keV for nuclei in xenon",
+    )
+    n = p.add_mutually_exclusive_group()
+    n.add_argument(
+        "--events",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help=f"number of events (default {DEFAULT_EVENTS}); weights sum to the expected events of one "
+        "tonne-year (the detector's exposure with --detector)",
+    )
+    n.add_argument(
+        "--exposure",
+        type=_positive_float,
+        default=None,
+        metavar="T_YR",
+        help="exposure [tonne-years]: the number of events is drawn from a Poisson distribution with the "
+        "expected count, and weights sum to the expected count",
+    )
+    p.add_argument(
+        "--seed", type=_seed, default=None, metavar="S",
+        help="random seed (default: fresh entropy, recorded in the file)",
+    )  # fmt: skip
+    p.add_argument(
+        "--workers", type=_positive_int, default=1, metavar="K",
+        help="worker processes (the events do not depend on K)",
+    )  # fmt: skip
+    p.add_argument(
+        "--compression", default=None, metavar="NAME:LEVEL", help="ROOT compression: zstd:1 (default), "
+        "lz4:1, zlib:1, lzma:1, none",
+    )  # fmt: skip
+    p.add_argument(
+        "--set",
+        dest="settings",
+        action="append",
+        metavar="DETECTOR.KEY=VALUE",
+        help="detector setting (repeatable) with --detector; see 'nugen info DETECTOR'",
+    )
+    add_model_options(p, mass_default=0.0, mu_default=2e-11)
+    g = p.add_argument_group("output")
+    g.add_argument("-o", "--output", metavar="FILE.root", default=DEFAULT_OUTPUT, help="output ROOT file")
+    g.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
+    return p
+
+
+def _parse_range(text: str, unit: str) -> tuple[float, float]:
+    from nugen.errors import InvalidParameterError
+
+    parts = str(text).split(":")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        lo, hi = float(parts[0]), float(parts[1])
+    except ValueError:
+        msg = f"--range must look like LO:HI in {unit} (e.g. 1:30), got {text!r}"
+        raise InvalidParameterError(msg) from None
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo <= 0 or hi <= lo:
+        msg = f"--range needs 0 < LO < HI, got {text!r}"
+        raise InvalidParameterError(msg)
+    return lo * ENERGY_UNITS_MEV[unit], hi * ENERGY_UNITS_MEV[unit]
+
+
+def _detector(args):
+    from nugen.errors import InvalidParameterError
+
+    try:
+        from detectors import get_detector
+    except ImportError:  # pragma: no cover - the detectors package ships with nugen
+        msg = "--detector needs the 'detectors' package, which is not installed"
+        raise InvalidParameterError(msg) from None
+    settings = parse_settings(args.settings)
+    try:
+        det = get_detector(args.detector, **settings.pop(args.detector, {}))
+    except ImportError as exc:
+        msg = f"detector {args.detector!r} is registered but not available in this installation ({exc})"
+        raise InvalidParameterError(msg) from None
+    if settings:
+        msg = f"--set names detector(s) {', '.join(sorted(settings))}, but --detector is {args.detector!r}"
+        raise InvalidParameterError(msg)
+    return det
+
+
+def run(args: argparse.Namespace) -> int:
+    """Generate the sample and write it."""
+    import numpy as np
+    from tqdm import tqdm
+
+    from nugen import __version__
+    from nugen.errors import InvalidParameterError, KinematicsError
+    from nugen.generator import CHUNK_SIZE, ChunkDiagnostics, Generator
+    from nugen.io import parse_compression, write_events
+    from nugen.outputs import check_output_path
+    from nugen.rates import RateCalculator
+    from nugen.sources import get_source
+    from nugen.targets import get_target
+
+    model = model_from_args(args)
+    out = check_output_path(args.output, overwrite=args.overwrite)
+    parse_compression(args.compression)  # validate before any work
+    det = None
+    if args.detector:
+        for flag, given in (("--source", args.source), ("--range", args.recoil_range)):
+            if given is not None:
+                msg = f"{flag} cannot be combined with --detector (the detector defines it), got {given!r}"
+                raise InvalidParameterError(msg)
+        det = _detector(args)
+        target_name, source_name, scatterer = det.target, det.source, det.scatterer
+        window = det._true_range(det.analysis_edges_MeV())
+        exposure = float(args.exposure) if args.exposure is not None else float(det.exposure_t_yr)
+    else:
+        if args.settings:
+            msg = f"--set is for detectors; use it with --detector, got {args.settings[0]!r}"
+            raise InvalidParameterError(msg)
+        target_name = args.target
+        source_name = args.source or DEFAULT_SOURCE.get(args.target, "solar")
+        scatterer = {"electron": "electron", "nuclear": "nucleus", "both": "both"}[args.recoil]
+        window = None
+        if args.recoil_range is not None:
+            window = _parse_range(args.recoil_range, get_target(target_name).energy_unit)
+        exposure = float(args.exposure) if args.exposure is not None else 1.0
+    target = get_target(target_name)
+    source = get_source(source_name)
+    gen = Generator(
+        source,
+        target,
+        model,
+        process=args.process,
+        scatterer=scatterer,
+        recoil_range_MeV=window,
+        rate_calculator=RateCalculator(source, target),
+    )
+    root = np.random.SeedSequence(args.seed)
+    expected = gen.total_rate * exposure
+    if args.exposure is not None:
+        n_events = int(np.random.default_rng(root).poisson(expected))
+        if n_events == 0:
+            msg = (
+                f"no events: the draw from a Poisson distribution with mean {expected:.4g} (the expected "
+                f"events in --exposure {args.exposure:g} t yr) gave 0; increase --exposure"
+            )
+            raise KinematicsError(msg)
+    else:
+        n_events = args.events if args.events is not None else DEFAULT_EVENTS
+    sizes = Generator.chunk_sizes(n_events)
+    diag = ChunkDiagnostics()
+    unit = target.energy_unit
+    meta = {
+        "command": "generate",
+        "nugen_version": __version__,
+        **gen.describe(),
+        "detector": det.name if det is not None else None,
+        "seed": int(root.entropy),
+        "seeding": "chunk i uses numpy.random.default_rng(SeedSequence(seed).spawn(n_chunks)[i]); the "
+        "Poisson count of --exposure uses default_rng(SeedSequence(seed)); detector smearing of chunk i "
+        "uses default_rng(SeedSequence(seed, spawn_key=(i, 0)))",
+        "chunk_size": CHUNK_SIZE,
+        "n_chunks": len(sizes),
+        "workers": args.workers,
+        "poisson_events": args.exposure is not None,
+        "normalisation": {
+            "events_per_exposure": gen.total_rate,
+            "exposure_unit": gen.rc.exposure_label,
+            "exposure": exposure,
+            "expected_events": expected,
+            "weight_per_event": expected / n_events,
+            "statement": f"summed weights = expected events in {exposure:g} {gen.rc.exposure_label}",
+        },
+        "branches": Generator.branch_docs(),
+        "energy_unit": unit,
+    }
+
+    def chunks():
+        stream = gen.iter_chunks(n_events, root, workers=args.workers, exposure=exposure)
+        for i, (cols, d) in enumerate(stream):
+            diag.__iadd__(d)
+            if det is not None:
+                rng = np.random.default_rng(np.random.SeedSequence(root.entropy, spawn_key=(i, 0)))
+                e_obs, eff = det.smear(cols["Er_keV"] * 1e-3, rng)
+                cols["Eobs_keV"] = np.asarray(e_obs, dtype=float) * 1e3
+                cols["efficiency"] = np.asarray(eff, dtype=float)
+            yield cols
+        meta["diagnostics"] = {
+            "candidates_proposed": diag.proposed,
+            "candidates_accepted": diag.accepted,
+            "envelope_violations": diag.violations,
+            "max_density_to_envelope": diag.max_ratio,
+            "mc_rate_estimate_per_exposure": gen.envelope_integral * diag.accepted / max(diag.proposed, 1),
+        }
+        if det is not None:
+            meta["branches"]["Eobs_keV"] = "observed energy after the detector's resolution [keV]"
+            meta["branches"]["efficiency"] = "detection efficiency at Eobs (multiply the weight by it)"
+            meta["detector_settings"] = {k: str(v) for k, v in det.settings.items()}
+
+    with tqdm(
+        total=n_events, unit="evt", unit_scale=True, disable=True if args.quiet else None, file=sys.stderr,
+        desc="nugen generate",
+    ) as bar:  # fmt: skip
+        written = write_events(
+            out, chunks(), meta, overwrite=args.overwrite, compression=args.compression, on_chunk=bar.update
+        )
+    if not args.quiet:
+        lo_hi = ", ".join(
+            f"{s} {lo / ENERGY_UNITS_MEV[unit]:g}-{hi / ENERGY_UNITS_MEV[unit]:g} {unit}"
+            for s, (lo, hi) in gen.windows.items()
+        )
+        where = f"detector {det.name}" if det is not None else f"{target_name} ({source_name} neutrinos)"
+        print(
+            f"nugen: wrote {written['n_events']} events ({args.process}; {lo_hi}) in {where} to {out}; "
+            f"summed weights = {written['sum_weights']:.6g} expected events in {exposure:g} "
+            f"{gen.rc.exposure_label}; M_N = {model.mass_MeV:g} MeV, mu = {model.mu_max:g} mu_B "
+            f"({model.flavour})",
+            file=sys.stderr,
+        )
+        if args.verbose:
+            d = written.get("diagnostics", {})
+            print(
+                f"nugen: accept/reject acceptance {d.get('candidates_accepted', 0)}/"
+                f"{d.get('candidates_proposed', 0)}; Monte Carlo rate estimate "
+                f"{d.get('mc_rate_estimate_per_exposure', float('nan')):.6g} vs numerical "
+                f"{gen.total_rate:.6g} per {gen.rc.exposure_label}; envelope violations: "
+                f"{d.get('envelope_violations', 0)}",
+                file=sys.stderr,
+            )
+    return 0
