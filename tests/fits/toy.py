@@ -9,7 +9,7 @@ Model (20 bins of 1 keV from 1 to 21 keV, exposure 1 t yr):
 * signal per flavour for mu_alpha = 1 mu_B: ``SIGNAL_NORM x w_alpha x exp(-E/3 keV) / norm x
   max(0, 1 - M_N / M_MAX)^2``: zero for M_N >= M_MAX = 0.3 MeV; flavour weights (0.55, 0.18, 0.27);
 * SM neutrinos: 2 events per bin, 10 % uncertainty;
-* backgrounds: "flat" 40 per bin (5 %) and "falling" 30 exp(-E/4 keV) (free);
+* backgrounds: "flat" 40 per bin (5 %) and "rising" 2 E/keV per bin (free);
 * data (setting ``data``): ``none`` (a projection), ``background`` (the rounded background-only
   expectation) or ``signal`` (rounded expectation with universal mu = ``mu_true`` at M_N = 0);
 * setting ``fail_above`` [MeV]: signal_templates raises for larger masses (tests of failed scan points).
@@ -83,7 +83,7 @@ class ToyDetector(Detector):
     def backgrounds(self):
         return [
             Background("flat", np.full(X.size, 40.0), 0.05),
-            Background("falling", 30.0 * np.exp(-X / 4.0), None),
+            Background("rising", 2.0 * X, None),
         ]
 
     def observed(self):
