@@ -14,7 +14,6 @@ atomically (:func:`nugen.outputs.atomic_output`); the format follows the extensi
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 
 from nugen.cli.common import add_model_options, model_from_args, parse_bins, parse_settings
@@ -33,6 +32,10 @@ FLAVOUR_NOTE = {
     "mu": r"$\nu_\mu$ coupling only",
     "tau": r"$\nu_\tau$ coupling only",
 }
+
+
+#: Muted colours of background components in ``plot spectra`` (dashed lines).
+BACKGROUND_COLOURS = ("#7f7f7f", "#8c564b", "#17becf", "#bcbd22", "#9467bd", "#393b79", "#ad494a")
 
 
 class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -184,42 +187,6 @@ def output_format(path: str) -> str:
     return ext
 
 
-def parse_masses(text: str, log: bool = False):
-    """Turn ``"LO:HI:N"`` into N masses [MeV] from LO to HI inclusive (log-spaced if ``log``).
-
-    Raises
-    ------
-    InvalidParameterError
-        On malformed text, N < 1, negative or non-finite values, an empty or reversed range, or
-        ``log`` with LO <= 0.
-    """
-    import numpy as np
-
-    parts = str(text).split(":")
-    try:
-        if len(parts) != 3:
-            raise ValueError
-        lo, hi, n = float(parts[0]), float(parts[1]), int(parts[2])
-    except ValueError:
-        msg = f"--masses must look like LO:HI:N in MeV (e.g. 0.01:3:30), got {text!r}"
-        raise InvalidParameterError(msg) from None
-    if n < 1:
-        msg = f"--masses needs at least one point, got N = {n} in {text!r}"
-        raise InvalidParameterError(msg)
-    if not (math.isfinite(lo) and math.isfinite(hi)) or lo < 0:
-        msg = f"--masses limits must be finite and >= 0 MeV, got {text!r}"
-        raise InvalidParameterError(msg)
-    if hi < lo or (hi == lo and n > 1):
-        msg = f"--masses range is empty or reversed: {text!r} (HI must exceed LO)"
-        raise InvalidParameterError(msg)
-    if log:
-        if lo <= 0:
-            msg = f"--log needs a mass range above 0 MeV, got {text!r}"
-            raise InvalidParameterError(msg)
-        return np.geomspace(lo, hi, n)
-    return np.linspace(lo, hi, n)
-
-
 def _settings_for(names, settings_args) -> dict[str, dict[str, str]]:
     settings = parse_settings(settings_args)
     unknown = sorted(set(settings) - set(names))
@@ -304,12 +271,14 @@ def _run_spectra(args) -> int:
     e_MeV = det.analysis_edges_MeV() if edges is None else edges
     unit = det.energy_unit
     e = e_MeV / ENERGY_UNITS_MEV[unit]
+    bkg = [k for k in comps if k.startswith("background")]
     styles = {
-        k: {"color": "0.45", "linestyle": "--", "linewidth": 1.2} for k in comps if k.startswith("back")
+        k: {"color": BACKGROUND_COLOURS[i % len(BACKGROUND_COLOURS)], "linestyle": "--", "linewidth": 1.2}
+        for i, k in enumerate(bkg)
     }
     styles.update({k: {"color": "#009E73", "linestyle": ":"} for k in comps if k.startswith("SM")})
     styles["total expected"] = {"color": "#D55E00", "linewidth": 2.0}
-    fig = _new_figure((7.5, 5.0))
+    fig = _new_figure((10.0, 5.0))
     ax = fig.add_subplot()
     plot_recoil_spectrum(
         ax,
@@ -322,47 +291,19 @@ def _run_spectra(args) -> int:
         logx=args.logx,
         styles=styles,
         data_label=f"{det.title} data",
-        legend={"fontsize": 8, "frameon": False},
+        legend={"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "fontsize": 8, "frameon": False},
     )
     ax.set_title(args.title or f"{det.title}: {det.exposure_t_yr:g} {det.exposure_unit}", fontsize=10)
     save_figure(fig, args.output, args.overwrite, args.dpi, args.quiet)
     return 0
 
 
-def scan_detector(name: str, masses, flavour, *, cl: float, settings: dict, workers: int = 1, scheduler=None):
-    """Limits over ``masses`` for detector ``name`` through the fits API; a list of per-mass dicts.
+def limit_arrays(result) -> tuple:
+    """``(mass, lower, upper)`` float arrays [MeV, mu_B, mu_B] of a :class:`fits.scan.ScanResult`.
 
-    Each dict has at least ``mass_MeV``, ``mu_best_muB``, ``mu_lower_muB``, ``mu_upper_muB``
-    (``None`` where a point has no sensitivity or failed) and ``expected``.
+    ``None`` (no sensitivity, no two-sided interval, failed point) becomes NaN, which leaves a gap.
     """
-    from fits.scan import scan
-
-    result = scan(name, masses, flavour, cl=cl, workers=workers, scheduler=scheduler, settings=settings)
-    return [_point(p) for p in _points_of(result)]
-
-
-def _points_of(result):
-    pts = getattr(result, "points", result)
-    return list(pts)
-
-
-def _point(p) -> dict:
-    if isinstance(p, dict):
-        return dict(p)
-    if hasattr(p, "point_dict"):
-        return p.point_dict()
-    keys = ("mass_MeV", "mu_best_muB", "mu_lower_muB", "mu_upper_muB", "expected")
-    return {k: getattr(p, k, None) for k in keys}
-
-
-def limit_arrays(points) -> tuple:
-    """``(mass, lower, upper)`` float arrays from scan points (``None`` -> NaN)."""
-    import numpy as np
-
-    def arr(key):
-        return np.array([np.nan if p.get(key) is None else float(p[key]) for p in points], dtype=float)
-
-    return arr("mass_MeV"), arr("mu_lower_muB"), arr("mu_upper_muB")
+    return result.masses, result.column("mu_lower_muB"), result.column("mu_upper_muB")
 
 
 def _run_limits(args) -> int:
@@ -371,35 +312,39 @@ def _run_limits(args) -> int:
     from detectors import get_detector
     from fits.limits import check_cl
     from fits.plots import plot_exclusion
+    from fits.scan import scan
+    from nugen.cli.scan import parse_masses
 
     cl = check_cl(args.cl)
     if args.workers < 1:
         msg = f"--workers must be >= 1, got {args.workers}"
         raise InvalidParameterError(msg)
     masses = parse_masses(args.masses, args.log)
-    names = [n.strip() for n in args.detector.split(",") if n.strip()]
-    if not names:
-        msg = f"--detector needs at least one name, got {args.detector!r}"
+    names = [n.strip() for n in args.detector.split(",")]
+    if not all(names):
+        msg = f"--detector needs comma-separated names, got {args.detector!r}"
         raise InvalidParameterError(msg)
     settings = _settings_for(names, args.settings)
-    dets = {n: get_detector(n, **settings.get(n, {})) for n in names}  # validates names and settings early
+    titles = {n: get_detector(n, **settings.get(n, {})).title for n in names}  # validates early
+    results = scan(
+        names,
+        masses,
+        args.flavour,
+        cl=cl,
+        settings=settings,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=False if args.quiet else None,
+    )
     curves, preferred = {}, {}
-    for name, det in dets.items():
-        pts = scan_detector(
-            name,
-            masses,
-            args.flavour,
-            cl=cl,
-            settings=settings.get(name, {}),
-            workers=args.workers,
-            scheduler=args.scheduler,
-        )
-        m, lo, hi = limit_arrays(pts)
-        expected = any(bool(p.get("expected")) for p in pts)
-        label = f"{det.title}" + (" (median expected)" if expected else "")
-        curves[label] = (m, hi)
+    for res in results:
+        m, lo, hi = limit_arrays(res)
+        title = titles[res.detector]
+        curves[title + (" (median expected)" if res.expected else "")] = (m, hi)
         if not args.no_intervals and np.isfinite(lo).any():
-            preferred[f"{det.title}: {100 * cl:g}% CL interval"] = (m, lo, hi)
+            preferred[f"{title}: {100 * cl:g}% CL interval"] = (m, lo, hi)
+        if res.n_failed and not args.quiet:
+            print(f"nugen: warning: {res.n_failed} {res.detector} point(s) failed (gaps)", file=sys.stderr)
     fig = _new_figure((10.0, 5.6))
     ax = fig.add_subplot()
     flav = FLAVOUR_NOTE.get(args.flavour, args.flavour)
