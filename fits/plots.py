@@ -44,10 +44,12 @@ from nugen.errors import InvalidParameterError, UnknownNameError
 __all__ = [
     "BAND_STYLES",
     "CURVE_STYLES",
+    "DETECTOR_LABELS",
     "ONE_SIGMA",
     "ExclusionArtists",
     "ReferenceBand",
     "SpectrumArtists",
+    "detector_label",
     "garwood_interval",
     "plot_exclusion",
     "plot_recoil_spectrum",
@@ -390,6 +392,20 @@ BAND_STYLES: dict[str, dict] = {
     "brdar2020_fig3_xenon1t_er_published": {"color": "#b8860b", "linestyle": "--", "linewidth": 1.0},
     "brdar2020_fig3_borexino_published": {"color": "#b8860b", "linestyle": "-", "linewidth": 1.0},
 }
+
+#: Short names of the registered detectors for legends.
+DETECTOR_LABELS: dict[str, str] = {
+    "xenon1t": "XENON1T",
+    "borexino": "Borexino",
+    "darwin": "DARWIN",
+    "charm2": "CHARM-II",
+}
+
+
+def detector_label(name: str) -> str:
+    """Short legend name of detector ``name`` (the name itself if not registered here)."""
+    return DETECTOR_LABELS.get(name, name)
+
 
 #: Default styles of computed curves, chosen by the detector name found in the curve's label
 #: (the seed's Fig. 3: XENON1T dashed, Borexino solid, DARWIN dotted, all black).

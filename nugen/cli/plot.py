@@ -311,7 +311,7 @@ def _run_limits(args) -> int:
 
     from detectors import get_detector
     from fits.limits import check_cl
-    from fits.plots import plot_exclusion
+    from fits.plots import detector_label, plot_exclusion
     from fits.scan import scan
     from nugen.cli.scan import parse_masses
 
@@ -325,7 +325,8 @@ def _run_limits(args) -> int:
         msg = f"--detector needs comma-separated names, got {args.detector!r}"
         raise InvalidParameterError(msg)
     settings = _settings_for(names, args.settings)
-    titles = {n: get_detector(n, **settings.get(n, {})).title for n in names}  # validates early
+    for n in names:  # unknown names and bad settings fail before the scan starts
+        get_detector(n, **settings.get(n, {}))
     results = scan(
         names,
         masses,
@@ -339,7 +340,7 @@ def _run_limits(args) -> int:
     curves, preferred = {}, {}
     for res in results:
         m, lo, hi = limit_arrays(res)
-        title = titles[res.detector]
+        title = detector_label(res.detector)
         curves[title + (" (median expected)" if res.expected else "")] = (m, hi)
         if not args.no_intervals and np.isfinite(lo).any():
             preferred[f"{title}: {100 * cl:g}% CL interval"] = (m, lo, hi)
