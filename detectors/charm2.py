@@ -1,0 +1,582 @@
+"""CHARM-II: nu_mu e and nubar_mu e elastic scattering in a glass calorimeter at the CERN SPS wide-band beam.
+
+Detector facts (physics.md Sec. 6.4; ``detectors/data/charm2_params.csv``, which marks every value as quoted
+from a public copy of the paper's numbers or as an UNVERIFIED default):
+
+* **Target**: a fine-grained, low-density calorimeter of glass plates (taken as SiO2: nugen target ``glass``,
+  Si and O nuclei and their free electrons) interleaved with streamer tubes; ~690 t, ~35 m long (K. De Winter
+  et al., NIM A 278 (1989) 670; mass and length UNVERIFIED). Target mass is taken uniform along the beam axis.
+* **Beam**: the CERN SPS 450 GeV wide-band beam, :class:`nugen.sources.beams.CHARM2Beam` (flux per POT per
+  cm^2; setting ``beam`` = ``numu`` or ``numubar`` selects the horn polarity and the sample).
+* **Data**: 2677 nu_mu e events (neutrino mode) and 2752 nubar_mu e events (antineutrino mode)
+  (P. Vilain et al., PLB 335 (1994) 246, quoted second-hand); total errors 82 / 88 events (UNVERIFIED), split
+  into Poisson statistics and a Gaussian normalisation systematic ``sqrt(err^2 - N)/N`` (2.4 % / 2.6 %) that
+  the fits use as :attr:`CHARM2.sm_rel_uncertainty`.
+* **Selection** (UNVERIFIED): one forward electromagnetic shower with 3 < E < 24 GeV and
+  ``E theta^2 < 2 m_e``. One analysis bin (the published samples are counts, no spectrum); the energy
+  window is applied to the observed shower energy with ``sigma_E = 0.23 sqrt(E/GeV)`` GeV (UNVERIFIED).
+
+**Normalisation by calibration** (allowed by the issue; documented in docs/validation.md): the absolute POT,
+fiducial mass and selection efficiency are not public in a form we could verify, and the flux table's origin
+is undocumented. The exposure (tonne x POT x efficiency) is therefore fixed so that the SM nu_mu e (resp.
+nubar_mu e) prediction in the window, summed over the beam's nu_mu and nubar_mu components, equals the
+measured count: :meth:`CHARM2.calibration`. The dipole signal is then predicted relative to the SM with the
+same flux, target and selection -- the ratio does not depend on the calibration.
+
+**Dipole signatures**
+
+(a) *Electron recoils* nu_mu e -> N e (physics.md Sec. 2.1): lifetime-independent, ∝ mu_mu^2 at fixed M_N;
+    :meth:`CHARM2.signal_templates` (the base-class contract). The angular cut is kinematically automatic:
+    for any 2 -> 2 recoil, ``p_e cos theta = T (E + m)/E + M^2/(2E)`` (physics.md Sec. 2.2) gives
+    ``E_e theta_e^2 ~ 2 m_e (1 - T/E) - M^2/E - m_e^2/T < 2 m_e``, i.e. a massive N makes the electron *more*
+    forward. :meth:`CHARM2.electron_angular_acceptance` checks it on sampled events (fraction 1). The
+    channel closes at the electron-target threshold ``E_thr = M + M^2/(2 m_e)``: with <E> ~ 25 GeV the
+    signal falls steeply above ``M ~ sqrt(2 m_e E) ~ 0.16 GeV`` and vanishes above ~0.45 GeV
+    (E_max = 200 GeV).
+(b) *Single photons* from coherent up-scattering nu A -> N A on Si and O (Helm form factor, physics.md
+    Sec. 2.6; the nuclear recoil is invisible) followed by N -> nu gamma inside the fiducial decay region
+    (physics.md Secs. 4.1-4.4). Production anywhere in the target, decay in [fiducial_start, fiducial_end]:
+    the decay probability, averaged over the production point, is
+    :func:`nugen.decays.path_averaged_decay_probability` with the lab decay length
+    ``beta gamma c tau ∝ 1/mu^2``, so this channel is **not** ∝ mu^2. For the lab photon
+    ``E_gamma theta_gamma^2 ≈ (M^2 / 2 E_N)(1 - cos theta*)``, so it passes ``E theta^2 < 2 m_e`` only
+    for ``M ≲ sqrt(4 m_e E_N)`` (0.2 GeV at 20 GeV; the 200 GeV flux tail and the 24 GeV window stretch
+    this to ~0.6 GeV for forward photons). The kinematic acceptance (window on the smeared photon energy,
+    angular cut on the true photon direction relative to the beam axis) comes from a fixed-seed weighted
+    Monte Carlo per M_N (:mod:`nugen.beam_events`, :mod:`nugen.decays`); the mu dependence is analytic on
+    top of it. **Selection efficiency of a photon shower relative to an electron shower**: setting
+    ``photon_efficiency``, default 0 (channel off). The published CHARM-II result is an electron-recoil
+    measurement whose e/gamma discrimination we cannot model from public information, so a limit that
+    counts photons would rest on an unverified assumption; 1 treats photons exactly like electrons (the
+    most aggressive reading). docs/validation.md shows the limit both ways.
+
+:meth:`CHARM2.signal_counts` returns (a) + (b) for a model (full mu dependence), and
+:attr:`CHARM2.limit_method` names the fits adapter that finds limits with it
+(:func:`fits.charm2_limit.charm2_detector_limit`). Not modelled: incoherent (nucleon) up-scattering
+(physics.md Sec. 2.7, formula unverified), N produced upstream of the calorimeter, the neutrino-beam
+divergence and the angular resolution, e/gamma separation, an N decaying inside the detector after an
+electron-recoil event (it is counted in channel (a) regardless).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from detectors import data
+from detectors.base import Detector, Setting, parse_choice, parse_nonnegative, parse_positive
+from nugen.beam_events import sample_scatterings
+from nugen.constants import M_E
+from nugen.decays import (
+    decay_probability,
+    helicity_factor,
+    path_averaged_decay_probability,
+    photon_four_momenta,
+    sample_decay_distance,
+)
+from nugen.errors import InvalidParameterError, KinematicsError
+from nugen.model import DipolePortal
+from nugen.rates import RateCalculator, check_edges, rate_calculator
+from nugen.targets import get_target
+
+__all__ = ["CHARM2", "PROCESS_CODES", "params"]
+
+#: Integer codes of the ``process`` column of :meth:`CHARM2.generate` (same as :mod:`nugen.generator`).
+PROCESS_CODES: dict[str, int] = {"dipole_e": 0, "dipole_A": 1, "sm_e": 2}
+#: Half-width of the square glass plates [cm] (3.7 m plates, UNVERIFIED; only for event vertices).
+PLATE_HALF_WIDTH_CM = 185.0
+#: Flavour index of nu_mu in nugen's flavour vectors (e, mu, tau).
+_MU = 1
+
+
+@functools.cache
+def params() -> dict[str, float]:
+    """The numeric rows of ``detectors/data/charm2_params.csv`` as ``{quantity: value}``."""
+    t = data.read("charm2_params.csv", required=("quantity", "value", "unit", "status"))
+    return {str(q): float(v) for q, v in zip(t["quantity"], t["value"], strict=True)}
+
+
+def _parse_int(name: str, lo: int, hi: int):
+    def parse(value: object) -> int:
+        try:
+            v = int(str(value))
+        except ValueError:
+            msg = f"setting {name} must be a whole number, got {value!r}"
+            raise InvalidParameterError(msg) from None
+        if not lo <= v <= hi:
+            msg = f"setting {name} must be between {lo} and {hi}, got {value!r}"
+            raise InvalidParameterError(msg)
+        return v
+
+    return parse
+
+
+def _parse_fraction(name: str):
+    base = parse_nonnegative(name)
+
+    def parse(value: object) -> float:
+        v = base(value)
+        if v > 1:
+            msg = f"setting {name} must be between 0 and 1, got {value!r}"
+            raise InvalidParameterError(msg)
+        return v
+
+    return parse
+
+
+def _p(key: str) -> float:
+    return params()[key]
+
+
+class CHARM2(Detector):
+    """The CHARM-II nu_mu e / nubar_mu e analysis with the two dipole signatures (see the module docstring).
+
+    Parameters
+    ----------
+    **settings
+        See :attr:`SETTINGS` (``nugen info charm2``): ``beam``, ``e_min_GeV``, ``e_max_GeV``,
+        ``resolution_a``, ``length_m``, ``fiducial_start_m``, ``fiducial_end_m``, ``target_mass_t``,
+        ``err_numu_e``, ``err_numubar_e``, ``photon_efficiency``, ``limit_samples``, ``n_mc``, ``mc_seed``.
+
+    Raises
+    ------
+    InvalidParameterError
+        For an empty energy window or a fiducial region outside the target.
+    """
+
+    name = "charm2"
+    title = "CHARM-II nu_mu e / nubar_mu e elastic scattering (CERN SPS wide-band beam)"
+    citation = "K. De Winter et al. (CHARM-II), NIM A 278 (1989) 670; P. Vilain et al., PLB 335 (1994) 246"
+    target = "glass"
+    source = "charm2"
+    scatterer = "electron"
+    energy_unit = "GeV"
+    exposure_unit = "t POT"
+    #: The efficiency is constant (1) inside the window, so one sub-bin is exact.
+    n_sub = 1
+    sm_in_background = False
+    #: ``"module:function"`` of the limit code that handles the non-mu^2 photon channel (the fits layer
+    #: dispatches on it; detectors never import fits).
+    limit_method = "fits.charm2_limit:charm2_detector_limit"
+    SETTINGS = (
+        Setting(
+            "beam",
+            "numu",
+            "",
+            "horn polarity and sample: numu (2677 nu_mu e events) or numubar (2752 nubar_mu e events)",
+            parse_choice("beam", ("numu", "numubar")),
+        ),
+        Setting("e_min_GeV", _p("E_min"), "GeV", "lower edge of the shower-energy window (UNVERIFIED)",
+                parse_positive("e_min_GeV")),
+        Setting("e_max_GeV", _p("E_max"), "GeV", "upper edge of the shower-energy window (UNVERIFIED)",
+                parse_positive("e_max_GeV")),
+        Setting("resolution_a", _p("resolution_a"), "GeV^0.5",
+                "EM energy resolution sigma_E = a sqrt(E) (UNVERIFIED, De Winter et al. 1989)",
+                parse_nonnegative("resolution_a")),
+        Setting("length_m", _p("length"), "m", "length of the glass target calorimeter (physics.md: ~35 m)",
+                parse_positive("length_m")),
+        Setting("fiducial_start_m", _p("fiducial_start"), "m", "start of the fiducial decay region",
+                parse_nonnegative("fiducial_start_m")),
+        Setting("fiducial_end_m", _p("fiducial_end"), "m",
+                "end of the fiducial decay region (last 4 m kept for shower development)",
+                parse_positive("fiducial_end_m")),
+        Setting("target_mass_t", _p("target_mass"), "t",
+                "target calorimeter mass (physics.md: ~690 t); only enters the reported POT x efficiency",
+                parse_positive("target_mass_t")),
+        Setting("err_numu_e", _p("err_numu_e"), "events", "total error of the 2677 nu_mu e events (UNVERIF.)",
+                parse_positive("err_numu_e")),
+        Setting("err_numubar_e", _p("err_numubar_e"), "events",
+                "total error of the 2752 nubar_mu e events (UNVERIFIED)", parse_positive("err_numubar_e")),
+        Setting("photon_efficiency", 0.0, "",
+                "selection efficiency of a single-photon shower relative to an electron shower (0: photon "
+                "channel off, the conservative default; 1: photons indistinguishable from electrons)",
+                _parse_fraction("photon_efficiency")),
+        Setting("limit_samples", "both", "",
+                "samples combined by the CHARM-II limit: both, numu or numubar",
+                parse_choice("limit_samples", ("both", "numu", "numubar"))),
+        Setting("n_mc", 100_000, "events", "Monte Carlo events per beam component for the photon acceptance",
+                _parse_int("n_mc", 1000, 10_000_000)),
+        Setting("mc_seed", 20_170_820, "", "seed of the photon-acceptance Monte Carlo (same for every M_N)",
+                _parse_int("mc_seed", 0, 2**63 - 1)),
+    )  # fmt: skip
+
+    def __init__(self, **settings: object):
+        super().__init__(**settings)
+        s = self.settings
+        if s["e_max_GeV"] <= s["e_min_GeV"]:
+            msg = f"charm2 window is empty: e_min_GeV = {s['e_min_GeV']:g} >= e_max_GeV = {s['e_max_GeV']:g}"
+            raise InvalidParameterError(msg)
+        if not s["fiducial_start_m"] < s["fiducial_end_m"] <= s["length_m"]:
+            msg = (
+                "charm2 fiducial region must satisfy fiducial_start_m < fiducial_end_m <= length_m, got "
+                f"{s['fiducial_start_m']:g}, {s['fiducial_end_m']:g}, {s['length_m']:g}"
+            )
+            raise InvalidParameterError(msg)
+        self._photon_cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+        self._angle_cache: dict[float, float] = {}
+
+    # -- measured sample and its uncertainty -----------------------------------------------------------------
+    @property
+    def beam(self) -> str:
+        """The selected beam mode / sample (``"numu"`` or ``"numubar"``)."""
+        return str(self.settings["beam"])
+
+    @property
+    def measured_events(self) -> float:
+        """The measured nu_mu e (or nubar_mu e) count of the selected sample (PLB 335 (1994) 246)."""
+        return _p("N_numu_e") if self.beam == "numu" else _p("N_numubar_e")
+
+    @property
+    def total_error_events(self) -> float:
+        """Total (statistical + systematic) error of :attr:`measured_events` (UNVERIFIED defaults 82 / 88)."""
+        return float(self.settings["err_numu_e" if self.beam == "numu" else "err_numubar_e"])
+
+    @property
+    def sm_rel_uncertainty(self) -> float:  # type: ignore[override]
+        """Relative normalisation systematic of the SM prediction: ``sqrt(err^2 - N) / N``.
+
+        The total error minus Poisson statistics (which the fit's likelihood already contains); floored
+        at 1e-4 if the total error is not larger than sqrt(N).
+        """
+        n = self.measured_events
+        return max(math.sqrt(max(self.total_error_events**2 - n, 0.0)) / n, 1e-4)
+
+    def observed(self) -> np.ndarray:
+        """The measured count in the single analysis bin."""
+        return np.array([self.measured_events])
+
+    # -- response --------------------------------------------------------------------------------------------
+    @property
+    def rates(self) -> RateCalculator:
+        """Cached rate calculator of the selected beam mode on glass (events per tonne per POT)."""
+        return rate_calculator(self.source, self.target, mode=self.beam)
+
+    def analysis_edges_MeV(self) -> np.ndarray:
+        """The shower-energy window [MeV] as one bin."""
+        return np.array([self.settings["e_min_GeV"], self.settings["e_max_GeV"]]) * 1000.0
+
+    def resolution_MeV(self, E_MeV: ArrayLike) -> np.ndarray:
+        """EM shower energy resolution ``sigma = a sqrt(E/GeV)`` GeV [MeV]."""
+        E = np.maximum(np.asarray(E_MeV, dtype=float), 0.0)
+        return float(self.settings["resolution_a"]) * np.sqrt(E * 1000.0)
+
+    def efficiency(self, E_obs_MeV: ArrayLike) -> np.ndarray:
+        """1 inside the window, 0 outside: the constant efficiency is part of the calibrated exposure."""
+        E = np.asarray(E_obs_MeV, dtype=float)
+        lo, hi = self.analysis_edges_MeV()
+        return ((E >= lo) & (E <= hi)).astype(float)
+
+    # -- calibration -----------------------------------------------------------------------------------------
+    @functools.cached_property
+    def _sm_per_t_pot(self) -> float:
+        edges = self.analysis_edges_MeV()
+        T, w, K = self._kernel(edges, "sm_e", 0.0)
+        return float(((self.rates.sm_rate(T, "electron").sum(axis=0) * w) @ K.T).sum())
+
+    @property
+    def exposure_t_yr(self) -> float:
+        """Calibrated exposure [t x POT x efficiency]: SM prediction in the window = measured count."""
+        return self.measured_events / self._sm_per_t_pot
+
+    @property
+    def fiducial_length_m(self) -> float:
+        """Length of the fiducial region [m]."""
+        return float(self.settings["fiducial_end_m"] - self.settings["fiducial_start_m"])
+
+    def calibration(self) -> dict[str, float]:
+        """The normalisation that reproduces the measured sample, with the quantities behind it.
+
+        Returns
+        -------
+        dict
+            ``measured`` (events), ``sm_events_per_t_per_POT`` (SM nu e events in the window per tonne of
+            glass per POT at full efficiency, summed over the beam's nu_mu and nubar_mu), ``exposure_t_POT``
+            (= measured / that), ``fiducial_mass_t`` (target mass x fiducial length / length) and
+            ``POT_x_efficiency`` (= exposure / fiducial mass): e.g. 2.5e19 POT would mean an overall
+            efficiency of POT_x_efficiency / 2.5e19.
+        """
+        s = self.settings
+        m_fid = float(s["target_mass_t"]) * self.fiducial_length_m / float(s["length_m"])
+        return {
+            "measured": self.measured_events,
+            "sm_events_per_t_per_POT": self._sm_per_t_pot,
+            "exposure_t_POT": self.exposure_t_yr,
+            "fiducial_mass_t": m_fid,
+            "POT_x_efficiency": self.exposure_t_yr / m_fid,
+        }
+
+    # -- signal (a): electron recoils ------------------------------------------------------------------------
+    def electron_angular_acceptance(self, M_N: float) -> float:
+        """Fraction of dipole nu e -> N e recoils in the true-energy window with ``E_e theta_e^2 < 2 m_e``.
+
+        Computed on 20000 weighted events (fixed seed) from the exact 2 -> 2 kinematics; equals 1 because
+        the bound is automatic (module docstring). Returns 1 where the channel is closed (no events).
+        """
+        key = float(M_N)
+        if key not in self._angle_cache:
+            lo, hi = self.analysis_edges_MeV()
+            rng = np.random.default_rng(12345)
+            num = den = 0.0
+            for comp in self.rates.source.components:
+                try:
+                    ev = sample_scatterings(
+                        self.rates.source, comp, get_target(self.target), "dipole_e", key, 20_000, rng,
+                        T_floor_MeV=lo, T_ceiling_MeV=hi,
+                    )  # fmt: skip
+                except KinematicsError:
+                    continue
+                p = ev.p_recoil
+                theta = np.arctan2(np.hypot(p[:, 1], p[:, 2]), p[:, 3])
+                ok = p[:, 0] * theta**2 < 2.0 * M_E
+                num += float(np.sum(ev.weight * ok))
+                den += float(np.sum(ev.weight))
+            self._angle_cache[key] = num / den if den > 0 else 1.0
+        return self._angle_cache[key]
+
+    def signal_templates(self, M_N: float, edges_MeV: ArrayLike | None = None) -> np.ndarray:
+        """Electron-recoil dipole counts per bin for mu_alpha = 1 mu_B, shape (3, n_bins) (∝ mu^2).
+
+        Channel (a) only: the single-photon channel is not ∝ mu^2 (see :meth:`signal_counts`).
+        """
+        return super().signal_templates(M_N, edges_MeV) * self.electron_angular_acceptance(M_N)
+
+    # -- signal (b): single photons --------------------------------------------------------------------------
+    def _photon_mc(self, M_N: float, nature: str, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per MC event: |p_N| [MeV] and accepted production weight per bin [events / (t POT mu_B^2)]."""
+        key = (float(M_N), nature, edges.tobytes(), self.beam)
+        if key in self._photon_cache:
+            return self._photon_cache[key]
+        source = self.rates.source
+        glass = get_target(self.target)
+        root = np.random.SeedSequence(int(self.settings["mc_seed"]))
+        p_all, w_all = [np.zeros(0)], [np.zeros((edges.size - 1, 0))]
+        for comp, seq in zip(source.components, root.spawn(len(source.components)), strict=True):
+            rng = np.random.default_rng(seq)
+            if not M_N > 0:
+                continue
+            try:
+                ev = sample_scatterings(source, comp, glass, "dipole_A", M_N, int(self.settings["n_mc"]), rng)
+            except KinematicsError:
+                continue
+            h = helicity_factor(nature, -1.0 if comp.antineutrino else 1.0, comp.antineutrino)
+            k = photon_four_momenta(ev.p_out, M_N, h, rng)
+            theta = np.arctan2(np.hypot(k[:, 1], k[:, 2]), k[:, 3])
+            ok = k[:, 0] * theta**2 < 2.0 * M_E
+            K = self.response_kernel(edges, k[:, 0])  # (n_bins, n): smeared energy in each bin
+            w = ev.weight * ok * K
+            keep = np.any(w > 0, axis=0)
+            p_all.append(np.linalg.norm(ev.p_out[keep, 1:], axis=1))
+            w_all.append(w[:, keep])
+        out = (np.concatenate(p_all), np.concatenate(w_all, axis=1))
+        if len(self._photon_cache) > 64:
+            self._photon_cache.clear()
+        self._photon_cache[key] = out
+        return out
+
+    def photon_counts(self, model: DipolePortal, edges_MeV: ArrayLike | None = None) -> np.ndarray:
+        """Single-photon counts per bin from N -> nu gamma in the fiducial region (channel (b)).
+
+        ``exposure x (L / L_fid) x mu_mu^2 x sum_k w_k Pbar(lambda_k)``: w_k are the accepted production
+        weights of the Monte Carlo events (per tonne per POT per mu_B^2), ``Pbar`` the decay probability in
+        [fiducial_start, fiducial_end] averaged over production points uniform in [0, L]
+        (:func:`nugen.decays.path_averaged_decay_probability`) with ``lambda_k = (p_k / M) c tau(model)``.
+        The factor L / L_fid turns the calibrated fiducial exposure into the whole target mass.
+        """
+        edges = self._edges(edges_MeV)
+        eff = float(self.settings["photon_efficiency"])
+        if eff == 0 or not (model.mass_MeV > 0 and model.mu_max > 0):
+            return np.zeros(edges.size - 1)
+        p, w = self._photon_mc(model.mass_MeV, model.nature, edges)
+        if p.size == 0:
+            return np.zeros(edges.size - 1)
+        s = self.settings
+        L = float(s["length_m"]) * 100.0
+        z1, z2 = float(s["fiducial_start_m"]) * 100.0, float(s["fiducial_end_m"]) * 100.0
+        pbar = path_averaged_decay_probability(z1, z2, L, model.decay_length_cm(p))
+        scale = eff * self.exposure_t_yr * L / (z2 - z1) * model.mu_flavour[_MU] ** 2
+        return scale * (w @ pbar)
+
+    # -- the full signal -------------------------------------------------------------------------------------
+    def signal_counts(self, model: DipolePortal, edges_MeV: ArrayLike | None = None) -> np.ndarray:
+        """Dipole counts per bin with the full mu dependence: electron recoils + single photons.
+
+        Electron recoils are ``sum_alpha mu_alpha^2 x signal_templates`` (∝ mu^2); single photons
+        (:meth:`photon_counts`) carry the decay probability, which depends on mu through the lifetime.
+        Zero when M_N is beyond the beam's reach for both channels (see :meth:`reach`).
+        """
+        electron = np.einsum("fb,f->b", self.signal_templates(model.mass_MeV, edges_MeV), model.mu_flavour**2)
+        return electron + self.photon_counts(model, edges_MeV)
+
+    def reach(self) -> dict[str, float]:
+        """Largest M_N [MeV] each channel can produce with the beam's highest energy (threshold = E_max).
+
+        Electron target ``E_thr = M + M^2/(2 m_e)``; nucleus (Si-28) likewise with m_A. Above the electron
+        value the electron channel is exactly zero; the photon channel dies much earlier through the
+        angular cut (``M ≲ sqrt(4 m_e E_N)``) and the form factor.
+        """
+        e_max = max(c.E_max_MeV for c in self.rates.source.components)
+        m_si = min(n.mass_MeV for n in get_target(self.target).nuclei if n.Z == 14)
+        return {
+            "electron_MeV": M_E * (math.sqrt(1.0 + 2.0 * e_max / M_E) - 1.0),
+            "nucleus_MeV": m_si * (math.sqrt(1.0 + 2.0 * e_max / m_si) - 1.0),
+            "beam_E_max_MeV": e_max,
+        }
+
+    def expected_counts(
+        self, model: DipolePortal, edges_MeV: ArrayLike | None = None
+    ) -> dict[str, np.ndarray]:
+        """Base-class counts, dipole split into ``dipole`` (total), ``dipole_electron``, ``dipole_photon``."""
+        out = super().expected_counts(model, edges_MeV)
+        photon = self.photon_counts(model, edges_MeV)
+        out["dipole_electron"] = out["dipole"]
+        out["dipole_photon"] = photon
+        out["dipole"] = out["dipole_electron"] + photon
+        return out
+
+    # -- events ----------------------------------------------------------------------------------------------
+    def generate(
+        self,
+        model: DipolePortal,
+        n_events: int,
+        seed: int | None = None,
+        processes: tuple[str, ...] = ("dipole_e", "dipole_A", "sm_e"),
+    ) -> dict[str, np.ndarray]:
+        """Weighted CHARM-II events with full kinematics, N flight and decay, photon and selection.
+
+        ``n_events`` events per process and beam component (weighted importance sampling,
+        :func:`nugen.beam_events.sample_scatterings`). Weights are events for the calibrated exposure of
+        this detector and model, so that summed ``weight`` reproduces :meth:`expected_counts`
+        (``dipole_electron``, ``dipole_photon``, ``sm_nu``) within Monte Carlo errors.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            One entry per column (units in the names): ``process`` (:data:`PROCESS_CODES`), ``component``
+            (0 nu_mu, 1 nubar_mu), ``E_nu_MeV``, ``Er_keV``, ``recoil_{E,px,py,pz}_MeV``,
+            ``N_{E,px,py,pz}_MeV`` (the outgoing neutrino for SM events), ``N_lambda_cm`` (lab decay length),
+            ``prod_{x,y,z}_cm`` (production vertex; z from the calorimeter front), ``decay_{x,y,z}_cm``
+            (decay vertex forced inside the fiducial region, photon channel only), ``decay_free_z_cm``
+            (free exponential decay vertex) and ``decays_in_fiducial`` (whether it is inside),
+            ``P_decay_fiducial`` (analytic probability of decaying inside), ``gamma_{E,px,py,pz}_MeV``,
+            ``gamma_cos_theta_star``, ``shower_E_MeV`` / ``shower_theta_rad`` / ``shower_Etheta2_MeV`` (true
+            electron or photon), ``Eobs_keV`` (smeared shower energy), ``pass_selection``,
+            ``weight_production`` (events produced for the exposure at this mu; photon channel: in the whole
+            target) and ``weight`` (= weight_production x P_decay_fiducial for photons x pass_selection).
+            Reweighting to mu' at the same M_N: production x (mu'/mu)^2 and P_decay_fiducial recomputed
+            with N_lambda_cm x (mu/mu')^2 (:func:`nugen.decays.decay_probability`).
+
+        Raises
+        ------
+        KinematicsError
+            If no requested process can occur for this M_N (the message says why).
+        """
+        from nugen.beam_events import PROCESSES as BEAM_PROCESSES
+
+        bad = [p for p in processes if p not in BEAM_PROCESSES]
+        if bad:
+            msg = f"unknown CHARM-II process(es) {bad!r}; known: {', '.join(BEAM_PROCESSES)}"
+            raise InvalidParameterError(msg)
+        source = self.rates.source
+        glass = get_target(self.target)
+        s = self.settings
+        L = float(s["length_m"]) * 100.0
+        z1, z2 = float(s["fiducial_start_m"]) * 100.0, float(s["fiducial_end_m"]) * 100.0
+        t_lo, t_hi = self._true_range(self.analysis_edges_MeV())
+        mu2 = float(model.mu_flavour[_MU] ** 2)
+        M = model.mass_MeV
+        exposure = self.exposure_t_yr
+        streams = np.random.SeedSequence(seed).spawn(len(processes) * len(source.components))
+        chunks: list[dict[str, np.ndarray]] = []
+        reasons = []
+        for i, (proc, comp) in enumerate((p, c) for p in processes for c in source.components):
+            rng = np.random.default_rng(streams[i])
+            window = {"T_floor_MeV": t_lo, "T_ceiling_MeV": t_hi} if proc != "dipole_A" else {}
+            if proc == "dipole_A" and not M > 0:
+                reasons.append("photon channel needs M_N > 0")
+                continue
+            try:
+                ev = sample_scatterings(source, comp, glass, proc, M, n_events, rng, **window)
+            except KinematicsError as exc:
+                reasons.append(str(exc))
+                continue
+            chunks.append(self._event_columns(ev, proc, model, rng, exposure, mu2, (z1, z2, L), source))
+        if not chunks:
+            msg = f"no CHARM-II events can be generated for M_N = {M:g} MeV: " + "; ".join(reasons)
+            raise KinematicsError(msg)
+        return {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+
+    def _event_columns(self, ev, proc, model, rng, exposure, mu2, geom, source) -> dict[str, np.ndarray]:
+        z1, z2, L = geom
+        n = len(ev)
+        M = model.mass_MeV
+        nan = np.full(n, np.nan)
+        comp_index = [c.name for c in source.components].index(ev.component)
+        # production vertex: uniform in the glass (transverse over a plate, longitudinal over the target)
+        x = (2.0 * rng.random(n) - 1.0) * PLATE_HALF_WIDTH_CM
+        y = (2.0 * rng.random(n) - 1.0) * PLATE_HALF_WIDTH_CM
+        z = rng.random(n) * L
+        pN = ev.p_out
+        p_abs = np.linalg.norm(pN[:, 1:], axis=1)
+        cols: dict[str, np.ndarray] = {}
+        if proc == "dipole_A":
+            lam = model.decay_length_cm(p_abs)
+            nz = pN[:, 3] / p_abs
+            L1 = np.maximum(z1 - z, 0.0) / nz
+            L2 = np.maximum(z2 - z, 0.0) / nz
+            P = decay_probability(L1, L2, lam)
+            d_forced = sample_decay_distance(lam, rng, L1, L2)
+            d_free = sample_decay_distance(lam, rng)
+            unit = pN[:, 1:] / p_abs[:, None]
+            dec = np.column_stack([x, y, z]) + d_forced[:, None] * unit
+            z_free = z + d_free * nz
+            h = helicity_factor(model.nature, -1.0 if ev.antineutrino else 1.0, ev.antineutrino)
+            k, cstar = photon_four_momenta(pN, M, h, rng, return_cos_star=True)
+            shower = k
+            w_prod = ev.weight * mu2 * exposure * L / (z2 - z1)
+            cols.update(
+                N_lambda_cm=lam, decay_x_cm=dec[:, 0], decay_y_cm=dec[:, 1], decay_z_cm=dec[:, 2],
+                decay_free_z_cm=z_free, decays_in_fiducial=(z_free >= z1) & (z_free <= z2),
+                P_decay_fiducial=P, gamma_E_MeV=k[:, 0], gamma_px_MeV=k[:, 1], gamma_py_MeV=k[:, 2],
+                gamma_pz_MeV=k[:, 3], gamma_cos_theta_star=cstar,
+            )  # fmt: skip
+        else:
+            lam = model.decay_length_cm(p_abs) if proc == "dipole_e" else np.full(n, np.inf)
+            shower = ev.p_recoil
+            w_prod = ev.weight * exposure * (mu2 if proc == "dipole_e" else 1.0)
+            cols.update(
+                N_lambda_cm=lam, decay_x_cm=nan, decay_y_cm=nan, decay_z_cm=nan, decay_free_z_cm=nan,
+                decays_in_fiducial=np.zeros(n, dtype=bool), P_decay_fiducial=nan, gamma_E_MeV=nan,
+                gamma_px_MeV=nan, gamma_py_MeV=nan, gamma_pz_MeV=nan, gamma_cos_theta_star=nan,
+            )  # fmt: skip
+        theta = np.arctan2(np.hypot(shower[:, 1], shower[:, 2]), shower[:, 3])
+        e_sh = shower[:, 0]
+        e_obs, eff = self.smear(e_sh, rng)
+        passed = (eff > 0) & (e_sh * theta**2 < 2.0 * M_E)
+        eff = float(self.settings["photon_efficiency"]) if proc == "dipole_A" else 1.0
+        weight = w_prod * passed * eff * (cols["P_decay_fiducial"] if proc == "dipole_A" else 1.0)
+        cols.update(
+            process=np.full(n, PROCESS_CODES[proc], dtype=np.int8),
+            component=np.full(n, comp_index, dtype=np.int8),
+            E_nu_MeV=ev.E_nu, Er_keV=ev.T * 1e3,
+            recoil_E_MeV=ev.p_recoil[:, 0], recoil_px_MeV=ev.p_recoil[:, 1], recoil_py_MeV=ev.p_recoil[:, 2],
+            recoil_pz_MeV=ev.p_recoil[:, 3], N_E_MeV=pN[:, 0], N_px_MeV=pN[:, 1], N_py_MeV=pN[:, 2],
+            N_pz_MeV=pN[:, 3], prod_x_cm=x, prod_y_cm=y, prod_z_cm=z, shower_E_MeV=e_sh,
+            shower_theta_rad=theta, shower_Etheta2_MeV=e_sh * theta**2, Eobs_keV=e_obs * 1e3,
+            pass_selection=passed, selection_efficiency=np.full(n, eff), weight_production=w_prod,
+            weight=weight,
+        )  # fmt: skip
+        return cols
+
+    # -- presentation ----------------------------------------------------------------------------------------
+    def spectrum(self, model: DipolePortal, edges_MeV: ArrayLike | None = None) -> dict:
+        """CLI.md spectrum JSON plus ``calibration`` and the beam mode."""
+        out = super().spectrum(model, edges_MeV)
+        out["beam"] = self.beam
+        out["calibration"] = self.calibration()
+        return out
+
+    def _edges(self, edges_MeV: ArrayLike | None) -> np.ndarray:
+        return self.analysis_edges_MeV() if edges_MeV is None else check_edges(edges_MeV)
