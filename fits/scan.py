@@ -35,7 +35,7 @@ __all__ = ["ScanResult", "mass_grid", "scan"]
 #: per-unit overhead (pickling, scheduling) is negligible next to ~10 ms per limit.
 DEFAULT_CHUNK = 5
 #: Seconds to wait for a dask scheduler before giving up.
-SCHEDULER_TIMEOUT_S = 5.0
+SCHEDULER_TIMEOUT_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -293,8 +293,10 @@ def scan(
     if unknown:
         msg = f"settings given for detector(s) {', '.join(unknown)} not in the scan ({', '.join(names)})"
         raise InvalidParameterError(msg)
+    from fits.likelihood import flavour_pattern
+
+    flavour_pattern(flavour)  # validates
     fl = flavour if isinstance(flavour, str) else tuple(float(v) for v in flavour)
-    _flavour_label(fl)  # validates
 
     # build every detector here first: bad names or settings fail now, as one clear error
     frozen = {}

@@ -1,6 +1,7 @@
 """A small, fully controllable detector for the fits tests (not a test module itself).
 
-``load()`` imports this file as the module ``nugen_tests_toy`` and registers the detector as ``toy`` in
+``load()`` imports this file as the module ``nugen_tests_toy`` and registers the detector as ``toy`` (and a
+variant with four times the exposure as ``toy2``) in
 :mod:`detectors.base`'s registry (tests undo that with ``monkeypatch``), so the fits API and the
 command line can use it by name, also in forked worker processes.
 
@@ -107,4 +108,25 @@ def load(monkeypatch=None):
 
     if monkeypatch is not None:
         monkeypatch.setitem(base._REGISTRY, "toy", f"{MODULE}:ToyDetector")
+        monkeypatch.setitem(base._REGISTRY, "toy2", f"{MODULE}:ToyDetector2")
     return sys.modules[MODULE]
+
+
+class ToyDetector2(ToyDetector):
+    """A second registered toy (a scan over two detectors): four times the exposure of ``toy``."""
+
+    name = "toy2"
+    title = "Toy detector 2"
+
+    @property
+    def exposure_t_yr(self) -> float:
+        return 4.0
+
+    def signal_templates(self, M_N, edges_MeV=None):
+        return 4.0 * super().signal_templates(M_N, edges_MeV)
+
+    def sm_counts(self, edges_MeV=None):
+        return 4.0 * super().sm_counts(edges_MeV)
+
+    def backgrounds(self):
+        return [Background(b.name, 4.0 * b.counts, b.rel_uncertainty) for b in super().backgrounds()]
