@@ -67,10 +67,12 @@ n, so the events are identical for any number of worker processes.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import math
 import multiprocessing
 import pickle
 import signal
+import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -812,18 +814,40 @@ def _mp_context():
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
+@contextlib.contextmanager
+def _deferred_sigint():
+    """Hold back Ctrl-C while worker processes start; raise the KeyboardInterrupt when the block ends.
+
+    A process start interrupted half-way makes the new process print a traceback. No-op outside the
+    main thread (signal handlers can only be set there).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
+
+
 def _parallel(gen: Generator, tasks: list, workers: int):
     blob = pickle.dumps(gen)
-    ex = concurrent.futures.ProcessPoolExecutor(
-        max_workers=workers, mp_context=_mp_context(), initializer=_init_worker, initargs=(blob,)
-    )
+    pending: deque = deque()
+    it = iter(tasks)
+    ex = None
     try:
-        pending: deque = deque()
-        it = iter(tasks)
-        for t in it:
-            pending.append(ex.submit(_worker_chunk, t))
-            if len(pending) >= 2 * workers:
-                break
+        with _deferred_sigint():
+            ex = concurrent.futures.ProcessPoolExecutor(
+                max_workers=workers, mp_context=_mp_context(), initializer=_init_worker, initargs=(blob,)
+            )
+            for t in it:  # the first submission starts the workers
+                pending.append(ex.submit(_worker_chunk, t))
+                if len(pending) >= 2 * workers:
+                    break
         while pending:
             result = pending.popleft().result()
             nxt = next(it, None)
@@ -831,7 +855,8 @@ def _parallel(gen: Generator, tasks: list, workers: int):
                 pending.append(ex.submit(_worker_chunk, nxt))
             yield result
     finally:
-        ex.shutdown(wait=True, cancel_futures=True)
+        if ex is not None:
+            ex.shutdown(wait=True, cancel_futures=True)
 
 
 # -- reweighting -------------------------------------------------------------------------------------

@@ -1,0 +1,247 @@
+"""``nugen generate``: the file it writes (CLI.md "Event files"), its message, exit codes, no leftovers.
+
+Statistical tolerance: chi^2 p-value > 1e-3 (fixed seeds, reproducible).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import uproot
+from scipy import stats
+
+from nugen.cli import main
+from nugen.io import read_events
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def listing(folder):
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_writes_a_ttree_with_metadata_and_says_so(tmp_path, capsys):
+    out = tmp_path / "xe.root"
+    code, stdout, err = run(
+        capsys, "generate", "--target", "xenon", "--source", "solar", "--mass", "0.1", "--mu", "3e-11",
+        "--events", "20000", "--seed", "7", "-o", str(out), "--quiet",
+    )  # fmt: skip
+    assert code == 0, err
+    assert stdout == "" and err == ""  # --quiet: nothing but the file
+    with uproot.open(out) as fh:
+        assert fh.classnames()["events;1"] == "TTree"
+        meta = json.loads(str(fh["meta"]))
+        tree = fh["events"]
+        assert tree.num_entries == 20000
+        for name in ("E_nu_MeV", "Er_keV", "process", "weight"):
+            assert name in tree
+        w = tree["weight"].array(library="np")
+    assert meta["command"] == "generate"
+    assert meta["seed"] == 7 and meta["n_events"] == 20000
+    assert meta["model"]["mass_MeV"] == 0.1 and meta["model"]["mu_muB"] == 3e-11
+    assert meta["source"]["name"] == "solar" and meta["target"] == "xenon" and meta["detector"] is None
+    assert meta["process"] == "dipole"
+    assert meta["nugen_version"]
+    norm = meta["normalisation"]
+    assert norm["exposure"] == 1.0 and norm["exposure_unit"] == "t yr"
+    assert w.sum() == pytest.approx(norm["events_per_exposure"], rel=1e-12)
+    assert meta["sum_weights"] == pytest.approx(w.sum(), rel=1e-12)
+    assert meta["diagnostics"]["envelope_violations"] == 0
+    assert listing(tmp_path) == ["xe.root"]
+
+
+def test_default_message_names_the_file(tmp_path, capsys):
+    out = tmp_path / "a.root"
+    code, stdout, err = run(capsys, "generate", "--target", "xenon", "--events", "1000", "-o", str(out))
+    assert code == 0
+    assert stdout == ""
+    assert "wrote 1000 events" in err and str(out) in err and "t yr" in err
+
+
+def test_weighted_histogram_equals_spectrum(tmp_path, capsys):
+    out = tmp_path / "s.root"
+    model = ["--mass", "0.1", "--mu", "2e-11", "--flavour", "mu"]
+    code, _, err = run(capsys, "generate", "--target", "xenon", "--process", "all", "--events", "300000",
+                       "--seed", "3", "-o", str(out), "-q", *model)  # fmt: skip
+    assert code == 0, err
+    code, js, err = run(capsys, "spectrum", "--target", "xenon", "--bins", "1:30:29", "--json", *model)
+    assert code == 0, err
+    spec = json.loads(js)
+    expected = np.add(spec["counts"]["dipole"], spec["counts"]["sm_nu"])
+    events, _ = read_events(out, ["Er_keV", "weight"])
+    T, w = events["Er_keV"].to_numpy(), events["weight"].to_numpy()
+    h, _ = np.histogram(T, spec["bin_edges"], weights=w)
+    assert h.sum() == pytest.approx(expected.sum(), rel=1e-6)  # same window, same numerical integral
+    sigma2 = expected * w[0]  # Poisson variance of a weighted count with equal weights
+    chi2 = float(np.sum((h - expected) ** 2 / sigma2))
+    assert stats.chi2.sf(chi2, expected.size - 1) > 1e-3
+
+
+def test_exposure_draws_a_poisson_count(tmp_path, capsys):
+    out = tmp_path / "e.root"
+    code, _, err = run(capsys, "generate", "--target", "xenon", "--exposure", "2.5", "--seed", "1",
+                       "-o", str(out), "-q")  # fmt: skip
+    assert code == 0, err
+    events, meta = read_events(out, ["weight"])
+    norm = meta["normalisation"]
+    assert meta["poisson_events"] is True
+    assert norm["exposure"] == 2.5
+    assert norm["expected_events"] == pytest.approx(2.5 * norm["events_per_exposure"])
+    assert abs(meta["n_events"] - norm["expected_events"]) < 5 * np.sqrt(norm["expected_events"])
+    assert float(np.sum(events["weight"])) == pytest.approx(norm["expected_events"], rel=1e-12)
+
+
+def test_nuclear_recoils_and_range(tmp_path, capsys):
+    out = tmp_path / "n.root"
+    code, _, err = run(capsys, "generate", "--target", "xenon", "--recoil", "nuclear", "--process", "sm",
+                       "--range", "0.5:5", "--events", "5000", "-o", str(out), "-q")  # fmt: skip
+    assert code == 0, err
+    events, meta = read_events(out, ["Er_keV", "process", "target_pdg"])
+    assert meta["recoil_window_keV"] == {"nucleus": [0.5, 5.0]}
+    T = events["Er_keV"].to_numpy()
+    assert T.min() >= 0.5 and T.max() <= 5.0
+    assert set(np.unique(events["process"].to_numpy())) == {3}
+
+
+def test_workers_do_not_change_the_events(tmp_path, capsys):
+    files = []
+    for k in ("1", "2"):
+        out = tmp_path / f"w{k}.root"
+        code, _, err = run(capsys, "generate", "--target", "xenon", "--mass", "0.3", "--mu", "1e-6",
+                           "--events", "70000", "--seed", "5", "--workers", k, "-o", str(out),
+                           "-q")  # fmt: skip
+        assert code == 0, err
+        files.append(read_events(out))
+    (a, ma), (b, mb) = files
+    for f in a.fields:
+        np.testing.assert_array_equal(a[f].to_numpy(), b[f].to_numpy(), err_msg=f)
+    ma.pop("workers"), mb.pop("workers")
+    assert ma == mb
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--events", "0"], "--events: must be a positive integer, got '0'"),
+        (["--events", "-5"], "--events: must be a positive integer, got '-5'"),
+        (["--events", "1.5"], "--events: must be a positive integer, got '1.5'"),
+        (["--events", "many"], "--events: must be a positive integer, got 'many'"),
+        (["--workers", "0"], "--workers: must be a positive integer"),
+        (["--exposure", "-1"], "--exposure: must be a positive number"),
+        (["--mass", "20"], "rate is zero"),
+        (["--mu", "0"], "mu = 0"),
+        (["--range", "30:1"], "--range"),
+        (["--compression", "gzip"], "unknown compression 'gzip'"),
+        (["--source", "moon"], "unknown source 'moon'"),
+    ],
+)
+def test_bad_input_exit_2_one_line_no_file(tmp_path, capsys, args, message):
+    out = tmp_path / "bad.root"
+    code, stdout, err = run(capsys, "generate", "--target", "xenon", "-o", str(out), *args)
+    assert code == 2
+    assert stdout == ""
+    assert err.count("\n") == 1 and err.startswith("nugen: error:"), err
+    assert message in err
+    assert listing(tmp_path) == []
+
+
+def test_output_folder_must_exist(tmp_path, capsys):
+    code, _, err = run(capsys, "generate", "--target", "xenon", "-o", str(tmp_path / "nope" / "x.root"))
+    assert code == 2 and "does not exist" in err and err.count("\n") == 1
+    assert listing(tmp_path) == []
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root ignores folder permissions")
+def test_output_folder_must_be_writable(tmp_path, capsys):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        code, _, err = run(capsys, "generate", "--target", "xenon", "-o", str(ro / "x.root"))
+        assert code == 2 and "not writable" in err
+    finally:
+        ro.chmod(0o700)
+
+
+def test_existing_output_needs_overwrite(tmp_path, capsys):
+    out = tmp_path / "x.root"
+    out.write_bytes(b"old")
+    code, _, err = run(capsys, "generate", "--target", "xenon", "--events", "100", "-o", str(out))
+    assert code == 2 and "--overwrite" in err
+    assert out.read_bytes() == b"old"
+    code, _, err = run(capsys, "generate", "--target", "xenon", "--events", "100", "-o", str(out),
+                       "--overwrite", "-q")  # fmt: skip
+    assert code == 0, err
+    assert listing(tmp_path) == ["x.root"]
+
+
+def test_detector_option_errors_cleanly(tmp_path, capsys):
+    code, _, err = run(capsys, "generate", "--detector", "nosuch", "-o", str(tmp_path / "d.root"))
+    assert code == 2 and "unknown detector 'nosuch'" in err
+    code, _, err = run(capsys, "generate", "--detector", "xenon1t", "--source", "solar",
+                       "-o", str(tmp_path / "d.root"))  # fmt: skip
+    assert code == 2 and "--source cannot be combined with --detector" in err
+    assert listing(tmp_path) == []
+
+
+def test_detector_sample_has_observed_energy(tmp_path, capsys):
+    pytest.importorskip("detectors.xenon1t")
+    out = tmp_path / "d.root"
+    code, _, err = run(capsys, "generate", "--detector", "xenon1t", "--mass", "0.1", "--events", "20000",
+                       "--seed", "2", "-o", str(out), "-q")  # fmt: skip
+    assert code == 0, err
+    events, meta = read_events(out)
+    assert meta["detector"] == "xenon1t"
+    assert "Eobs_keV" in events.fields and "efficiency" in events.fields
+    from detectors import get_detector
+
+    det = get_detector("xenon1t")
+    assert meta["normalisation"]["exposure"] == pytest.approx(det.exposure_t_yr)
+    assert float(np.sum(events["weight"])) == pytest.approx(meta["normalisation"]["expected_events"])
+
+
+def test_piped_run_prints_one_line_and_no_progress_bar(tmp_path):
+    out = tmp_path / "p.root"
+    proc = subprocess.run(
+        [sys.executable, "-m", "nugen", "generate", "--target", "xenon", "--events", "2000", "-o", str(out)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("nugen: wrote 2000 events")
+
+
+def test_ctrl_c_leaves_no_partial_file(tmp_path):
+    out = tmp_path / "big.root"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nugen", "generate", "--target", "xenon", "--events", "20000000",
+         "--workers", "2", "-o", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not any(n.endswith(".part") for n in listing(tmp_path)):  # writing has started
+            assert proc.poll() is None and time.monotonic() < deadline, (
+                proc.stderr.read() if proc.poll() else ""
+            )
+            time.sleep(0.05)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert listing(tmp_path) == []
