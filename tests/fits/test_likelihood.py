@@ -107,7 +107,7 @@ def test_toys_fluctuate_data_and_constraint_centres(rng):
 def test_from_detector_builds_signal_components_and_data(toy):
     det = toy.ToyDetector()
     lik = BinnedLikelihood.from_detector(det, 0.0, "mu")
-    assert lik.signal == pytest.approx(toy.SIGNAL_NORM * toy.WEIGHTS[1] * toy.SHAPE)
+    assert lik.signal == pytest.approx(toy.SIGNAL_NORM * toy.WEIGHTS[1] * toy.shape(0.0))
     assert [c.name for c in lik.components] == ["flat", "rising", "sm_nu"]
     assert [c.rel_uncertainty for c in lik.components] == [0.05, None, 0.1]
     assert np.array_equal(lik.data, det.observed())

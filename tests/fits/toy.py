@@ -7,8 +7,9 @@ command line can use it by name, also in forked worker processes.
 
 Model (20 bins of 1 keV from 1 to 21 keV, exposure 1 t yr):
 
-* signal per flavour for mu_alpha = 1 mu_B: ``SIGNAL_NORM x w_alpha x exp(-E/3 keV) / norm x
-  max(0, 1 - M_N / M_MAX)^2``: zero for M_N >= M_MAX = 0.3 MeV; flavour weights (0.55, 0.18, 0.27);
+* signal per flavour for mu_alpha = 1 mu_B: ``SIGNAL_NORM x w_alpha x shape(M_N) x reach(M_N)``, an
+  exponential that hardens with mass, suppressed by ``(1 - M_N / M_MAX)^2`` and zero for
+  M_N >= M_MAX = 0.3 MeV; flavour weights (0.55, 0.18, 0.27);
 * SM neutrinos: 2 events per bin, 10 % uncertainty;
 * backgrounds: "flat" 40 per bin (5 %) and "rising" 2 E/keV per bin (free);
 * data (setting ``data``): ``none`` (a projection), ``background`` (the rounded background-only
@@ -32,7 +33,17 @@ SIGNAL_NORM = 1e23
 WEIGHTS = np.array([0.55, 0.18, 0.27])
 EDGES_KEV = np.arange(1.0, 22.0)
 X = 0.5 * (EDGES_KEV[:-1] + EDGES_KEV[1:])
-SHAPE = np.exp(-X / 3.0) / np.exp(-X / 3.0).sum()
+
+
+def shape(M_N: float) -> np.ndarray:
+    """Normalised signal shape: exp(-E / L) with L = 3 keV + 10 keV x M_N / M_MAX (harder with mass)."""
+    f = np.exp(-X / (3.0 + 10.0 * M_N / M_MAX))
+    return f / f.sum()
+
+
+def reach(M_N: float) -> float:
+    """Suppression of the signal with mass: (1 - M_N / M_MAX)^2, 0 beyond M_MAX."""
+    return max(0.0, 1.0 - M_N / M_MAX) ** 2
 
 
 class ToyDetector(Detector):
@@ -73,8 +84,7 @@ class ToyDetector(Detector):
     def signal_templates(self, M_N, edges_MeV=None):
         if M_N > self.settings["fail_above"]:
             raise RuntimeError(f"toy failure at M_N = {M_N} MeV")
-        reach = max(0.0, 1.0 - M_N / M_MAX) ** 2
-        return SIGNAL_NORM * reach * WEIGHTS[:, None] * SHAPE[None, :]
+        return SIGNAL_NORM * reach(M_N) * WEIGHTS[:, None] * shape(M_N)[None, :]
 
     def sm_counts(self, edges_MeV=None):
         return np.full(X.size, 2.0)
