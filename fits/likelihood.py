@@ -278,7 +278,7 @@ class BinnedLikelihood:
         """The Asimov data set: data equal to the expectation at ``s`` and nominal normalisations.
 
         Its fit returns exactly ``s`` and the nominal nuisances, and limits computed from it are the
-        median expected ones (Cowan, Cranmer, Gross, Vitells, EPJC 71 (2011) 1554, Sec. 5).
+        median expected ones (Cowan, Cranmer, Gross, Vitells, EPJC 71 (2011) 1554, the Asimov data set).
         """
         return self.with_data(self.expected(s), centres=np.ones(len(self._constrained)))
 

@@ -8,7 +8,7 @@ profile likelihood ratio with the physical boundary,
 
     q(s) = -2 ln [ L(s, theta^^(s)) / L(s^, theta^) ],   s^ >= 0,
 
-(Cowan, Cranmer, Gross, Vitells, EPJC 71 (2011) 1554, eqs. 7 and 16) and the thresholds are the
+(Cowan, Cranmer, Gross, Vitells, EPJC 71 (2011) 1554: lambda(mu) and q~_mu) and the thresholds are the
 asymptotic (Wilks/Chernoff) ones:
 
 * **one-sided upper limit** at confidence level CL: the ``s > s^`` where
@@ -25,7 +25,7 @@ asymptotic (Wilks/Chernoff) ones:
 Roots are found in ``s`` by :func:`scipy.optimize.toms748` on a bracket grown from the
 Fisher-information width of ``s^`` (no grid scans); each evaluation is one profile fit with iminuit.
 A detector without data (DARWIN), or any detector with ``asimov=True``, is fitted to the
-background-only Asimov data set: the result is the median expected upper limit (Cowan et al. Sec. 5).
+background-only Asimov data set: the result is the median expected upper limit (Cowan et al.).
 A mass at which the signal vanishes in every bin gives ``None`` limits with a ``reason``.
 """
 
