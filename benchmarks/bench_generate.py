@@ -1,0 +1,193 @@
+"""Benchmark (issue 4): event generation speed, ROOT write, memory; DarkNews side by side if available.
+
+Measures, in one run on one machine:
+
+1. generation without writing (``Generator.iter_chunks``, full kinematics and decays, one process) for
+   the xenon dipole sample (solar neutrinos, electron recoils 1-30 keV) at M_N = 0, 0.1, 0.3 MeV;
+   target >= 1e6 events/s per core;
+2. end-to-end generation + ROOT write (``nugen.io.write_events``, default compression) against the
+   "write floor": uproot alone writing the same branches, same compression, from chunks already in
+   memory; target end-to-end >= 0.5 x floor (both as events/s);
+3. the same through the command line (``nugen generate``, one and two workers, includes start-up);
+4. peak resident memory (``ru_maxrss`` of a fresh process running ``nugen generate``) for 1e6 and 1e7
+   events: streaming keeps it flat; target <= 600 MB;
+5. optionally DarkNews (a separate virtual environment; ``--darknews PYTHON``), its upscattering job
+   with a transition magnetic moment, events/s.
+
+Run: ``python benchmarks/bench_generate.py [--events N] [--memory-events N] [--darknews PYTHON]``
+(e.g. ``--darknews /tmp/dnvenv/bin/python`` after ``pip install DarkNews==0.4.8`` into /tmp/dnvenv).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+sys.path.insert(0, os.path.dirname(__file__))
+
+import numpy as np
+import uproot
+from machine import machine_note
+
+from nugen.generator import Generator
+from nugen.io import DEFAULT_COMPRESSION, parse_compression, write_events
+from nugen.model import DipolePortal
+from nugen.rates import RateCalculator
+from nugen.sources import get_source
+from nugen.targets import get_target
+
+MU = 2e-11
+
+
+def generation_rate(gen: Generator, n: int, repeat: int = 3) -> float:
+    """Best events/s over ``repeat`` runs of generating n events (no write)."""
+    best = np.inf
+    for r in range(repeat):
+        t0 = time.perf_counter()
+        for _ in gen.iter_chunks(n, seed=r):
+            pass
+        best = min(best, time.perf_counter() - t0)
+    return n / best
+
+
+def end_to_end_and_floor(gen: Generator, n: int, folder: Path) -> tuple[float, float, float]:
+    """(end-to-end events/s, write-floor events/s, bytes per event) with the default compression."""
+    path = folder / "e2e.root"
+    t0 = time.perf_counter()
+    write_events(path, (c for c, _ in gen.iter_chunks(n, seed=1)), {"bench": True}, overwrite=True)
+    t_e2e = time.perf_counter() - t0
+    size = path.stat().st_size
+    chunks = [c for c, _ in gen.iter_chunks(n, seed=1)]  # the same branches, in memory
+    comp = parse_compression(DEFAULT_COMPRESSION)
+    floor = folder / "floor.root"
+    t0 = time.perf_counter()
+    with uproot.recreate(floor, compression=comp) as fh:
+        tree = fh.mktree("events", {k: v.dtype for k, v in chunks[0].items()})
+        for c in chunks:
+            tree.extend(c)
+    t_floor = time.perf_counter() - t0
+    del chunks
+    return n / t_e2e, n / t_floor, size / n
+
+
+def cli_run(n: int, workers: int, folder: Path) -> tuple[float, float]:
+    """(wall seconds, peak RSS in MB) of ``nugen generate`` in a fresh process."""
+    code = textwrap.dedent(
+        f"""
+        import resource, sys, time
+        t0 = time.perf_counter()
+        from nugen.cli import main
+        rc = main(["generate", "--target", "xenon", "--source", "solar", "--mass", "0.1", "--mu", "{MU}",
+                   "--events", "{n}", "--seed", "1", "--workers", "{workers}", "-q", "--overwrite",
+                   "-o", "{folder / "cli.root"}"])
+        dt = time.perf_counter() - t0
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+        print(rc, dt, rss, kids)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    rc, dt, rss, kids = out.stdout.split()
+    if int(rc) != 0:
+        raise RuntimeError(out.stderr)
+    return float(dt), max(float(rss), float(kids))
+
+
+DARKNEWS_JOB = textwrap.dedent(
+    """
+    import time, sys, os, tempfile, logging
+    logging.disable(logging.CRITICAL)
+    from DarkNews import GenLauncher
+    n = int(sys.argv[1])
+    out = tempfile.mkdtemp()
+    kw = dict(HNLtype="dirac", m4=0.1, mu_tr_mu4=1e-6, decay_product="photon", experiment="miniboone_fhc",
+              neval=n, nint=10, neval_warmup=max(n // 10, 1000), nint_warmup=5, loglevel="ERROR",
+              path=out, make_summary_plots=False, pandas=True, parquet=False, numpy=False, hepevt=False,
+              seed=1)
+    t0 = time.perf_counter()
+    gen = GenLauncher(**kw)
+    df = gen.run(loglevel="ERROR")
+    dt = time.perf_counter() - t0
+    import DarkNews
+    print(DarkNews.__version__, len(df), dt)
+    """
+)
+
+
+def darknews(python: str, n: int) -> tuple[str, int, float] | None:
+    try:
+        out = subprocess.run(
+            [python, "-c", DARKNEWS_JOB, str(n)], capture_output=True, text=True, timeout=3600, check=True
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        print(f"DarkNews run failed: {exc}", file=sys.stderr)
+        return None
+    version, n_ev, dt = out.stdout.split()[-3:]
+    return version, int(n_ev), float(dt)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--events", type=int, default=2_000_000, help="events for speed measurements")
+    ap.add_argument("--memory-events", type=int, default=10_000_000, help="events for the memory run")
+    ap.add_argument("--darknews", default=None, metavar="PYTHON", help="python of a venv with DarkNews")
+    ap.add_argument("--darknews-events", type=int, default=20_000)
+    args = ap.parse_args(argv)
+
+    print(machine_note())
+    print(f"nproc: {os.cpu_count()}; compression: {DEFAULT_COMPRESSION}; mu = {MU} mu_B, universal, Dirac")
+    sun, xenon = get_source("solar"), get_target("xenon")
+    rc = RateCalculator(sun, xenon)
+    print("\n1. generation only (one process, full kinematics + N decays), xenon dipole, e- recoils 1-30 keV")
+    print(f"{'M_N [MeV]':>10} {'events/s':>12} {'acceptance':>11}")
+    gens = {}
+    for mass in (0.0, 0.1, 0.3):
+        gen = Generator(sun, xenon, DipolePortal(mass, MU), rate_calculator=rc)
+        gens[mass] = gen
+        rate = generation_rate(gen, args.events)
+        print(f"{mass:>10.2f} {rate:>12.3g} {gen.acceptance:>11.3f}")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        n = min(args.events, 1_000_000)
+        e2e, floor, bpe = end_to_end_and_floor(gens[0.1], n, folder)
+        print(f"\n2. generation + ROOT write, M_N = 0.1 MeV, {n} events ({bpe:.0f} bytes/event on disk)")
+        print(f"{'end-to-end [ev/s]':>18} {'write floor [ev/s]':>19} {'ratio':>6}")
+        print(f"{e2e:>18.3g} {floor:>19.3g} {e2e / floor:>6.2f}")
+
+        print(
+            f"\n3. nugen generate (fresh process, incl. start-up ~1 s), M_N = 0.1 MeV, {args.events} events"
+        )
+        print(f"{'workers':>8} {'wall [s]':>9} {'events/s':>10} {'peak RSS [MB]':>14}")
+        for w in (1, 2):
+            dt, rss = cli_run(args.events, w, folder)
+            print(f"{w:>8} {dt:>9.2f} {args.events / dt:>10.3g} {rss:>14.0f}")
+
+        print("\n4. peak memory of nugen generate (one worker, streamed to disk)")
+        print(f"{'events':>10} {'wall [s]':>9} {'peak RSS [MB]':>14}")
+        for n_mem in sorted({1_000_000, args.memory_events}):
+            dt, rss = cli_run(n_mem, 1, folder)
+            print(f"{n_mem:>10} {dt:>9.2f} {rss:>14.0f}")
+
+    if args.darknews:
+        print("\n5. DarkNews (separate venv): nu_mu upscattering via a transition magnetic moment,")
+        print(
+            "   MiniBooNE FHC flux, Dirac N (m4 = 0.1 GeV), N -> nu gamma; vegas integration + unweighted events"
+        )
+        res = darknews(args.darknews, args.darknews_events)
+        if res:
+            version, n_ev, dt = res
+            print(f"{'DarkNews':>10} {'events':>8} {'wall [s]':>9} {'events/s':>10}")
+            print(f"{version:>10} {n_ev:>8} {dt:>9.1f} {n_ev / dt:>10.3g}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
