@@ -179,7 +179,7 @@ def main(argv=None) -> int:
     if args.darknews:
         print("\n5. DarkNews (separate venv): nu_mu upscattering via a transition magnetic moment,")
         print(
-            "   MiniBooNE FHC flux, Dirac N (m4 = 0.1 GeV), N -> nu gamma; vegas integration + unweighted events"
+            "   MiniBooNE FHC flux, Dirac N (m4 = 0.1 GeV), N -> nu gamma; vegas integration, weighted events"
         )
         res = darknews(args.darknews, args.darknews_events)
         if res:
