@@ -458,7 +458,8 @@ class CHARM2(Detector):
             (0 nu_mu, 1 nubar_mu), ``E_nu_MeV``, ``Er_keV``, ``recoil_{E,px,py,pz}_MeV``,
             ``N_{E,px,py,pz}_MeV`` (the outgoing neutrino for SM events), ``N_lambda_cm`` (lab decay length),
             ``prod_{x,y,z}_cm`` (production vertex; z from the calorimeter front), ``decay_{x,y,z}_cm``
-            (decay vertex forced inside the fiducial region, photon channel only), ``decay_free_z_cm``
+            (decay vertex forced inside the fiducial region, photon channel only; NaN where N is produced
+            beyond the fiducial end), ``decay_free_z_cm``
             (free exponential decay vertex) and ``decays_in_fiducial`` (whether it is inside),
             ``P_decay_fiducial`` (analytic probability of decaying inside), ``gamma_{E,px,py,pz}_MeV``,
             ``gamma_cos_theta_star``, ``shower_E_MeV`` / ``shower_theta_rad`` / ``shower_Etheta2_MeV`` (true
@@ -531,6 +532,7 @@ class CHARM2(Detector):
             d_free = sample_decay_distance(lam, rng)
             unit = pN[:, 1:] / p_abs[:, None]
             dec = np.column_stack([x, y, z]) + d_forced[:, None] * unit
+            dec[~(P > 0)] = np.nan  # produced beyond the fiducial end: no decay inside is possible
             z_free = z + d_free * nz
             h = helicity_factor(model.nature, -1.0 if ev.antineutrino else 1.0, ev.antineutrino)
             k, cstar = photon_four_momenta(pN, M, h, rng, return_cos_star=True)
