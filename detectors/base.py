@@ -218,6 +218,9 @@ class Detector(abc.ABC):
 
     #: Relative normalisation uncertainty of the SM solar-neutrino prediction used by fits.
     sm_rel_uncertainty: float | None = 0.1
+    #: True when a background component already contains the SM solar-neutrino events (XENON1T's B0):
+    #: ``sm_nu`` is then shown for information only and a fit must not add it again.
+    sm_in_background: bool = False
 
     # -- rates and response ----------------------------------------------------------------------
     @property
@@ -283,6 +286,14 @@ class Detector(abc.ABC):
         proc = self._process("sm")
         T, w, K = self._kernel(edges, proc, 0.0)
         return (self.rates.sm_rate(T, self.scatterer).sum(axis=0) * w) @ K.T * self.exposure_t_yr
+
+    def sm_counts_by_component(self, edges_MeV: ArrayLike | None = None) -> dict[str, np.ndarray]:
+        """Observed SM solar-neutrino counts per bin per source component (they sum to :meth:`sm_counts`)."""
+        edges = self._edges(edges_MeV)
+        proc = self._process("sm")
+        T, w, K = self._kernel(edges, proc, 0.0)
+        per = (self.rates.sm_rate(T, self.scatterer) * w) @ K.T * self.exposure_t_yr
+        return dict(zip(self.rates.component_names, per, strict=True))
 
     def expected_counts(
         self, model: DipolePortal, edges_MeV: ArrayLike | None = None
@@ -355,6 +366,7 @@ class Detector(abc.ABC):
                 k[4:]: [float(v) for v in arr] for k, arr in counts.items() if k.startswith("bkg:")
             },
             "data": None if obs is None else [float(v) for v in obs],
+            "sm_in_background": bool(self.sm_in_background),
             "settings": {k: v for k, v in self.settings.items()},
         }
         return result
