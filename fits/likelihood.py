@@ -56,8 +56,8 @@ __all__ = [
 #: bounded parameter has zero slope exactly at the bound, so a fit started there could stay stuck.
 _THETA_START_FLOOR = 0.05
 #: MIGRAD tolerance: it stops at an estimated distance to the minimum EDM < 0.002 x tol (in -2 ln L),
-#: well below what the limits need (q to 1e-4).
-_TOL = 0.001
+#: well below what the limits need (q to 1e-4); s^ is then good to ~1e-3 of its standard deviation.
+_TOL = 1e-4
 #: The corresponding precision of -2 ln L at a minimum (iminuit: EDM < 0.002 x tol x errordef).
 _EDM = 0.002 * _TOL
 
@@ -373,7 +373,7 @@ class BinnedLikelihood:
         Without signal sensitivity (:attr:`has_signal` False) ``s`` is fixed to 0.
         """
         if self._best is None:
-            m = self._minuit(strategy=1)
+            m = self._minuit(strategy=0)
             if not self.has_signal:
                 m.values["s"] = 0.0
                 m.fixed["s"] = True

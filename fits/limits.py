@@ -23,7 +23,8 @@ asymptotic (Wilks/Chernoff) ones:
   (asymptotically at worst about 85 % for CL = 90 %); the one-sided limit alone covers (tested).
 
 Roots are found in ``s`` by :func:`scipy.optimize.toms748` on a bracket grown from the
-Fisher-information width of ``s^`` (no grid scans); each evaluation is one profile fit with iminuit.
+Fisher-information width of ``s^`` by extrapolating ``sqrt(q)`` (no grid scans); each evaluation is
+one profile fit with iminuit.
 A detector without data (DARWIN), or any detector with ``asimov=True``, is fitted to the
 background-only Asimov data set: the result is the median expected upper limit (Cowan et al.).
 A mass at which the signal vanishes in every bin gives ``None`` limits with a ``reason``.
@@ -250,7 +251,7 @@ def _upper_root(q: _Q, c: float, sigma: float, s_cap: float, start: float | None
     """Smallest s > s^ with q(s) = c, or None if q stays below c up to ``s_cap``.
 
     The bracket is grown by extrapolating ``sqrt(q)``, which is close to ``(s - s^) / sigma`` in the
-    asymptotic regime, aiming 10 % beyond the predicted root.
+    asymptotic regime, aiming 10 % beyond the predicted root (by 1.2x to 10x per step).
     """
     s_hat = q.s_hat
     rc = math.sqrt(c)
@@ -264,8 +265,8 @@ def _upper_root(q: _Q, c: float, sigma: float, s_cap: float, start: float | None
         if r >= rc:
             break
         lo = hi
-        grow = 1.1 * rc / r if r > 0 else 4.0
-        hi = s_hat + (hi - s_hat) * min(max(grow, 1.2), 4.0)
+        grow = 1.1 * rc / r if r > 0 else 10.0
+        hi = s_hat + (hi - s_hat) * min(max(grow, 1.2), 10.0)
         if hi > s_cap:
             return None
     return _root(q, c, lo, hi)
@@ -316,11 +317,9 @@ def likelihood_limit(
     q = _Q(lik)
     best = lik.fit()
     q0 = q(0.0)
-    # width of s^ for bracketing: Fisher information (nuisances fixed) or, when s^ > 0, the
-    # asymptotic relation q(0) = (s^/sigma)^2, which includes the profiling of the nuisances
+    # first guess of the width of s^ (nuisances fixed, so too small when they are profiled; the
+    # bracket search extrapolates from the q it finds)
     sigma = lik.fisher_sigma_s()
-    if q.s_hat > 0 and q0 > 0:
-        sigma = max(sigma, q.s_hat / math.sqrt(q0))
     total = float(lik.data.sum() + lik.expected(0.0).sum())
     s_cap = 1e4 * (total + 1.0) + 1e3 * sigma
     s_up1 = _upper_root(q, c1, sigma, s_cap)

@@ -1,0 +1,129 @@
+"""Benchmarks (issue 6): one limit at one M_N, a 50-mass scan serial vs 2 workers, `nugen limit` start-up.
+
+Targets: one limit <= 20 ms after warm-up; ``nugen scan`` over 50 masses for xenon1t + borexino + darwin
+<= 20 s wall on 2 cores and, with ``--workers 2``, within 1.2x of (serial time / 2); ``nugen limit`` as a
+fresh process <= 2 s. Detectors that are not available are skipped (and said so).
+
+Run: ``python benchmarks/bench_fits.py [--repeat N] [--skip-scan]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+sys.path.insert(0, os.path.dirname(__file__))
+
+import numpy as np
+from machine import machine_note
+
+from detectors import get_detector
+from fits.likelihood import BinnedLikelihood
+from fits.limits import detector_limit, likelihood_limit
+
+DETECTORS = ("xenon1t", "borexino", "darwin")
+NUGEN = [sys.executable, "-m", "nugen"]
+
+
+def available() -> list[str]:
+    out = []
+    for name in DETECTORS:
+        try:
+            get_detector(name)
+        except Exception as exc:  # not written yet, or broken: say so and go on
+            print(f"  ({name}: not available: {type(exc).__name__}: {exc})")
+        else:
+            out.append(name)
+    return out
+
+
+def timed(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times), float(np.median(times))
+
+
+def bench_one_limit(names, repeat):
+    print("\none limit at one M_N after warm-up [ms] (best / median)")
+    print(f"{'detector':>10} {'bins':>5} {'nuis':>5} {'fit only':>16} {'new mass (templates + fit)':>28}")
+    for name in names:
+        det = get_detector(name)
+        detector_limit(det, 0.0)  # warm-up: imports, data tables, SM kernels
+        base = BinnedLikelihood.from_detector(det, 0.0)
+
+        def fit_only(base=base):
+            likelihood_limit(base.with_data(base.data, base.centres), 0.9)
+
+        masses = iter(np.geomspace(0.01, 0.3, 10 * repeat))
+
+        def new_mass(det=det, masses=masses):
+            detector_limit(det, float(next(masses)))
+
+        b1, m1 = timed(fit_only, repeat)
+        b2, m2 = timed(new_mass, repeat)
+        print(
+            f"{name:>10} {base.data.size:>5} {len(base.components):>5} {b1 * 1e3:>7.1f} / {m1 * 1e3:>6.1f} "
+            f"{b2 * 1e3:>17.1f} / {m2 * 1e3:>6.1f}"
+        )
+
+
+def run(argv) -> float:
+    t0 = time.perf_counter()
+    proc = subprocess.run(argv, capture_output=True, text=True)
+    dt = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed: {proc.stderr.strip()}")
+    return dt
+
+
+def bench_scan(names):
+    print("\nnugen scan --masses 0.01:3:50 --log --flavour mu (all available detectors), wall [s]")
+    args = [
+        *NUGEN,
+        "scan",
+        "--detector",
+        ",".join(names),
+        "--masses",
+        "0.01:3:50",
+        "--log",
+        "--flavour",
+        "mu",
+    ]
+    args += ["--json", "-q"]
+    serial = run(args)
+    parallel = run([*args, "--workers", "2"])
+    print(
+        f"  serial {serial:.2f} s; --workers 2 {parallel:.2f} s; "
+        f"ratio to serial/2: {parallel / (serial / 2):.2f}"
+    )
+
+
+def bench_startup(names, repeat):
+    name = names[0] if names else "xenon1t"
+    print(f"\nnugen limit --detector {name} --json as a fresh process, wall [s]")
+    times = [run([*NUGEN, "limit", "--detector", name, "--json"]) for _ in range(repeat)]
+    print(f"  best {min(times):.2f} s, median {np.median(times):.2f} s over {repeat}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--repeat", type=int, default=10)
+    ap.add_argument("--skip-scan", action="store_true")
+    opts = ap.parse_args()
+    print(machine_note())
+    names = available()
+    bench_one_limit(names, opts.repeat)
+    if not opts.skip_scan:
+        bench_scan(names)
+    bench_startup(names, 5)
+
+
+if __name__ == "__main__":
+    main()
