@@ -86,6 +86,7 @@ from nugen.kinematics import (
     decay_to_massless_pair,
     min_neutrino_energy,
     recoil_range,
+    rotate_from_z,
     threshold_energy,
     two_body_final_state,
 )
@@ -102,11 +103,16 @@ __all__ = [
     "FLAVOUR_PDG",
     "N_PDG",
     "PROCESS_CODES",
+    "SITES",
+    "SITE_BRANCH_DOCS",
+    "SUN_PERIOD_START_UNIX",
     "ChunkDiagnostics",
     "Generator",
     "decay_probability",
     "decay_vertex",
     "reweight",
+    "sun_direction_enu",
+    "sun_distance_au",
 ]
 
 #: Events per chunk: the unit of random streams, of parallel work and of ROOT baskets (2^16 events,
@@ -128,6 +134,15 @@ DEFAULT_RECOIL_RANGES_MEV: dict[tuple[str, str], tuple[float, float]] = {
     ("glass", "electron"): (3e3, 24e3),
     ("glass", "nucleus"): (1e-4, 10e-3),
 }
+
+#: Underground laboratories: (geodetic latitude, longitude) in degrees, east positive (approximate).
+SITES: dict[str, tuple[float, float]] = {
+    "lngs": (42.42, 13.52),  # Laboratori Nazionali del Gran Sasso (XENON1T, Borexino)
+    "snolab": (46.47, -81.19),
+    "kamioka": (36.42, 137.31),
+}
+#: Default start of the event-time window with a site: 2020-01-01T00:00:00Z.
+SUN_PERIOD_START_UNIX = 1_577_836_800.0
 
 _K_DIPOLE = ALPHA * MU_B_PER_MEV**2 * CM2_PER_MEV2  # alpha mu_B^2 in cm^2 (physics.md Sec. 0)
 _GRID_RTOL = 0.01  # neighbouring envelope-marginal values differ by at most 1 % ...
@@ -190,16 +205,34 @@ class _Channel:
         return self.process.kind == "dipole"
 
 
-def _check_range(name: str, rng_: Sequence[float]) -> tuple[float, float]:
+def _check_range(name: str, rng_: Sequence[float], positive: bool = True) -> tuple[float, float]:
     try:
         lo, hi = (float(v) for v in rng_)
     except (TypeError, ValueError):
-        msg = f"{name} must be two numbers (lo, hi) in MeV, got {rng_!r}"
+        msg = f"{name} must be two numbers (lo, hi), got {rng_!r}"
         raise InvalidParameterError(msg) from None
-    if not (math.isfinite(lo) and math.isfinite(hi)) or lo <= 0 or hi <= lo:
-        msg = f"{name} must satisfy 0 < lo < hi (MeV), got {rng_!r}"
+    if not (math.isfinite(lo) and math.isfinite(hi)) or (positive and lo <= 0) or hi <= lo:
+        msg = f"{name} must satisfy {'0 < ' if positive else ''}lo < hi, got {rng_!r}"
         raise InvalidParameterError(msg)
     return lo, hi
+
+
+def _check_site(site) -> tuple[float, float] | None:
+    if site is None:
+        return None
+    if isinstance(site, str):
+        if site.lower() not in SITES:
+            raise UnknownNameError("site", site, SITES)
+        return SITES[site.lower()]
+    try:
+        lat, lon = (float(v) for v in site)
+    except (TypeError, ValueError):
+        msg = f"site must be a name ({', '.join(SITES)}) or (latitude, longitude) in degrees, got {site!r}"
+        raise InvalidParameterError(msg) from None
+    if not (-90.0 <= lat <= 90.0 and -360.0 <= lon <= 360.0):
+        msg = f"site latitude must be in [-90, 90] and longitude in [-360, 360] degrees, got {site!r}"
+        raise InvalidParameterError(msg)
+    return lat, lon
 
 
 class Generator:
@@ -225,6 +258,15 @@ class Generator:
         Reuse an existing calculator for ``source`` and ``target`` (default: a new one).
     sin2_theta_w : float
         Weak mixing angle of the SM cross sections when no calculator is given.
+    site : str or (float, float), optional
+        Point the incoming neutrinos away from the Sun as seen from this site: a name in :data:`SITES`
+        or (latitude, longitude) in degrees (east positive). Event times are drawn uniformly in
+        ``period_unix_s`` weighted with the 1/r^2 of the Earth-Sun distance, the Sun's position comes
+        from :func:`sun_direction_enu`, and every momentum and vertex is rotated into the local
+        East-North-Up frame (x = East, y = North, z = Up). Adds ``time_unix_s`` and ``nu_dir_x/y/z``.
+        Default: no site, neutrinos along +z. Only for steady (solar) sources.
+    period_unix_s : (float, float)
+        Time window [Unix seconds] of the events with a ``site`` (default: the year 2020, 366 days).
 
     Raises
     ------
@@ -257,6 +299,8 @@ class Generator:
         *,
         rate_calculator: RateCalculator | None = None,
         sin2_theta_w: float = SIN2_THETA_W,
+        site: str | Sequence[float] | None = None,
+        period_unix_s: Sequence[float] = (SUN_PERIOD_START_UNIX, SUN_PERIOD_START_UNIX + 366 * 86400.0),
     ):
         kinds = {"dipole": ("dipole",), "sm": ("sm",), "all": ("dipole", "sm")}
         scats = {"electron": ("electron",), "nucleus": ("nucleus",), "both": ("electron", "nucleus")}
@@ -272,6 +316,8 @@ class Generator:
         self.model = model
         self.process = process
         self.scatterer = scatterer
+        self.site = _check_site(site)
+        self.period_unix_s = _check_range("period_unix_s", period_unix_s, positive=False)
         self.rc = rate_calculator or RateCalculator(source, target, sin2_theta_w=sin2_theta_w)
         self.windows: dict[str, tuple[float, float]] = {}
         for s in scats[scatterer]:
@@ -604,7 +650,7 @@ class Generator:
             gE = gx = gy = gz = vx = vy = vz = lam = cs = u_out = nan
             bg = np.where(dip & (M == 0), np.inf, np.nan) if M == 0 else nan
         pdg_sign = np.where(anti, -1, 1).astype(np.int32)
-        return {
+        cols = {
             "E_nu_MeV": E,
             "nu_pdg": np.asarray(FLAVOUR_PDG, dtype=np.int32)[flav] * pdg_sign,
             "flavour": flav,
@@ -637,6 +683,34 @@ class Generator:
             "P_tau": P[2],
             "weight": np.full(n, float(weight)),
         }
+        if self.site is not None:
+            self._point_at_the_sun(cols, rng)
+        return cols
+
+    def _point_at_the_sun(self, cols: dict[str, np.ndarray], rng: np.random.Generator) -> None:
+        """Draw event times, turn the neutrino direction away from the Sun and rotate every vector."""
+        n = cols["E_nu_MeV"].size
+        t0, t1 = self.period_unix_s
+        times: list[np.ndarray] = []
+        have = 0
+        while have < n:  # flux ∝ 1/r^2: accept with (r_min/r)^2, r_min below the perihelion distance
+            t = t0 + rng.random(n - have + 64) * (t1 - t0)
+            r = sun_distance_au(t)
+            t = t[rng.random(t.size) < (_R_MIN_AU / r) ** 2][: n - have]
+            times.append(t)
+            have += t.size
+        t = np.concatenate(times)
+        e, nn, u = sun_direction_enu(t, *self.site)
+        d = (-e, -nn, -u)  # the neutrino travels from the Sun to the detector
+        for prefix in ("recoil_p", "N_p", "gamma_p"):
+            keys = [f"{prefix}{c}_MeV" for c in "xyz"]
+            for key, v in zip(keys, rotate_from_z(tuple(cols[k] for k in keys), d), strict=True):
+                cols[key] = v
+        keys = [f"N_decay_{c}_cm" for c in "xyz"]
+        for key, v in zip(keys, rotate_from_z(tuple(cols[k] for k in keys), d), strict=True):
+            cols[key] = v
+        cols["time_unix_s"] = t
+        cols["nu_dir_x"], cols["nu_dir_y"], cols["nu_dir_z"] = d
 
     # -- driving many chunks -------------------------------------------------------------------------
     @staticmethod
@@ -736,12 +810,15 @@ class Generator:
                 "N_pdg": N_PDG,
             },
             "acceptance": self.acceptance,
+            "frame": "neutrino along +z" if self.site is None else
+                     "local East-North-Up (x = East, y = North, z = Up), neutrino from the Sun",
+            "site_lat_lon_deg": None if self.site is None else list(self.site),
+            "period_unix_s": None if self.site is None else list(self.period_unix_s),
         }  # fmt: skip
 
-    @staticmethod
-    def branch_docs() -> dict[str, str]:
-        """Meaning and unit of every event branch."""
-        return dict(BRANCH_DOCS)
+    def branch_docs(self) -> dict[str, str]:
+        """Meaning and unit of every event branch of this generator's samples."""
+        return {**BRANCH_DOCS, **(SITE_BRANCH_DOCS if self.site is not None else {})}
 
 
 BRANCH_DOCS: dict[str, str] = {
@@ -776,6 +853,13 @@ BRANCH_DOCS: dict[str, str] = {
     "P_mu": "probability that the neutrino arrives as nu_mu at E_nu",
     "P_tau": "probability that the neutrino arrives as nu_tau at E_nu",
     "weight": "events per exposure: weights add up to the expected events of the sample's exposure",
+}
+#: Extra branches of samples generated with a ``site`` (neutrinos from the Sun's direction).
+SITE_BRANCH_DOCS: dict[str, str] = {
+    "time_unix_s": "event time [Unix seconds, UTC]",
+    "nu_dir_x": "incoming neutrino direction, East component (local East-North-Up frame)",
+    "nu_dir_y": "incoming neutrino direction, North component",
+    "nu_dir_z": "incoming neutrino direction, Up component",
 }
 
 
@@ -857,6 +941,60 @@ def _parallel(gen: Generator, tasks: list, workers: int):
     finally:
         if ex is not None:
             ex.shutdown(wait=True, cancel_futures=True)
+
+
+# -- the Sun's direction -------------------------------------------------------------------------------
+_R_MIN_AU = 0.983  # below the perihelion distance 0.98329 AU
+_J2000_UNIX = 946_728_000.0  # 2000-01-01T12:00:00 UTC (JD 2451545.0, UTC ~ TT to 69 s: negligible here)
+
+
+def _sun_elements(t_unix: np.ndarray):
+    """Days since J2000, mean anomaly g and ecliptic longitude lambda [rad], obliquity [rad]."""
+    n = (np.asarray(t_unix, dtype=float) - _J2000_UNIX) / 86400.0
+    L = np.radians((280.460 + 0.9856474 * n) % 360.0)
+    g = np.radians((357.528 + 0.9856003 * n) % 360.0)
+    lam = L + np.radians(1.915) * np.sin(g) + np.radians(0.020) * np.sin(2.0 * g)
+    eps = np.radians(23.439 - 4.0e-7 * n)
+    return n, g, lam, eps
+
+
+def sun_distance_au(t_unix) -> np.ndarray:
+    """Earth-Sun distance [AU] at Unix time ``t_unix`` (Astronomical Almanac low-precision formula).
+
+    ``r = 1.00014 - 0.01671 cos g - 0.00014 cos 2g`` (The Astronomical Almanac, Sec. C, "Low-precision
+    formulas for the Sun"; accurate to ~1e-4 AU for 1950-2050).
+    """
+    _, g, _, _ = _sun_elements(t_unix)
+    return 1.00014 - 0.01671 * np.cos(g) - 0.00014 * np.cos(2.0 * g)
+
+
+def sun_direction_enu(t_unix, lat_deg: float, lon_deg: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unit vector towards the Sun in the local East-North-Up frame at (``lat_deg``, ``lon_deg``).
+
+    Right ascension and declination from the Astronomical Almanac's low-precision solar coordinates
+    (accuracy ~0.01 deg for 1950-2050), local hour angle from the Greenwich mean sidereal time
+    ``GMST = 280.46061837 + 360.98564736629 d`` deg (d = days since J2000; Meeus, *Astronomical
+    Algorithms*, Eq. 12.4), then ``(E, N, U) = (-cos dec sin H, cos phi sin dec - sin phi cos dec cos H,
+    sin phi sin dec + cos phi cos dec cos H)``. Refraction and parallax are neglected.
+
+    Parameters
+    ----------
+    t_unix : array_like
+        Unix time [s, UTC].
+    lat_deg, lon_deg : float
+        Geodetic latitude and longitude (east positive) [deg].
+    """
+    n, _, lam, eps = _sun_elements(t_unix)
+    ra = np.arctan2(np.cos(eps) * np.sin(lam), np.cos(lam))
+    dec = np.arcsin(np.sin(eps) * np.sin(lam))
+    gmst = np.radians((280.46061837 + 360.98564736629 * n) % 360.0)
+    H = gmst + math.radians(lon_deg) - ra
+    phi = math.radians(lat_deg)
+    cd = np.cos(dec)
+    east = -cd * np.sin(H)
+    north = math.cos(phi) * np.sin(dec) - math.sin(phi) * cd * np.cos(H)
+    up = math.sin(phi) * np.sin(dec) + math.cos(phi) * cd * np.cos(H)
+    return east, north, up
 
 
 # -- reweighting -------------------------------------------------------------------------------------

@@ -144,6 +144,8 @@ def test_workers_do_not_change_the_events(tmp_path, capsys):
         (["--range", "30:1"], "--range"),
         (["--compression", "gzip"], "unknown compression 'gzip'"),
         (["--source", "moon"], "unknown source 'moon'"),
+        (["--site", "mars"], "unknown site 'mars'"),
+        (["--site", "lngs", "--period", "2020-02-01,2020-01-01"], "END must come after START"),
     ],
 )
 def test_bad_input_exit_2_one_line_no_file(tmp_path, capsys, args, message):
@@ -195,20 +197,45 @@ def test_detector_option_errors_cleanly(tmp_path, capsys):
     assert listing(tmp_path) == []
 
 
-def test_detector_sample_has_observed_energy(tmp_path, capsys):
-    pytest.importorskip("detectors.xenon1t")
+@pytest.mark.parametrize("name", ["xenon1t", "borexino"])
+def test_detector_sample_reproduces_the_detector_spectrum(tmp_path, capsys, name):
+    """Weighted (weight x efficiency) histogram of Eobs_keV == the detector's expected dipole counts."""
+    pytest.importorskip(f"detectors.{name}")
+    from detectors import get_detector
+    from nugen.model import DipolePortal
+
     out = tmp_path / "d.root"
-    code, _, err = run(capsys, "generate", "--detector", "xenon1t", "--mass", "0.1", "--events", "20000",
-                       "--seed", "2", "-o", str(out), "-q")  # fmt: skip
+    code, _, err = run(capsys, "generate", "--detector", name, "--mass", "0.1", "--mu", "2e-11",
+                       "--events", "200000", "--seed", "2", "-o", str(out), "-q")  # fmt: skip
     assert code == 0, err
     events, meta = read_events(out)
-    assert meta["detector"] == "xenon1t"
-    assert "Eobs_keV" in events.fields and "efficiency" in events.fields
-    from detectors import get_detector
-
-    det = get_detector("xenon1t")
+    det = get_detector(name)
+    assert meta["detector"] == name
     assert meta["normalisation"]["exposure"] == pytest.approx(det.exposure_t_yr)
     assert float(np.sum(events["weight"])) == pytest.approx(meta["normalisation"]["expected_events"])
+    edges = det.analysis_edges_MeV()
+    expected = det.expected_counts(DipolePortal(0.1, 2e-11), edges)["dipole"]
+    w = (events["weight"] * events["efficiency"]).to_numpy()
+    e_obs = events["Eobs_keV"].to_numpy() * 1e-3
+    h, _ = np.histogram(e_obs, edges, weights=w)
+    var, _ = np.histogram(e_obs, edges, weights=w * w)
+    ok = var > 0
+    chi2 = float(np.sum((h[ok] - expected[ok]) ** 2 / var[ok]))
+    assert stats.chi2.sf(chi2, ok.sum()) > 1e-3, chi2
+
+
+def test_site_option(tmp_path, capsys):
+    out = tmp_path / "s.root"
+    code, _, err = run(capsys, "generate", "--target", "xenon", "--site", "42.42:13.52", "--period",
+                       "2020-06-01,2020-07-01", "--events", "2000", "-o", str(out), "-q")  # fmt: skip
+    assert code == 0, err
+    events, meta = read_events(out, ["time_unix_s", "nu_dir_z"])
+    assert meta["site_lat_lon_deg"] == [42.42, 13.52]
+    t = events["time_unix_s"].to_numpy()
+    assert t.min() >= 1590969600.0 and t.max() <= 1593561600.0  # June 2020 (UTC)
+    code, _, err = run(capsys, "generate", "--target", "xenon", "--period", "2020-01-01,2020-02-01",
+                       "-o", str(tmp_path / "x.root"))  # fmt: skip
+    assert code == 2 and "--period needs --site" in err
 
 
 def test_piped_run_prints_one_line_and_no_progress_bar(tmp_path):

@@ -139,6 +139,20 @@ def register(sub, parents):
         "lz4:1, zlib:1, lzma:1, none",
     )  # fmt: skip
     p.add_argument(
+        "--site",
+        metavar="NAME|LAT:LON",
+        default=None,
+        help="neutrinos arrive from the Sun as seen from this site (lngs, snolab, kamioka, or "
+        "latitude:longitude in degrees, east positive); momenta in the local East-North-Up frame; adds "
+        "time_unix_s and nu_dir_*",
+    )
+    p.add_argument(
+        "--period",
+        metavar="START,END",
+        default=None,
+        help="with --site: UTC dates of the event times, ISO format (default 2020-01-01,2021-01-01)",
+    )
+    p.add_argument(
         "--set",
         dest="settings",
         action="append",
@@ -167,6 +181,39 @@ def _parse_range(text: str, unit: str) -> tuple[float, float]:
         msg = f"--range needs 0 < LO < HI, got {text!r}"
         raise InvalidParameterError(msg)
     return lo * ENERGY_UNITS_MEV[unit], hi * ENERGY_UNITS_MEV[unit]
+
+
+def _parse_site(text: str | None):
+    from nugen.errors import InvalidParameterError
+
+    if text is None or ":" not in text:
+        return text
+    try:
+        lat, lon = (float(v) for v in text.split(":"))
+    except ValueError:
+        msg = f"--site must be a name or LAT:LON in degrees (e.g. 42.42:13.52), got {text!r}"
+        raise InvalidParameterError(msg) from None
+    return lat, lon
+
+
+def _parse_period(text: str | None):
+    import datetime as dt
+
+    from nugen.errors import InvalidParameterError
+    from nugen.generator import SUN_PERIOD_START_UNIX
+
+    if text is None:
+        return (SUN_PERIOD_START_UNIX, SUN_PERIOD_START_UNIX + 366 * 86400.0)
+    try:
+        start, end = (dt.datetime.fromisoformat(v.strip()) for v in text.split(","))
+    except ValueError:
+        msg = f"--period must be START,END in ISO format (e.g. 2020-01-01,2021-01-01), got {text!r}"
+        raise InvalidParameterError(msg) from None
+    stamps = [(d if d.tzinfo else d.replace(tzinfo=dt.UTC)).timestamp() for d in (start, end)]
+    if not stamps[1] > stamps[0]:
+        msg = f"--period END must come after START, got {text!r}"
+        raise InvalidParameterError(msg)
+    return tuple(stamps)
 
 
 def _detector(args):
@@ -205,6 +252,9 @@ def run(args: argparse.Namespace) -> int:
 
     model = model_from_args(args)
     out = check_output_path(args.output, overwrite=args.overwrite)
+    if args.period is not None and args.site is None:
+        msg = f"--period needs --site (event times only matter for the Sun's direction), got {args.period!r}"
+        raise InvalidParameterError(msg)
     parse_compression(args.compression)  # validate before any work
     det = None
     if args.detector:
@@ -237,6 +287,8 @@ def run(args: argparse.Namespace) -> int:
         scatterer=scatterer,
         recoil_range_MeV=window,
         rate_calculator=RateCalculator(source, target),
+        site=_parse_site(args.site),
+        period_unix_s=_parse_period(args.period),
     )
     root = np.random.SeedSequence(args.seed)
     expected = gen.total_rate * exposure
@@ -274,7 +326,7 @@ def run(args: argparse.Namespace) -> int:
             "weight_per_event": expected / n_events,
             "statement": f"summed weights = expected events in {exposure:g} {gen.rc.exposure_label}",
         },
-        "branches": Generator.branch_docs(),
+        "branches": gen.branch_docs(),
         "energy_unit": unit,
     }
 

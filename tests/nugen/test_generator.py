@@ -442,3 +442,78 @@ def test_orthonormal_basis_and_rotation(rng):
 def test_boost_rejects_superluminal():
     with pytest.raises(InvalidParameterError, match="beta"):
         boost((1.0, 0.0, 0.0, 0.0), (1.0, 0.0, 0.0))
+
+
+# ------------------------------------------------------------------------------------------------
+# neutrinos from the Sun's direction
+# ------------------------------------------------------------------------------------------------
+def test_sun_ephemeris_reference_values():
+    import datetime as dt
+
+    from nugen.generator import SITES, sun_direction_enu, sun_distance_au
+
+    t0 = dt.datetime(2020, 6, 20, tzinfo=dt.UTC).timestamp()
+    t = t0 + np.arange(0.0, 86400.0, 10.0)
+    e, n, u = sun_direction_enu(t, *SITES["lngs"])
+    np.testing.assert_allclose(e * e + n * n + u * u, 1.0, rtol=1e-12)
+    i = np.argmax(u)
+    # near the June solstice the noon altitude is 90 - latitude + 23.44 deg (declination at the solstice);
+    # the low-precision ephemeris is good to ~0.01 deg, 0.05 deg allows for the day's declination change
+    assert np.degrees(np.arcsin(u[i])) == pytest.approx(90 - 42.42 + 23.44, abs=0.05)
+    assert abs(np.degrees(np.arctan2(e[i], n[i]))) == pytest.approx(180.0, abs=0.1)  # due south at noon
+    # local noon at 13.52 deg E: 12:00 - 54 min - equation of time (-1.5 min) -> 11:07 UTC (+- 2 min)
+    noon = dt.datetime.fromtimestamp(t[i], dt.UTC)
+    assert abs((noon.hour * 60 + noon.minute) - (11 * 60 + 7)) <= 2
+    days = dt.datetime(2020, 1, 1, tzinfo=dt.UTC).timestamp() + np.arange(366) * 86400.0
+    r = sun_distance_au(days)
+    # perihelion 2020-01-05 (0.98324 AU) and aphelion 2020-07-04 (1.01669 AU); 1e-4 AU formula accuracy.
+    # The formula has no lunar term: the Earth's offset from the Earth-Moon barycentre (3e-5 AU) moves
+    # the flat extrema by up to ~3 days, hence the tolerance on the dates.
+    assert r.min() == pytest.approx(0.98324, abs=1e-4) and abs(int(np.argmin(r)) - 4) <= 3
+    assert r.max() == pytest.approx(1.01669, abs=1e-4) and abs(int(np.argmax(r)) - 185) <= 3
+
+
+def test_site_sample_points_neutrinos_from_the_sun(sun, xenon, rc):
+    from nugen.generator import SITE_BRANCH_DOCS, SUN_PERIOD_START_UNIX, sun_direction_enu, sun_distance_au
+
+    plain = make(sun, xenon, rc, mass=0.3, mu=1e-6)
+    sited = make(sun, xenon, rc, mass=0.3, mu=1e-6, site="lngs")
+    a = numpy_cols(plain.generate(100_000, seed=12))
+    b = numpy_cols(sited.generate(100_000, seed=12))
+    assert list(b) == list(BRANCH_DOCS) + list(SITE_BRANCH_DOCS)
+    # the site's draws come after all others: the same events, only rotated
+    for f in ("E_nu_MeV", "Er_keV", "N_E_MeV", "gamma_E_MeV", "weight"):
+        np.testing.assert_array_equal(a[f], b[f])
+    d = np.stack([b[f"nu_dir_{c}"] for c in "xyz"])
+    e, n, u = sun_direction_enu(b["time_unix_s"], 42.42, 13.52)
+    np.testing.assert_allclose(d, -np.stack([e, n, u]), atol=1e-12)
+    # four-momentum conservation in the rotated frame, with p_nu = E_nu x direction
+    for i, c in enumerate("xyz"):
+        lhs = b["E_nu_MeV"] * d[i]
+        rhs = b[f"recoil_p{c}_MeV"] + b[f"N_p{c}_MeV"]
+        assert np.max(np.abs(lhs - rhs) / b["E_nu_MeV"]) < REL
+    # rotation keeps the angles: recoil and photon relative to their parents
+    for prefix in ("recoil_p", "N_p", "gamma_p"):
+        pa = np.stack([a[f"{prefix}{c}_MeV"] for c in "xyz"])
+        pb = np.stack([b[f"{prefix}{c}_MeV"] for c in "xyz"])
+        np.testing.assert_allclose(np.linalg.norm(pb, axis=0), np.linalg.norm(pa, axis=0), rtol=1e-12)
+        np.testing.assert_allclose((pb * d).sum(0), pa[2], rtol=1e-9, atol=1e-12)
+    # event times: inside the year 2020 with density ∝ 1/r^2 (annual modulation, ~7 % peak to peak)
+    t = b["time_unix_s"]
+    t0, t1 = SUN_PERIOD_START_UNIX, SUN_PERIOD_START_UNIX + 366 * 86400.0
+    assert t.min() >= t0 and t.max() <= t1
+    grid = np.linspace(t0, t1, 20001)
+    dens = sun_distance_au(grid) ** -2.0
+    cdf = np.concatenate([[0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]))])
+    cdf /= cdf[-1]
+    assert stats.kstest(t, lambda v: np.interp(v, grid, cdf)).pvalue > P_MIN
+    jan = np.mean((t - t0) < 31 * 86400)
+    jul = np.mean(((t - t0) >= 182 * 86400) & ((t - t0) < 213 * 86400))
+    assert jan / jul == pytest.approx((1.01669 / 0.98324) ** 2, rel=0.04)  # ~1.2 % statistics, 3 sigma
+
+
+def test_bad_site(sun, xenon, rc):
+    with pytest.raises(UnknownNameError, match="site"):
+        make(sun, xenon, rc, site="mars")
+    with pytest.raises(InvalidParameterError, match="latitude"):
+        make(sun, xenon, rc, site=(95.0, 0.0))
