@@ -268,7 +268,7 @@ def plot_recoil_spectrum(
     if logy:
         ax.set_yscale("log")
         # keep components that fall steeply (a background far outside its energy range) from
-        # stretching the axis over many decades: show from 1/30 of the smallest data point (or 1e-4 of
+        # stretching the axis over many decades: show from 1/5 of the smallest data point (or 1e-4 of
         # the largest value) up
         shown = [np.asarray(s.get_data().values) for s in steps.values()]
         if container is not None:
@@ -276,7 +276,7 @@ def plot_recoil_spectrum(
         top = max((float(np.max(v)) for v in shown if v.size and np.max(v) > 0), default=1.0)
         floor = 1e-4 * top
         if container is not None and np.any(n > 0):
-            floor = min(floor, float(np.min((n / width)[n > 0])) / 30)
+            floor = min(floor, float(np.min((n / width)[n > 0])) / 5)
         ax.set_ylim(floor, 3 * top)
     if logx:
         ax.set_xscale("log")

@@ -1,0 +1,167 @@
+"""scripts/fig2_recoil_spectra.py and scripts/fig3_exclusion.py: --quick runs write PNG, PDF and CSV, and the
+CSV numbers are the plotted ones."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def fig2():
+    return _load("fig2_recoil_spectra")
+
+
+@pytest.fixture(scope="module")
+def fig3():
+    return _load("fig3_exclusion")
+
+
+def _rows(path):
+    with open(path, encoding="utf-8") as fh:
+        return list(csv.DictReader(line for line in fh if not line.startswith("#")))
+
+
+def _check_images(outdir: Path, stem: str):
+    png = (outdir / f"{stem}.png").read_bytes()
+    pdf = (outdir / f"{stem}.pdf").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+    assert pdf[:5] == b"%PDF-" and len(pdf) > 10_000
+    assert not list(outdir.glob(".*.part")), "temporary files left behind"
+
+
+# -- Fig. 2 ----------------------------------------------------------------------------------------
+def test_fig2_quick_writes_png_pdf_csv(fig2, tmp_path):
+    assert fig2.main(["--quick", "--quiet", "--outdir", str(tmp_path)]) == 0
+    _check_images(tmp_path, "fig2")
+    tr = _rows(tmp_path / "fig2_true_recoil.csv")
+    assert len(tr) == 60
+    assert set(tr[0]) == {"T_keV", "sm", "dipole_M0.01MeV_mu5e-11", "dipole_M0.5MeV_mu3e-10"}
+    xe = _rows(tmp_path / "fig2_xenon1t.csv")
+    assert len(xe) == 29 and float(xe[0]["E_lo_keV"]) == 1.0 and float(xe[-1]["E_hi_keV"]) == 30.0
+    assert sum(float(r["data"]) for r in xe) == 1261  # XENON1T SR1, 1-30 keV (physics.md Sec. 6.1)
+    bx = _rows(tmp_path / "fig2_borexino.csv")
+    assert len(bx) > 10 and all(float(r["base"]) > 0 for r in bx)
+
+
+def test_fig2_plotted_arrays_are_the_csv_numbers(fig2, tmp_path):
+    models = ((0.01, 5e-11), (0.5, 3e-10))
+    tr = fig2.true_recoil(models, 30)
+    panels = {"xenon1t": fig2.detector_panel("xenon1t", models, fig2.XENON1T_SETTINGS)}
+    fig, arts = fig2.draw(models, tr, panels)
+    art = arts["xenon1t"]
+    pnl = panels["xenon1t"]
+    width = np.diff(pnl["edges"])
+    steps = list(art.components.values())
+    np.testing.assert_allclose(steps[0].get_data().values, pnl["base"] / width)
+    for step, d in zip(steps[1:], pnl["dipole"], strict=True):
+        np.testing.assert_allclose(step.get_data().values, (pnl["base"] + d) / width)
+        assert np.all(d >= 0)
+    np.testing.assert_array_equal(art.data.lines[0].get_ydata(), pnl["data"] / width)
+    # panel (a): SM and SM + dipole lines
+    ax_a = fig.axes[0]
+    lines = ax_a.get_lines()
+    np.testing.assert_allclose(lines[0].get_ydata(), tr["sm"])
+    np.testing.assert_allclose(lines[1].get_ydata(), tr["sm"] + tr["dipole"][0])
+    # the light-N dipole rises towards low recoil energy (the seed's point)
+    assert tr["dipole"][0][0] > 5 * tr["dipole"][0][-10]
+    paths = fig2.write_csvs(tmp_path, models, tr, panels)
+    xe = _rows(paths[1])
+    np.testing.assert_allclose([float(r["base"]) for r in xe], pnl["base"], rtol=1e-5)
+    np.testing.assert_allclose([float(r["dipole_M0.01MeV_mu5e-11"]) for r in xe], pnl["dipole"][0], rtol=1e-5)
+
+
+def test_fig2_bad_model_exits_2(fig2, capsys):
+    with pytest.raises(SystemExit) as exc:
+        fig2.main(["--model", "0.1:-1"])
+    assert exc.value.code == 2
+    assert "mu > 0" in capsys.readouterr().err
+
+
+# -- Fig. 3 ----------------------------------------------------------------------------------------
+def test_fig3_quick_writes_png_pdf_csv(fig3, tmp_path):
+    assert fig3.main(["--quick", "--quiet", "--outdir", str(tmp_path)]) == 0
+    _check_images(tmp_path, "fig3")
+    rows = _rows(tmp_path / "fig3_limits.csv")
+    elements = {r["element"] for r in rows}
+    assert elements == {
+        "XENON1T (tritium free)",
+        "XENON1T preferred (B0 only)",
+        "Borexino",
+        "DARWIN (median expected)",
+    }
+    assert len(rows) == 4 * 5
+    for r in rows:
+        assert r["error"] == "", r
+    xe = [r for r in rows if r["element"] == "XENON1T (tritium free)"]
+    assert all(r["settings"] == "tritium=free" for r in xe)
+    assert {r["settings"] for r in rows if r["kind"] == "interval"} == {"tritium=off"}
+    assert all(r["expected"] == "True" for r in rows if r["detector"] == "darwin")
+    # at the lightest mass every detector has a finite upper limit in the plotted range
+    first = [r for r in rows if float(r["mass_MeV"]) == pytest.approx(0.01)]
+    assert all(1e-12 < float(r["mu_upper_muB"]) < 1e-9 for r in first)
+    bands = _rows(tmp_path / "fig3_bands.csv")
+    assert {r["band"] for r in bands} >= {"brdar2020_fig3_stellar_cooling", "brdar2020_fig3_bbn_he4"}
+    assert all(r["citation"] for r in bands)
+
+
+def test_fig3_plotted_curves_are_the_scan(fig3, tmp_path):
+    elements = fig3.compute(4, 1, charm2=False)
+    _fig, art = fig3.draw(elements, published=True)
+    by_label = {el["label"]: el["result"] for el in elements}
+    for label, line in art.curves.items():
+        res = by_label[label]
+        x, y = line.get_data()
+        np.testing.assert_array_equal(x, res.masses)
+        np.testing.assert_array_equal(y, res.column("mu_upper_muB"))
+    assert list(art.preferred) == ["XENON1T preferred (B0 only)"]
+    res = by_label["XENON1T preferred (B0 only)"]
+    lo = res.column("mu_lower_muB")
+    verts = art.preferred["XENON1T preferred (B0 only)"].get_xy()
+    n = int(np.argmax(~np.isfinite(lo))) if not np.all(np.isfinite(lo)) else lo.size
+    np.testing.assert_allclose(verts[:n, 1], lo[:n])
+    assert {"brdar2020_fig3_xenon1t_er_published", "brdar2020_fig3_borexino_published"} <= set(art.bands)
+    fig3.write_limits_csv(tmp_path / "l.csv", elements)
+    rows = [r for r in _rows(tmp_path / "l.csv") if r["element"] == "Borexino"]
+    np.testing.assert_allclose(
+        [float(r["mu_upper_muB"] or "nan") for r in rows],
+        by_label["Borexino"].column("mu_upper_muB"),
+        rtol=1e-5,
+    )
+
+
+def test_fig3_bad_options_exit_2(fig3, tmp_path, capsys):
+    assert fig3.main(["--masses", "1", "--outdir", str(tmp_path)]) == 2
+    assert "--masses must be >= 2" in capsys.readouterr().err
+    assert fig3.main(["--workers", "0", "--outdir", str(tmp_path)]) == 2
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("script", ["fig2_recoil_spectra.py", "fig3_exclusion.py"])
+def test_script_help_as_a_process(script):
+    out = subprocess.run(
+        [sys.executable, str(SCRIPTS / script), "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0
+    assert "--outdir" in out.stdout and "--quick" in out.stdout
+    if script.startswith("fig3"):
+        assert "--masses" in out.stdout and "--workers" in out.stdout
