@@ -5,6 +5,7 @@ Statistical tolerance: chi^2 p-value > 1e-3 (fixed seeds, reproducible).
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -272,3 +273,21 @@ def test_ctrl_c_leaves_no_partial_file(tmp_path):
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     assert listing(tmp_path) == []
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_progress_bar_only_on_a_terminal_and_not_quiet(tmp_path, monkeypatch, quiet):
+    fake = _Terminal()
+    monkeypatch.setattr(sys, "stderr", fake)
+    argv = ["generate", "--target", "xenon", "--events", "1000", "-o", str(tmp_path / "t.root")]
+    assert main(argv + (["-q"] if quiet else [])) == 0
+    text = fake.getvalue()
+    if quiet:
+        assert text == ""
+    else:
+        assert "100%" in text and "evt" in text and "nugen: wrote 1000 events" in text

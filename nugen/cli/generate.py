@@ -19,6 +19,9 @@ ORDER = 10
 DEFAULT_OUTPUT = "nugen_events.root"
 #: Default number of events.
 DEFAULT_EVENTS = 100_000
+#: Appended to help texts that state their default in words: formats the default (None) as nothing and
+#: stops ArgumentDefaultsHelpFormatter from adding "(default: None)".
+_NO_DEFAULT = "%(default).0s"
 #: Default source per target material (as ``nugen spectrum``).
 DEFAULT_SOURCE = {"xenon": "solar", "pseudocumene": "solar", "glass": "charm2"}
 
@@ -83,12 +86,16 @@ def register(sub, parents):
         "  nugen generate --detector xenon1t --mass 0.1 -o xenon1t_events.root",
     )
     where = p.add_mutually_exclusive_group(required=True)
-    where.add_argument("--target", metavar="NAME", help="target material: xenon, pseudocumene, glass")
+    where.add_argument(
+        "--target", metavar="NAME", help="target material: xenon, pseudocumene, glass" + _NO_DEFAULT
+    )
     where.add_argument(
         "--detector", metavar="NAME", help="detector (xenon1t, borexino, darwin, charm2): its target, "
-        "source, recoil type, exposure and energy response (adds Eobs_keV and efficiency)",
+        "source, recoil type, exposure and energy response (adds Eobs_keV and efficiency)" + _NO_DEFAULT,
     )  # fmt: skip
-    p.add_argument("--source", metavar="NAME", default=None, help="neutrino source (default: solar)")
+    p.add_argument(
+        "--source", metavar="NAME", default=None, help="neutrino source (default: solar)" + _NO_DEFAULT
+    )
     p.add_argument(
         "--process",
         choices=("dipole", "sm", "all"),
@@ -107,7 +114,7 @@ def register(sub, parents):
         metavar="LO:HI",
         default=None,
         help="with --target: window of true recoil energy in the target's unit (keV for xenon); "
-        "default 1:30 keV for electrons and 0.1:10 keV for nuclei in xenon",
+        "default 1:30 keV for electrons and 0.1:10 keV for nuclei in xenon" + _NO_DEFAULT,
     )
     n = p.add_mutually_exclusive_group()
     n.add_argument(
@@ -116,7 +123,7 @@ def register(sub, parents):
         default=None,
         metavar="N",
         help=f"number of events (default {DEFAULT_EVENTS}); weights sum to the expected events of one "
-        "tonne-year (the detector's exposure with --detector)",
+        "tonne-year (the detector's exposure with --detector)" + _NO_DEFAULT,
     )
     n.add_argument(
         "--exposure",
@@ -124,11 +131,11 @@ def register(sub, parents):
         default=None,
         metavar="T_YR",
         help="exposure [tonne-years]: the number of events is drawn from a Poisson distribution with the "
-        "expected count, and weights sum to the expected count",
+        "expected count, and weights sum to the expected count" + _NO_DEFAULT,
     )
     p.add_argument(
         "--seed", type=_seed, default=None, metavar="S",
-        help="random seed (default: fresh entropy, recorded in the file)",
+        help="random seed (default: fresh entropy, recorded in the file)" + _NO_DEFAULT,
     )  # fmt: skip
     p.add_argument(
         "--workers", type=_positive_int, default=1, metavar="K",
@@ -136,7 +143,7 @@ def register(sub, parents):
     )  # fmt: skip
     p.add_argument(
         "--compression", default=None, metavar="NAME:LEVEL", help="ROOT compression: zstd:1 (default), "
-        "lz4:1, zlib:1, lzma:1, none",
+        "lz4:1, zlib:1, lzma:1, none" + _NO_DEFAULT,
     )  # fmt: skip
     p.add_argument(
         "--site",
@@ -144,25 +151,26 @@ def register(sub, parents):
         default=None,
         help="neutrinos arrive from the Sun as seen from this site (lngs, snolab, kamioka, or "
         "latitude:longitude in degrees, east positive); momenta in the local East-North-Up frame; adds "
-        "time_unix_s and nu_dir_*",
+        "time_unix_s and nu_dir_* (default: none, neutrinos along +z)" + _NO_DEFAULT,
     )
     p.add_argument(
         "--period",
         metavar="START,END",
         default=None,
-        help="with --site: UTC dates of the event times, ISO format (default 2020-01-01,2021-01-01)",
+        help="with --site: UTC dates of the event times, ISO format (default 2020-01-01,2021-01-01)"
+        + _NO_DEFAULT,
     )
     p.add_argument(
         "--set",
         dest="settings",
         action="append",
         metavar="DETECTOR.KEY=VALUE",
-        help="detector setting (repeatable) with --detector; see 'nugen info DETECTOR'",
+        help="detector setting (repeatable) with --detector; see 'nugen info DETECTOR'" + _NO_DEFAULT,
     )
     add_model_options(p, mass_default=0.0, mu_default=2e-11)
     g = p.add_argument_group("output")
     g.add_argument("-o", "--output", metavar="FILE.root", default=DEFAULT_OUTPUT, help="output ROOT file")
-    g.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
+    g.add_argument("--overwrite", action="store_true", help="replace FILE if it exists" + _NO_DEFAULT)
     return p
 
 
@@ -290,6 +298,13 @@ def run(args: argparse.Namespace) -> int:
         site=_parse_site(args.site),
         period_unix_s=_parse_period(args.period),
     )
+    empty = [name for name, r in gen.rates.items() if not r > 0]
+    if empty and not args.quiet:
+        print(
+            f"nugen: note: no {', '.join(empty)} events are possible for M_N = {model.mass_MeV:g} MeV in "
+            "this recoil window; the sample holds the other processes only",
+            file=sys.stderr,
+        )
     root = np.random.SeedSequence(args.seed)
     expected = gen.total_rate * exposure
     if args.exposure is not None:
