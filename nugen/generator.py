@@ -441,7 +441,14 @@ class Generator:
                     if not e_hi > e_lo:
                         continue
                     ch.E_lo, ch.E_hi = e_lo, e_hi
-                    extra = list(comp.breakpoints_MeV) + list(getattr(comp.pdf, "E_MeV", ()))
+                    # nodes at the kinks of u(E): tabulated-pdf nodes, declared breakpoints, and the
+                    # energies where the window's ends meet the kinematic limits (physics.md Sec. 2.2)
+                    kinks = min_neutrino_energy(np.array([lo, hi]), self._mass(p), m)
+                    extra = [
+                        *comp.breakpoints_MeV,
+                        *getattr(comp.pdf, "E_MeV", ()),
+                        *kinks[np.isfinite(kinks)],
+                    ]
                     x, fx = adaptive_grid(
                         lambda E, ch=ch: self._u(ch, E), e_lo, e_hi, rtol=_GRID_RTOL, extra=extra
                     )

@@ -517,3 +517,21 @@ def test_bad_site(sun, xenon, rc):
         make(sun, xenon, rc, site="mars")
     with pytest.raises(InvalidParameterError, match="latitude"):
         make(sun, xenon, rc, site=(95.0, 0.0))
+
+
+@pytest.mark.parametrize(
+    ("target", "scatterer", "mass"),
+    [("xenon", "both", m) for m in (0.0, 0.02, 0.2, 0.5, 1.0, 5.0)]
+    + [("pseudocumene", "electron", m) for m in (0.0, 0.3, 1.0)],
+)
+def test_envelope_dominates_everywhere(sun, target, scatterer, mass):
+    """No candidate may exceed its envelope (a violation would bias the sample), across masses and targets."""
+    gen = Generator(sun, get_target(target), DipolePortal(mass, 1e-10), process="all", scatterer=scatterer)
+    diag = None
+    for _, d in gen.iter_chunks(60_000, seed=8):
+        diag = d if diag is None else diag.__iadd__(d)
+    assert diag.violations == 0 and diag.max_ratio <= 1.0
+    # the acceptance also estimates the rate (binomial error)
+    p = diag.accepted / diag.proposed
+    err = gen.envelope_integral * np.sqrt(p * (1 - p) / diag.proposed)
+    assert abs(gen.envelope_integral * p - gen.total_rate) < N_SIGMA * err
