@@ -28,10 +28,12 @@ Example::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import logging
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -83,7 +85,7 @@ def compute(n_masses: int, workers: int, charm2: bool, quiet: bool = True) -> li
     from fits.scan import scan
 
     solar = np.geomspace(*SOLAR_RANGE_MEV, n_masses)
-    opts = {"cl": CL, "workers": workers, "progress": False if quiet else None}
+    opts = {"cl": CL, "progress": False if quiet else None}
     jobs = [
         ("XENON1T (tritium free)", "limit", "xenon1t", XENON1T_LIMIT_SETTINGS, solar),
         ("XENON1T preferred (B0 only)", "interval", "xenon1t", XENON1T_PREFERRED_SETTINGS, solar),
@@ -93,13 +95,17 @@ def compute(n_masses: int, workers: int, charm2: bool, quiet: bool = True) -> li
     if charm2:
         jobs.append(("CHARM-II", "limit", "charm2", {}, np.geomspace(*CHARM2_RANGE_MEV, n_masses)))
     out = []
-    for label, kind, det, settings, masses in jobs:
-        t0 = time.perf_counter()
-        (res,) = scan([det], masses, FLAVOUR, settings={det: settings} if settings else None, **opts)
-        logger.info("%s: %d masses in %.1f s", label, len(masses), time.perf_counter() - t0)
-        if res.n_failed:
-            logger.warning("%s: %d point(s) failed; drawn as gaps", label, res.n_failed)
-        out.append({"label": label, "kind": kind, "detector": det, "settings": settings, "result": res})
+    # one pool of worker processes for every scan (results do not depend on it: fits.scan)
+    with contextlib.ExitStack() as stack:
+        if workers > 1:
+            opts["executor"] = stack.enter_context(ProcessPoolExecutor(max_workers=workers))
+        for label, kind, det, settings, masses in jobs:
+            t0 = time.perf_counter()
+            (res,) = scan([det], masses, FLAVOUR, settings={det: settings} if settings else None, **opts)
+            logger.info("%s: %d masses in %.1f s", label, len(masses), time.perf_counter() - t0)
+            if res.n_failed:
+                logger.warning("%s: %d point(s) failed; drawn as gaps", label, res.n_failed)
+            out.append({"label": label, "kind": kind, "detector": det, "settings": settings, "result": res})
     return out
 
 
