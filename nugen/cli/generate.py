@@ -110,7 +110,6 @@ def register(sub, parents):
     )
     p.add_argument(
         "--range",
-        dest="recoil_range",
         metavar="LO:HI",
         default=None,
         help="with --target: window of true recoil energy in the target's unit (keV for xenon); "
@@ -266,7 +265,7 @@ def run(args: argparse.Namespace) -> int:
     parse_compression(args.compression)  # validate before any work
     det = None
     if args.detector:
-        for flag, given in (("--source", args.source), ("--range", args.recoil_range)):
+        for flag, given in (("--source", args.source), ("--range", args.range)):
             if given is not None:
                 msg = f"{flag} cannot be combined with --detector (the detector defines it), got {given!r}"
                 raise InvalidParameterError(msg)
@@ -282,8 +281,8 @@ def run(args: argparse.Namespace) -> int:
         source_name = args.source or DEFAULT_SOURCE.get(args.target, "solar")
         scatterer = {"electron": "electron", "nuclear": "nucleus", "both": "both"}[args.recoil]
         window = None
-        if args.recoil_range is not None:
-            window = _parse_range(args.recoil_range, get_target(target_name).energy_unit)
+        if args.range is not None:
+            window = _parse_range(args.range, get_target(target_name).energy_unit)
         exposure = float(args.exposure) if args.exposure is not None else 1.0
     target = get_target(target_name)
     source = get_source(source_name)
