@@ -59,6 +59,13 @@ Reweighting to another mu at the same M_N needs no regeneration (DESIGN.md): pro
 decays are analytic in mu through ``N_betagamma`` and the decay distance in units of the mean,
 ``N_decay_u`` (see :func:`decay_vertex` and :func:`decay_probability`).
 
+Approximations (all as in ``rates`` or physics.md): bound xenon electrons enter the rate through the
+stepping approximation but scatter kinematically as free electrons at rest; nuclei are at rest with mass
+A x u; N is given its dominant helicity exactly (physics.md Sec. 2.5 finds >= 0.99 except near the
+kinematic edges, 0.88-0.99 when E_N/M < 3), which sets the photon angular distribution of Dirac N.
+Optionally (``site=``) the neutrinos come from the Sun's direction at a given laboratory and time, with
+every vector rotated into the local East-North-Up frame (:func:`sun_direction_enu`).
+
 Reproducibility: a sample of n events is cut into chunks of :data:`CHUNK_SIZE` events; chunk i draws
 from ``numpy.random.default_rng(SeedSequence(seed).spawn(n_chunks)[i])``. The chunking depends only on
 n, so the events are identical for any number of worker processes.
