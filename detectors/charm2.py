@@ -82,10 +82,12 @@ from nugen.model import DipolePortal
 from nugen.rates import RateCalculator, check_edges, rate_calculator
 from nugen.targets import get_target
 
-__all__ = ["CHARM2", "PROCESS_CODES", "params"]
+__all__ = ["CHARM2", "CHUNK_SIZE", "PROCESS_CODES", "params"]
 
 #: Integer codes of the ``process`` column of :meth:`CHARM2.generate` (same as :mod:`nugen.generator`).
 PROCESS_CODES: dict[str, int] = {"dipole_e": 0, "dipole_A": 1, "sm_e": 2}
+#: Events per chunk of :meth:`CHARM2.generate` (each chunk draws from its own spawned random stream).
+CHUNK_SIZE = 16_384
 #: Half-width of the square glass plates [cm] (3.7 m plates, UNVERIFIED; only for event vertices).
 PLATE_HALF_WIDTH_CM = 185.0
 #: Flavour index of nu_mu in nugen's flavour vectors (e, mu, tau).
@@ -174,8 +176,8 @@ class CHARM2(Detector):
         Setting("e_max_GeV", _p("E_max"), "GeV", "upper edge of the shower-energy window (UNVERIFIED)",
                 parse_positive("e_max_GeV")),
         Setting("resolution_a", _p("resolution_a"), "GeV^0.5",
-                "EM energy resolution sigma_E = a sqrt(E) (UNVERIFIED, De Winter et al. 1989)",
-                parse_nonnegative("resolution_a")),
+                "EM energy resolution sigma_E = a sqrt(E) (UNVERIFIED, De Winter et al. 1989); > 0",
+                parse_positive("resolution_a")),
         Setting("length_m", _p("length"), "m", "length of the glass target calorimeter (physics.md: ~35 m)",
                 parse_positive("length_m")),
         Setting("fiducial_start_m", _p("fiducial_start"), "m", "start of the fiducial decay region",
@@ -447,9 +449,11 @@ class CHARM2(Detector):
         """Weighted CHARM-II events with full kinematics, N flight and decay, photon and selection.
 
         ``n_events`` events per process and beam component (weighted importance sampling,
-        :func:`nugen.beam_events.sample_scatterings`). Weights are events for the calibrated exposure of
-        this detector and model, so that summed ``weight`` reproduces :meth:`expected_counts`
-        (``dipole_electron``, ``dipole_photon``, ``sm_nu``) within Monte Carlo errors.
+        :func:`nugen.beam_events.sample_scatterings`), in chunks of :data:`CHUNK_SIZE` events with
+        spawned random streams (each chunk stays in cache; the same seed gives the same events). Weights
+        are events for the calibrated exposure of this detector and model, so that summed ``weight``
+        reproduces :meth:`expected_counts` (``dipole_electron``, ``dipole_photon``, ``sm_nu``) within
+        Monte Carlo errors.
 
         Returns
         -------
@@ -489,25 +493,40 @@ class CHARM2(Detector):
         mu2 = float(model.mu_flavour[_MU] ** 2)
         M = model.mass_MeV
         exposure = self.exposure_t_yr
-        streams = np.random.SeedSequence(seed).spawn(len(processes) * len(source.components))
-        chunks: list[dict[str, np.ndarray]] = []
+        pairs = [(p, c) for p in processes for c in source.components]
+        sizes = [CHUNK_SIZE] * (n_events // CHUNK_SIZE) + (
+            [n_events % CHUNK_SIZE] if n_events % CHUNK_SIZE else []
+        )
+        streams = np.random.SeedSequence(seed).spawn(len(pairs) * len(sizes))
+        out: dict[str, np.ndarray] = {}
         reasons = []
-        for i, (proc, comp) in enumerate((p, c) for p in processes for c in source.components):
-            rng = np.random.default_rng(streams[i])
+        pos = 0
+        total = len(pairs) * n_events
+        for i, (proc, comp) in enumerate(pairs):
             window = {"T_floor_MeV": t_lo, "T_ceiling_MeV": t_hi} if proc != "dipole_A" else {}
             if proc == "dipole_A" and not M > 0:
                 reasons.append("photon channel needs M_N > 0")
                 continue
-            try:
-                ev = sample_scatterings(source, comp, glass, proc, M, n_events, rng, **window)
-            except KinematicsError as exc:
-                reasons.append(str(exc))
-                continue
-            chunks.append(self._event_columns(ev, proc, model, rng, exposure, mu2, (z1, z2, L), source))
-        if not chunks:
+            for j, size in enumerate(sizes):
+                rng = np.random.default_rng(streams[i * len(sizes) + j])
+                try:
+                    ev = sample_scatterings(source, comp, glass, proc, M, size, rng, **window)
+                except KinematicsError as exc:
+                    reasons.append(str(exc))
+                    break
+                # each chunk's weights estimate the full rate: share it among the chunks
+                cols = self._event_columns(
+                    ev, proc, model, rng, exposure * size / n_events, mu2, (z1, z2, L), source
+                )
+                if not out:
+                    out = {k: np.empty(total, dtype=v.dtype) for k, v in cols.items()}
+                for k, v in cols.items():
+                    out[k][pos : pos + size] = v
+                pos += size
+        if not out:
             msg = f"no CHARM-II events can be generated for M_N = {M:g} MeV: " + "; ".join(reasons)
             raise KinematicsError(msg)
-        return {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+        return {k: v[:pos] for k, v in out.items()}
 
     def _event_columns(self, ev, proc, model, rng, exposure, mu2, geom, source) -> dict[str, np.ndarray]:
         z1, z2, L = geom
