@@ -255,11 +255,45 @@ class Detector(abc.ABC):
         p = np.diff(cdf, axis=0) * eps[:, None]
         return p.reshape(edges.size - 1, self.n_sub, T.size).sum(axis=1)
 
+    #: Longest true-energy quadrature segment in units of the local resolution sigma(T).
+    segment_sigmas: float = 1.0
+    #: Gauss–Legendre nodes per true-energy segment.
+    n_gauss: int = 4
+
+    def _resolution_grid(self, t_lo: float, t_hi: float) -> np.ndarray:
+        """Points in [t_lo, t_hi] spaced by at most :attr:`segment_sigmas` x sigma(T) (vectorised)."""
+        x = np.geomspace(max(t_lo, 1e-9), t_hi, 4096) if t_lo > 0 else np.linspace(t_lo, t_hi, 4096)
+        sig = np.maximum(self.resolution_MeV(x), 1e-6 * np.maximum(x, 1e-9))
+        u = np.concatenate([[0.0], np.cumsum(np.diff(x) * 0.5 * (1.0 / sig[1:] + 1.0 / sig[:-1]))])
+        n = int(np.ceil(u[-1] / self.segment_sigmas))
+        return np.interp(np.linspace(0.0, u[-1], n + 1), u, x)
+
+    def _nodes(self, edges: np.ndarray, process: str, M_N: float) -> tuple[np.ndarray, np.ndarray]:
+        """True-energy nodes and weights [MeV] for folding dR/dT with the response kernel.
+
+        The segment ends are the breakpoints of dR/dT from :meth:`nugen.rates.RateCalculator.quadrature`
+        (recovered from its per-segment weight sums), the analysis-bin edges, and a grid no coarser than
+        :attr:`segment_sigmas` x sigma(T), so that the kernel rows (smooth on the scale of sigma) are
+        integrated as accurately as dR/dT itself; Gauss–Legendre nodes on each segment.
+        """
+        t_lo, t_hi = self._true_range(edges)
+        _, w0, seg = self.rates.quadrature(t_lo, t_hi, M_N, process)
+        bounds = t_lo + np.concatenate([[0.0], np.cumsum(np.bincount(seg, weights=w0))])
+        inner = np.concatenate([bounds[1:-1], edges, self._resolution_grid(t_lo, t_hi)])
+        inner = inner[(inner > t_lo) & (inner < t_hi)]
+        pts = np.unique(np.concatenate([[t_lo, t_hi], inner]))
+        pts = pts[np.concatenate([[True], np.diff(pts) > 1e-12 * t_hi])]
+        pts[-1] = t_hi
+        x, wx = np.polynomial.legendre.leggauss(self.n_gauss)
+        a, b = pts[:-1], pts[1:]
+        T = (0.5 * (a + b)[:, None] + 0.5 * (b - a)[:, None] * x[None, :]).ravel()
+        w = (0.5 * (b - a)[:, None] * wx[None, :]).ravel()
+        return T, w
+
     def _kernel(self, edges: np.ndarray, process: str, M_N: float):
         key = (edges.tobytes(), process, M_N if process.startswith("dipole") else 0.0)
         if key not in self._kernels:
-            t_lo, t_hi = self._true_range(edges)
-            T, w, _ = self.rates.quadrature(t_lo, t_hi, M_N, process)
+            T, w = self._nodes(edges, process, M_N)
             K = self.response_kernel(edges, T)
             if len(self._kernels) > 64:
                 self._kernels.clear()
@@ -275,25 +309,34 @@ class Detector(abc.ABC):
         The signal of a model is ``sum_alpha mu_alpha^2 x row_alpha`` (rate ∝ mu^2 at fixed M_N).
         """
         edges = self._edges(edges_MeV)
-        proc = self._process("dipole")
-        T, w, K = self._kernel(edges, proc, float(M_N))
-        tmpl = self.rates.dipole_templates(T, M_N, self.scatterer).sum(axis=0)  # (3, nT)
-        return (tmpl * w) @ K.T * self.exposure_t_yr
+        key = (edges.tobytes(), "dipole-templates", float(M_N))
+        if key not in self._kernels:
+            proc = self._process("dipole")
+            T, w, K = self._kernel(edges, proc, float(M_N))
+            tmpl = self.rates.dipole_templates(T, M_N, self.scatterer).sum(axis=0)  # (3, nT)
+            out = (tmpl * w) @ K.T * self.exposure_t_yr
+            out.setflags(write=False)
+            self._kernels[key] = out
+        return self._kernels[key].copy()
 
     def sm_counts(self, edges_MeV: ArrayLike | None = None) -> np.ndarray:
         """Observed Standard-Model solar-neutrino counts per bin (nu e elastic or CEvNS)."""
-        edges = self._edges(edges_MeV)
-        proc = self._process("sm")
-        T, w, K = self._kernel(edges, proc, 0.0)
-        return (self.rates.sm_rate(T, self.scatterer).sum(axis=0) * w) @ K.T * self.exposure_t_yr
+        return sum(self.sm_counts_by_component(edges_MeV).values())
 
     def sm_counts_by_component(self, edges_MeV: ArrayLike | None = None) -> dict[str, np.ndarray]:
-        """Observed SM solar-neutrino counts per bin per source component (they sum to :meth:`sm_counts`)."""
+        """Observed SM solar-neutrino counts per bin per source component (they sum to :meth:`sm_counts`).
+
+        Model independent, so cached per binning.
+        """
         edges = self._edges(edges_MeV)
-        proc = self._process("sm")
-        T, w, K = self._kernel(edges, proc, 0.0)
-        per = (self.rates.sm_rate(T, self.scatterer) * w) @ K.T * self.exposure_t_yr
-        return dict(zip(self.rates.component_names, per, strict=True))
+        key = (edges.tobytes(), "sm-by-component")
+        if key not in self._kernels:
+            proc = self._process("sm")
+            T, w, K = self._kernel(edges, proc, 0.0)
+            per = (self.rates.sm_rate(T, self.scatterer) * w) @ K.T * self.exposure_t_yr
+            per.setflags(write=False)
+            self._kernels[key] = dict(zip(self.rates.component_names, per, strict=True))
+        return dict(self._kernels[key])
 
     def expected_counts(
         self, model: DipolePortal, edges_MeV: ArrayLike | None = None

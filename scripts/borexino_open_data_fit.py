@@ -133,7 +133,9 @@ class BorexinoFit:
         m.limits["po210_width_factor"] = (0.5, 2.0)
         m.limits["c11_annihilation_MeV"] = (0.5, 1.1)
         m.limits["po210_tail_MeV"] = (0.0, 0.05)
-        if not self.free_scale:
+        if not self.free_scale:  # the release's energy axis taken literally
+            m.values["energy_scale"] = 1.0
+            m.values["resolution_scale"] = 1.0
             m.fixed["energy_scale"] = True
             m.fixed["resolution_scale"] = True
         m.migrad()
@@ -204,18 +206,20 @@ def plot(fit, path):
         "11C": "C8",
         "14C-pileup": "C9",
         "14C": "C9",
-        "8B+hep": "C0",
+        "8B+hep": "k",
     }
     for name, part in fit.parts.items():
         if part.sum() < 1:
             continue
         ls = "-" if name in SM_GROUPS or name == "8B+hep" else "--"
         ax.plot(x, part * norm, ls, color=style.get(name, "grey"), lw=1, label=name)
-    ax.axvline(664.25, color="C2", ls=":", lw=0.8)
+    g = fit.best["energy_scale"]
+    ax.axvline(664.25 * g, color="C2", ls=":", lw=0.8)
     ax.text(
-        668,
-        ax.get_ylim()[0] if False else 2e-3,
-        "7Be Compton edge 665 keV",
+        664.25 * g + 6,
+        2e-4,
+        f"7Be Compton edge: $T_{{max}}$ = 664 keV, observed at g $T_{{max}}$ = "
+        f"{664.25 * g:.0f} keV (g = {g:.3f})",
         color="C2",
         fontsize=7,
         rotation=90,
@@ -274,7 +278,11 @@ def main(argv=None):
     ap.add_argument(
         "--ssm", action="store_true", help="constrain pp, pep, 7Be, CNO to B16-GS98 +- its errors"
     )
-    ap.add_argument("--fixed-scale", action="store_true", help="keep energy and resolution scales at 1")
+    ap.add_argument(
+        "--fixed-scale",
+        action="store_true",
+        help="fix energy and resolution scales at 1 (release axis as is)",
+    )
     ap.add_argument("--plot", default=str(ROOT / "docs" / "figures" / "borexino_spectrum.png"))
     args = ap.parse_args(argv)
     settings = {}

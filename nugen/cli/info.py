@@ -1,0 +1,139 @@
+"""``nugen info``: a detector's settings (key, default, unit, meaning), exposure, backgrounds and sources."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from nugen.cli.common import ENERGY_UNITS_MEV, parse_settings
+
+__all__ = ["COMMAND", "ORDER", "describe", "register", "run"]
+
+COMMAND = "info"
+ORDER = 70
+
+
+def register(sub, parents):
+    """Add the ``info`` subcommand."""
+    p = sub.add_parser(
+        COMMAND,
+        parents=parents,
+        help="list a detector's settings, exposure, backgrounds and the publications it follows",
+        description="Describe a detector: its settings (key, default, unit, meaning; change them with "
+        "--set DETECTOR.KEY=VALUE in other commands), exposure, analysis window, background components "
+        "and whether it has observed data. Without a name, list the registered detectors.",
+        epilog="examples:\n  nugen info xenon1t\n  nugen info borexino --json\n"
+        "  nugen info darwin --set darwin.exposure_t_yr=300",
+    )
+    p.add_argument("detector", nargs="?", metavar="DETECTOR", help="xenon1t, borexino, darwin, charm2")
+    p.add_argument(
+        "--set",
+        dest="settings",
+        action="append",
+        metavar="DETECTOR.KEY=VALUE",
+        help="describe the detector with these settings (repeatable)",
+    )
+    p.add_argument("--json", dest="format", action="store_const", const="json", help="write JSON")
+    return p
+
+
+def describe(name: str, **settings: object) -> dict:
+    """JSON-ready description of detector ``name`` built with ``settings``."""
+    from detectors import get_detector
+
+    det = get_detector(name, **settings)
+    edges = det.analysis_edges_MeV()
+    unit = det.energy_unit
+    scale = ENERGY_UNITS_MEV[unit]
+    bkgs = det.backgrounds()
+    obs = det.observed()
+    return {
+        "command": "info",
+        "detector": det.name,
+        "title": det.title,
+        "citation": det.citation,
+        "target": det.target,
+        "source": det.source,
+        "recoil": det.scatterer,
+        "energy_unit": unit,
+        "window": [float(edges[0] / scale), float(edges[-1] / scale)],
+        "n_bins": int(edges.size - 1),
+        "exposure": float(det.exposure_t_yr),
+        "exposure_unit": det.exposure_unit,
+        **({"exposure_t_yr": float(det.exposure_t_yr)} if det.exposure_unit == "t yr" else {}),
+        "settings": [
+            {"key": s.key, "default": s.default, "value": det.settings[s.key], "unit": s.unit, "doc": s.doc}
+            for s in det.SETTINGS
+        ],
+        "backgrounds": [
+            {
+                "name": b.name,
+                "events": float(b.counts.sum()),
+                "rel_uncertainty": b.rel_uncertainty,
+                "doc": b.doc,
+            }
+            for b in bkgs
+        ],
+        "sm_in_background": bool(det.sm_in_background),
+        "sm_rel_uncertainty": det.sm_rel_uncertainty,
+        "observed_events": None if obs is None else float(obs.sum()),
+    }
+
+
+def _text(info: dict) -> str:
+    lines = [
+        f"{info['detector']}: {info['title']}",
+        f"  follows:   {info['citation']}",
+        f"  target:    {info['target']} ({info['recoil']} recoils), source: {info['source']}",
+        f"  exposure:  {info['exposure']:g} {info['exposure_unit']}",
+        f"  window:    {info['window'][0]:g}-{info['window'][1]:g} {info['energy_unit']} "
+        f"in {info['n_bins']} bins",
+        "  data:      "
+        + (
+            "none (projection; fits use Asimov data)"
+            if info["observed_events"] is None
+            else f"{info['observed_events']:g} observed events"
+        ),
+    ]
+    if info["backgrounds"]:
+        lines.append("  backgrounds (events in the window at nominal normalisation; constraint):")
+        for b in info["backgrounds"]:
+            c = "free" if b["rel_uncertainty"] is None else f"+-{100 * b['rel_uncertainty']:.3g} %"
+            lines.append(f"    {b['name']:<12} {b['events']:>12.6g}  {c:<10} {b['doc']}")
+    if info["sm_in_background"]:
+        lines.append("  SM solar neutrinos are part of the background model (sm_nu is for display only)")
+    lines.append("  settings (--set DETECTOR.KEY=VALUE):")
+    rows = [("key", "default", "unit", "description")] + [
+        (s["key"], str(s["default"]), s["unit"] or "-", s["doc"]) for s in info["settings"]
+    ]
+    w = [max(len(r[i]) for r in rows) for i in range(3)]
+    for r in rows:
+        lines.append(f"    {r[0]:<{w[0]}}  {r[1]:<{w[1]}}  {r[2]:<{w[2]}}  {r[3]}")
+    return "\n".join(lines) + "\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the description of a detector (or the list of detectors)."""
+    from detectors import DETECTORS
+
+    if args.detector is None:
+        names = sorted(DETECTORS)
+        if args.format == "json":
+            sys.stdout.write(json.dumps({"command": "info", "detectors": names}, indent=1) + "\n")
+        else:
+            sys.stdout.write("detectors: " + ", ".join(names) + "\n(nugen info DETECTOR for details)\n")
+        return 0
+    settings = parse_settings(args.settings)
+    own = settings.pop(args.detector, {})
+    if settings:
+        from nugen.errors import InvalidParameterError
+
+        msg = f"--set names detector(s) {', '.join(sorted(settings))}, but the detector is {args.detector!r}"
+        raise InvalidParameterError(msg)
+    info = describe(args.detector, **own)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(info, indent=1, allow_nan=False) + "\n")
+    else:
+        sys.stdout.write(_text(info))
+    return 0
