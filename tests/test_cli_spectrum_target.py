@@ -123,3 +123,13 @@ def test_console_script_runs_as_a_fresh_process():
         [sys.executable, "-m", "nugen", "--version"], capture_output=True, text=True, check=False
     )
     assert version.returncode == 0 and version.stdout.startswith("nugen ")
+
+
+def test_output_files_get_ordinary_permissions(tmp_path, capsys):
+    import os
+
+    dest = tmp_path / "perm.json"
+    assert run(capsys, "spectrum", "--target", "xenon", "--json", "-o", str(dest))[0] == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert dest.stat().st_mode & 0o777 == 0o666 & ~umask
