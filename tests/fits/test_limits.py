@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 from scipy.special import lambertw
-from scipy.stats import norm
+from scipy.stats import chi2, norm
 
 from fits.likelihood import BinnedLikelihood, Component
 from fits.limits import LimitResult, check_cl, detector_limit, likelihood_limit, thresholds
@@ -41,6 +41,8 @@ def poisson_root(n, c, branch):
 @pytest.mark.parametrize("cl", [0.68, 0.9, 0.95, 0.99])
 def test_thresholds_are_the_normal_quantiles_squared(cl):
     one, two = thresholds(cl)
+    assert one == pytest.approx(chi2.ppf(2 * cl - 1, 1), rel=1e-12)
+    assert two == pytest.approx(chi2.ppf(cl, 1), rel=1e-12)
     assert one == pytest.approx(norm.ppf(cl) ** 2, rel=1e-10)  # one-sided: Phi^-1(CL)^2
     assert two == pytest.approx(norm.ppf(0.5 + cl / 2) ** 2, rel=1e-10)  # two-sided
     if cl == 0.9:
