@@ -18,7 +18,7 @@ def add_fit_options(p: argparse.ArgumentParser) -> None:
         type=float,
         default=0.9,
         metavar="CL",
-        help="confidence level in (0, 1): one-sided upper limit at q = chi2.ppf(2CL-1, 1), two-sided "
+        help="confidence level, 0.5 <= CL < 1: one-sided upper limit at q = chi2.ppf(2CL-1, 1), two-sided "
         "interval at q = chi2.ppf(CL, 1) when the data exclude mu = 0 (docs/statistics.md)",
     )
     g.add_argument(
