@@ -46,6 +46,13 @@ from nugen.targets import get_target
 MU = 2e-11
 
 
+def load_average() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
 def generation_rate(gen: Generator, n: int, repeat: int = 3) -> float:
     """Best events/s over ``repeat`` runs of generating n events (no write)."""
     best = np.inf
@@ -143,6 +150,7 @@ def main(argv=None) -> int:
 
     print(machine_note())
     print(f"nproc: {os.cpu_count()}; compression: {DEFAULT_COMPRESSION}; mu = {MU} mu_B, universal, Dirac")
+    print(f"load average at start: {load_average()} (other jobs on the machine slow every number down)")
     sun, xenon = get_source("solar"), get_target("xenon")
     rc = RateCalculator(sun, xenon)
     print("\n1. generation only (one process, full kinematics + N decays), xenon dipole, e- recoils 1-30 keV")
@@ -186,6 +194,7 @@ def main(argv=None) -> int:
             version, n_ev, dt = res
             print(f"{'DarkNews':>10} {'events':>8} {'wall [s]':>9} {'events/s':>10}")
             print(f"{version:>10} {n_ev:>8} {dt:>9.1f} {n_ev / dt:>10.3g}")
+    print(f"\nload average at end: {load_average()}")
     return 0
 
 
