@@ -89,10 +89,18 @@ def thresholds(cl: float) -> tuple[float, float]:
     return float(chdtri(1, 2.0 - 2.0 * c)), float(chdtri(1, 1.0 - c))
 
 
-def method_text(cl: float, asimov: bool) -> str:
-    """The ``"method"`` string of the JSON output, with the thresholds used at ``cl``."""
+def method_text(cl: float, asimov: bool | None) -> str:
+    """The ``"method"`` string of the JSON output, with the thresholds used at ``cl``.
+
+    ``asimov``: True for the background-only Asimov data set, False for observed data, None for a
+    mixture (several detectors; the ``expected`` flag of each result says which).
+    """
     c1, c2 = thresholds(cl)
-    data = "background-only Asimov data set (median expected sensitivity)" if asimov else "observed data"
+    data = {
+        True: "background-only Asimov data set (median expected sensitivity)",
+        False: "observed data",
+        None: "observed data, or the background-only Asimov data set where 'expected' is true",
+    }[asimov]
     return (
         "profile likelihood ratio q(mu) = -2 ln[L(mu, theta^^)/L(mu^, theta^)] with mu^ >= 0 "
         "(binned Poisson likelihood, signal strength linear in mu^2, background and SM normalisations "

@@ -134,7 +134,9 @@ def run(args: argparse.Namespace) -> int:
         for r in results
         for p in r.points
     ]
-    pre = f"# {args.cl:g} CL limits on mu [mu_B] ({args.flavour}); {results[0].to_dict()['method']}"
+    from fits.limits import method_text
+
+    pre = f"# {args.cl:g} CL limits on mu [mu_B] ({args.flavour}); {method_text(args.cl, None)}"
     emit(args, payload, header, rows, preamble=pre)
     failed = sum(r.n_failed for r in results)
     if failed and not args.quiet:
