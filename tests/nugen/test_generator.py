@@ -6,8 +6,15 @@ Tolerances, once for the whole file:
   test in a thousand runs; seeds are fixed, so results are reproducible;
 * Monte Carlo estimates of a rate or a mean: 5 standard errors (computed from the sample itself);
 * exact relations (four-momentum conservation, invariant masses): 1e-9 relative to the largest energy
-  in the relation — double precision gives ~1e-15 per operation, and the chain of square roots and
-  differences in the kinematics loses at most a few orders of magnitude.
+  in the relation — double precision gives ~1e-16 per operation, and the chain of square roots and
+  differences in the kinematics loses at most a few orders of magnitude;
+* the same stored quantity recomputed by a different sequence of operations (a quotient instead of a
+  product, a sum of equal weights, a rotation): 1e-12, i.e. a few thousand ulps, ample for the handful of
+  operations (numpy's pairwise sums keep the error of a 1e6-term sum near log2(1e6) ulps);
+* quantities recovered by boosting back into the N rest frame: the boost with gamma = E_N/M amplifies
+  round-off by up to gamma^2 (gamma <= ~60 for M_N = 0.3 MeV and solar energies), so 1e-9 with random
+  momenta below 5 MeV and 1e-6 for the generated samples;
+* astronomy: the low-precision solar ephemeris is good to ~0.01 deg and 1e-4 AU (tolerances at the test).
 """
 
 from __future__ import annotations
