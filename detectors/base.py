@@ -265,7 +265,7 @@ class Detector(abc.ABC):
         x = np.geomspace(max(t_lo, 1e-9), t_hi, 4096) if t_lo > 0 else np.linspace(t_lo, t_hi, 4096)
         sig = np.maximum(self.resolution_MeV(x), 1e-6 * np.maximum(x, 1e-9))
         u = np.concatenate([[0.0], np.cumsum(np.diff(x) * 0.5 * (1.0 / sig[1:] + 1.0 / sig[:-1]))])
-        n = int(np.ceil(u[-1] / self.segment_sigmas))
+        n = min(int(np.ceil(u[-1] / self.segment_sigmas)), 2000)  # bounded even for a tiny sigma
         return np.interp(np.linspace(0.0, u[-1], n + 1), u, x)
 
     def _nodes(self, edges: np.ndarray, process: str, M_N: float) -> tuple[np.ndarray, np.ndarray]:

@@ -331,7 +331,8 @@ class Borexino(Detector):
                 "14C-pileup": "random 14C + 14C coincidences (self-convolution of the 14C spectrum)",
                 "85Kr": "85Kr beta- (first-forbidden unique, Q = 687 keV)",
                 "210Bi": "210Bi beta- (Q = 1162 keV, Daniel 1962 shape factor)",
-                "210Po": "210Po alpha, quenched: Gaussian with an exponential high-side tail (shape fitted to the open data)",
+                "210Po": "210Po alpha, quenched: Gaussian with an exponential high-side tail (shape fitted "
+                "to the open data)",
                 "11C": "residual cosmogenic 11C after the TFC veto (beta+ + annihilation, offset fitted)",
             }
             bkgs = []
