@@ -147,6 +147,7 @@ class DARWIN(Detector):
         self._eff_E, self._eff = (
             load_efficiency() if self.settings["efficiency"] == "xenon1t" else (None, None)
         )
+        self._eff_integral: np.ndarray | None = None
 
     @property
     def exposure_t_yr(self) -> float:
@@ -181,7 +182,9 @@ class DARWIN(Detector):
         """The flat background: fraction x 76 events/(t yr keV) x exposure x ∫ efficiency dE per bin."""
         rate = float(self.settings["background_fraction"]) * _default("b0_rate_per_t_yr_keV")
         unc = self.settings["background_uncertainty"]
-        counts = rate * self.exposure_t_yr * self._integrated_efficiency_keV()
+        if self._eff_integral is None:
+            self._eff_integral = self._integrated_efficiency_keV()
+        counts = rate * self.exposure_t_yr * self._eff_integral
         doc = (
             f"flat {rate:g} events/(t yr keV) = {self.settings['background_fraction']:g} x XENON1T B0 "
             "(assumption, physics.md Sec. 6.3)"
