@@ -32,7 +32,15 @@ same flux, target and selection -- the ratio does not depend on the calibration.
     forward. :meth:`CHARM2.electron_angular_acceptance` checks it on sampled events (fraction 1). The
     channel closes at the electron-target threshold ``E_thr = M + M^2/(2 m_e)``: with <E> ~ 25 GeV the
     signal falls steeply above ``M ~ sqrt(2 m_e E) ~ 0.16 GeV`` and vanishes above ~0.45 GeV
-    (E_max = 200 GeV).
+    (E_max = 200 GeV). **N-decay veto** (setting ``n_decay_veto``, default on; nugen's assumption): an
+    event whose N decays inside the calorimeter has a second (photon) shower and fails the single-shower
+    selection, so channel (a) is multiplied by the probability that N escapes
+    (:meth:`CHARM2.escape_probability`, averaged over Monte Carlo N momenta:
+    :meth:`CHARM2.electron_survival`).
+    This is 1 (lifetime independence) while ``beta gamma c tau`` >> 35 m, i.e. everywhere except near the
+    closing, where the limit needs large mu and hence short lifetimes: there it closes the channel
+    earlier than kinematics alone. :meth:`CHARM2.electron_counts` includes it; the base-class
+    :meth:`CHARM2.signal_templates` (∝ mu^2, used by generic mu^2 fits) does not.
 (b) *Single photons* from coherent up-scattering nu A -> N A on Si and O (Helm form factor, physics.md
     Sec. 2.6; the nuclear recoil is invisible) followed by N -> nu gamma inside the fiducial decay region
     (physics.md Secs. 4.1-4.4). Production anywhere in the target, decay in [fiducial_start, fiducial_end]:
@@ -196,6 +204,10 @@ class CHARM2(Detector):
                 "selection efficiency of a single-photon shower relative to an electron shower (0: photon "
                 "channel off, the conservative default; 1: photons indistinguishable from electrons)",
                 _parse_fraction("photon_efficiency")),
+        Setting("n_decay_veto", "on", "",
+                "electron channel: reject events whose N decays inside the calorimeter (a second, photon "
+                "shower spoils the single-shower topology); 'off' = lifetime-independent approximation",
+                parse_choice("n_decay_veto", ("on", "off"))),
         Setting("limit_samples", "both", "",
                 "samples combined by the CHARM-II limit: both, numu or numubar",
                 parse_choice("limit_samples", ("both", "numu", "numubar"))),
@@ -401,16 +413,83 @@ class CHARM2(Detector):
         scale = eff * self.exposure_t_yr * L / (z2 - z1) * model.mu_flavour[_MU] ** 2
         return scale * (w @ pbar)
 
+    def _electron_mc(self, M_N: float, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per MC event of channel (a): |p_N| [MeV] and accepted weight per bin (fixed seed, cached)."""
+        key = (float(M_N), "electron", edges.tobytes(), self.beam)
+        if key in self._photon_cache:
+            return self._photon_cache[key]
+        source = self.rates.source
+        glass = get_target(self.target)
+        t_lo, t_hi = self._true_range(edges)
+        root = np.random.SeedSequence(int(self.settings["mc_seed"]) + 1)
+        p_all, w_all = [np.zeros(0)], [np.zeros((edges.size - 1, 0))]
+        for comp, seq in zip(source.components, root.spawn(len(source.components)), strict=True):
+            rng = np.random.default_rng(seq)
+            try:
+                ev = sample_scatterings(source, comp, glass, "dipole_e", M_N, int(self.settings["n_mc"]), rng,
+                                        T_floor_MeV=t_lo, T_ceiling_MeV=t_hi)  # fmt: skip
+            except KinematicsError:
+                continue
+            w = ev.weight * self.response_kernel(edges, ev.T)
+            keep = np.any(w > 0, axis=0)
+            p_all.append(np.linalg.norm(ev.p_out[keep, 1:], axis=1))
+            w_all.append(w[:, keep])
+        out = (np.concatenate(p_all), np.concatenate(w_all, axis=1))
+        if len(self._photon_cache) > 64:
+            self._photon_cache.clear()
+        self._photon_cache[key] = out
+        return out
+
+    def escape_probability(self, decay_length_cm: ArrayLike) -> np.ndarray:
+        """Probability that N from a vertex uniform in the fiducial region leaves the calorimeter undecayed.
+
+        ``(lambda / D) e^{-(L - z2)/lambda} (1 - e^{-D/lambda})``, D = z2 - z1, L the calorimeter length
+        (physics.md Sec. 4.2, averaged over the vertex; N taken along the axis); 1 for lambda = inf.
+        """
+        s = self.settings
+        L = float(s["length_m"]) * 100.0
+        z1, z2 = float(s["fiducial_start_m"]) * 100.0, float(s["fiducial_end_m"]) * 100.0
+        lam = np.asarray(decay_length_cm, dtype=float)
+        D = z2 - z1
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            x = np.where(lam > 0, lam, 1.0)
+            val = x / D * np.exp(-(L - z2) / x) * -np.expm1(-D / x)
+        return np.where(np.isfinite(lam), np.where(lam > 0, val, 0.0), 1.0)
+
+    def electron_survival(self, model: DipolePortal, edges_MeV: ArrayLike | None = None) -> np.ndarray:
+        """Fraction of channel-(a) events per bin kept by the N-decay veto (1 with ``n_decay_veto=off``).
+
+        The accepted-weight average of :meth:`escape_probability` over Monte Carlo events (fixed seed), with
+        ``lambda = (p_N / M) c tau(model)``: 1 while lambda >> the calorimeter, so the electron channel is
+        lifetime-independent (∝ mu^2) except near its kinematic closing, where the limit needs large mu.
+        """
+        edges = self._edges(edges_MeV)
+        ones = np.ones(edges.size - 1)
+        if self.settings["n_decay_veto"] == "off" or not (model.mass_MeV > 0 and model.mu_max > 0):
+            return ones
+        p, w = self._electron_mc(model.mass_MeV, edges)
+        tot = w.sum(axis=1)
+        if p.size == 0 or not np.any(tot > 0):
+            return ones
+        kept = w @ self.escape_probability(model.decay_length_cm(p))
+        return np.where(tot > 0, kept / np.where(tot > 0, tot, 1.0), 1.0)
+
+    def electron_counts(self, model: DipolePortal, edges_MeV: ArrayLike | None = None) -> np.ndarray:
+        """Channel (a) counts per bin: ``sum_alpha mu_alpha^2 x signal_templates x electron_survival``."""
+        tmpl = np.einsum("fb,f->b", self.signal_templates(model.mass_MeV, edges_MeV), model.mu_flavour**2)
+        if not np.any(tmpl > 0):
+            return tmpl
+        return tmpl * self.electron_survival(model, edges_MeV)
+
     # -- the full signal -------------------------------------------------------------------------------------
     def signal_counts(self, model: DipolePortal, edges_MeV: ArrayLike | None = None) -> np.ndarray:
         """Dipole counts per bin with the full mu dependence: electron recoils + single photons.
 
-        Electron recoils are ``sum_alpha mu_alpha^2 x signal_templates`` (∝ mu^2); single photons
-        (:meth:`photon_counts`) carry the decay probability, which depends on mu through the lifetime.
-        Zero when M_N is beyond the beam's reach for both channels (see :meth:`reach`).
+        Electron recoils (:meth:`electron_counts`: ∝ mu^2 times the N-decay veto survival) plus single
+        photons (:meth:`photon_counts`: the decay probability depends on mu through the lifetime). Zero
+        when M_N is beyond the beam's reach for both channels (see :meth:`reach`).
         """
-        electron = np.einsum("fb,f->b", self.signal_templates(model.mass_MeV, edges_MeV), model.mu_flavour**2)
-        return electron + self.photon_counts(model, edges_MeV)
+        return self.electron_counts(model, edges_MeV) + self.photon_counts(model, edges_MeV)
 
     def reach(self) -> dict[str, float]:
         """Largest M_N [MeV] each channel can produce with the beam's highest energy (threshold = E_max).
@@ -433,7 +512,7 @@ class CHARM2(Detector):
         """Base-class counts, dipole split into ``dipole`` (total), ``dipole_electron``, ``dipole_photon``."""
         out = super().expected_counts(model, edges_MeV)
         photon = self.photon_counts(model, edges_MeV)
-        out["dipole_electron"] = out["dipole"]
+        out["dipole_electron"] = self.electron_counts(model, edges_MeV)
         out["dipole_photon"] = photon
         out["dipole"] = out["dipole_electron"] + photon
         return out
@@ -461,17 +540,22 @@ class CHARM2(Detector):
             One entry per column (units in the names): ``process`` (:data:`PROCESS_CODES`), ``component``
             (0 nu_mu, 1 nubar_mu), ``E_nu_MeV``, ``Er_keV``, ``recoil_{E,px,py,pz}_MeV``,
             ``N_{E,px,py,pz}_MeV`` (the outgoing neutrino for SM events), ``N_lambda_cm`` (lab decay length),
-            ``prod_{x,y,z}_cm`` (production vertex; z from the calorimeter front), ``decay_{x,y,z}_cm``
-            (decay vertex forced inside the fiducial region, photon channel only; NaN where N is produced
-            beyond the fiducial end), ``decay_free_z_cm``
-            (free exponential decay vertex) and ``decays_in_fiducial`` (whether it is inside),
-            ``P_decay_fiducial`` (analytic probability of decaying inside), ``gamma_{E,px,py,pz}_MeV``,
-            ``gamma_cos_theta_star``, ``shower_E_MeV`` / ``shower_theta_rad`` / ``shower_Etheta2_MeV`` (true
-            electron or photon), ``Eobs_keV`` (smeared shower energy), ``pass_selection``,
-            ``weight_production`` (events produced for the exposure at this mu; photon channel: in the whole
-            target) and ``weight`` (= weight_production x P_decay_fiducial for photons x pass_selection).
-            Reweighting to mu' at the same M_N: production x (mu'/mu)^2 and P_decay_fiducial recomputed
-            with N_lambda_cm x (mu/mu')^2 (:func:`nugen.decays.decay_probability`).
+            ``prod_{x,y,z}_cm`` (production vertex, z from the calorimeter front: uniform over the target
+            for the photon channel, over the fiducial region for electron recoils),
+            ``decay_{x,y,z}_cm`` (photon channel: decay vertex forced inside the fiducial region; NaN where
+            N is produced beyond its end), ``decay_free_z_cm`` (free exponential decay vertex),
+            ``decays_in_fiducial`` (photon channel: whether the free vertex is inside),
+            ``P_decay_fiducial`` (photon channel: analytic probability of decaying inside), ``P_N_escape``
+            (electron recoils: probability that N leaves the calorimeter undecayed, the N-decay veto),
+            ``gamma_{E,px,py,pz}_MeV``, ``gamma_cos_theta_star``, ``shower_E_MeV`` / ``shower_theta_rad`` /
+            ``shower_Etheta2_MeV`` (true electron or photon), ``Eobs_keV`` (smeared shower energy),
+            ``pass_selection`` (window and angular cut), ``selection_efficiency`` (setting
+            ``photon_efficiency`` for photons, 1 for electrons), ``weight_production`` (events produced for
+            the exposure at this mu; photon channel: in the whole target) and ``weight`` (=
+            weight_production x pass_selection x selection_efficiency, times P_decay_fiducial for photons
+            and P_N_escape for electron recoils when ``n_decay_veto`` is on).
+            Reweighting to mu' at the same M_N: production x (mu'/mu)^2; P_decay_fiducial and P_N_escape
+            recomputed with N_lambda_cm x (mu/mu')^2 (:func:`nugen.decays.decay_probability`).
 
         Raises
         ------
@@ -537,7 +621,9 @@ class CHARM2(Detector):
         # production vertex: uniform in the glass (transverse over a plate, longitudinal over the target)
         x = (2.0 * rng.random(n) - 1.0) * PLATE_HALF_WIDTH_CM
         y = (2.0 * rng.random(n) - 1.0) * PLATE_HALF_WIDTH_CM
-        z = rng.random(n) * L
+        # photon channel: N produced anywhere in the target; electron recoils: vertex in the fiducial region
+        # (where the exposure is calibrated)
+        z = rng.random(n) * L if proc == "dipole_A" else z1 + rng.random(n) * (z2 - z1)
         pN = ev.p_out
         p_abs = np.linalg.norm(pN[:, 1:], axis=1)
         cols: dict[str, np.ndarray] = {}
@@ -560,24 +646,34 @@ class CHARM2(Detector):
             cols.update(
                 N_lambda_cm=lam, decay_x_cm=dec[:, 0], decay_y_cm=dec[:, 1], decay_z_cm=dec[:, 2],
                 decay_free_z_cm=z_free, decays_in_fiducial=(z_free >= z1) & (z_free <= z2),
-                P_decay_fiducial=P, gamma_E_MeV=k[:, 0], gamma_px_MeV=k[:, 1], gamma_py_MeV=k[:, 2],
-                gamma_pz_MeV=k[:, 3], gamma_cos_theta_star=cstar,
+                P_decay_fiducial=P, P_N_escape=nan, gamma_E_MeV=k[:, 0], gamma_px_MeV=k[:, 1],
+                gamma_py_MeV=k[:, 2], gamma_pz_MeV=k[:, 3], gamma_cos_theta_star=cstar,
             )  # fmt: skip
         else:
             lam = model.decay_length_cm(p_abs) if proc == "dipole_e" else np.full(n, np.inf)
             shower = ev.p_recoil
             w_prod = ev.weight * exposure * (mu2 if proc == "dipole_e" else 1.0)
+            escape = decay_probability(np.maximum(L - z, 0.0) * p_abs / pN[:, 3], np.inf, lam)
+            escape = np.where(proc == "dipole_e", escape, 1.0)
+            z_free = z + sample_decay_distance(lam, rng) * pN[:, 3] / p_abs
             cols.update(
-                N_lambda_cm=lam, decay_x_cm=nan, decay_y_cm=nan, decay_z_cm=nan, decay_free_z_cm=nan,
-                decays_in_fiducial=np.zeros(n, dtype=bool), P_decay_fiducial=nan, gamma_E_MeV=nan,
-                gamma_px_MeV=nan, gamma_py_MeV=nan, gamma_pz_MeV=nan, gamma_cos_theta_star=nan,
+                N_lambda_cm=lam, decay_x_cm=nan, decay_y_cm=nan, decay_z_cm=nan,
+                decay_free_z_cm=np.where(proc == "dipole_e", z_free, np.nan),
+                decays_in_fiducial=np.zeros(n, dtype=bool), P_decay_fiducial=nan, P_N_escape=escape,
+                gamma_E_MeV=nan, gamma_px_MeV=nan, gamma_py_MeV=nan, gamma_pz_MeV=nan,
+                gamma_cos_theta_star=nan,
             )  # fmt: skip
         theta = np.arctan2(np.hypot(shower[:, 1], shower[:, 2]), shower[:, 3])
         e_sh = shower[:, 0]
         e_obs, eff = self.smear(e_sh, rng)
         passed = (eff > 0) & (e_sh * theta**2 < 2.0 * M_E)
         eff = float(self.settings["photon_efficiency"]) if proc == "dipole_A" else 1.0
-        weight = w_prod * passed * eff * (cols["P_decay_fiducial"] if proc == "dipole_A" else 1.0)
+        if proc == "dipole_A":
+            weight = w_prod * passed * eff * cols["P_decay_fiducial"]
+        elif proc == "dipole_e" and self.settings["n_decay_veto"] == "on":
+            weight = w_prod * passed * cols["P_N_escape"]
+        else:
+            weight = w_prod * passed
         cols.update(
             process=np.full(n, PROCESS_CODES[proc], dtype=np.int8),
             component=np.full(n, comp_index, dtype=np.int8),

@@ -17,7 +17,11 @@ on :meth:`~detectors.charm2.CHARM2.signal_counts`:
   smallest ``mu > mu^`` with ``q = chi2.ppf(2 CL - 1, 1)`` (:func:`fits.limits.thresholds`), found by
   :func:`scipy.optimize.toms748` in ln mu on a bracket grown geometrically from the mu^2-scaling
   (electron-channel) estimate -- no grid scan.
-* When the signal is exactly ∝ mu^2 (photon channel off, or M_N where photons cannot pass the cuts) this
+* The electron-recoil channel is ∝ mu^2 while N escapes the calorimeter; with the N-decay veto
+  (setting ``n_decay_veto``, default on) events whose N decays inside are lost, so at large mu the
+  signal falls again and the excluded region at fixed M_N is an interval; the limit reported is its
+  lower end (the first crossing above mu^), and no limit exists where the two ends meet.
+* When the signal is exactly ∝ mu^2 (photon channel and veto off, or lambda >> the detector) this
   reproduces :func:`fits.limits.likelihood_limit` on the same bins (tested).
 
 Because the SM prediction is calibrated to the measured counts (detectors/charm2.py), data equal the
@@ -46,13 +50,14 @@ __all__ = ["charm2_detector_limit", "charm2_limit", "method_text"]
 MU_RTOL = 1e-5
 
 
-def method_text(cl: float, samples: Sequence[str], photon_efficiency: float) -> str:
+def method_text(cl: float, samples: Sequence[str], photon_efficiency: float, veto: str = "on") -> str:
     """The ``"method"`` string of the result, with the thresholds and what entered."""
     c1, _ = thresholds(cl)
     return (
         "profile likelihood ratio q(mu) = -2 ln[L(mu, theta^^)/L(mu^, theta^)], mu^ >= 0, one Poisson bin "
         f"per CHARM-II sample ({', '.join(samples)}), SM normalisation of each sample Gaussian-constrained; "
-        "signal = electron recoils (∝ mu^2) + single photons from N -> nu gamma in the fiducial region "
+        "signal = electron recoils (∝ mu^2, minus events whose N decays in the calorimeter if "
+        f"n_decay_veto is on: {veto}) + single photons from N -> nu gamma in the fiducial region "
         f"(photon efficiency {photon_efficiency:g}; decay probability analytic in mu); one-sided upper "
         f"limit at q = chi2.ppf(2CL-1, 1) = {c1:.4g}; root by scipy toms748 in ln mu; iminuit MIGRAD; "
         f"observed data = calibrated SM nominal, so observed = median expected; {REFERENCE}"
@@ -81,7 +86,7 @@ class _Problem:
             counts[i] = float(d.sm_counts()[0])
             comps.append(Component(f"sm_{d.beam}", counts, d.sm_rel_uncertainty))
         self.components = comps
-        # mu^2-scaling part (electron recoils) per unit mu_max^2
+        # lifetime-independent part of the electron recoils per unit mu_max^2 (sets the search scale)
         self.electron = np.array(
             [float(np.einsum("fb,f->b", d.signal_templates(mass_MeV), pattern**2).sum()) for d in detectors]
         )
@@ -91,10 +96,13 @@ class _Problem:
         return DipolePortal(self.mass, tuple(mu * self.pattern), nature=self.nature)
 
     def signal(self, mu: float) -> np.ndarray:
-        """Signal events per sample at coupling mu: mu^2 x electron part + photons (not ∝ mu^2)."""
+        """Signal events per sample at coupling mu (:meth:`detectors.charm2.CHARM2.signal_counts`).
+
+        Electron recoils (∝ mu^2 x N-decay veto survival) plus single photons (decay probability
+        analytic in mu).
+        """
         m = self.model(mu)
-        photon = np.array([float(d.photon_counts(m).sum()) for d in self.dets])
-        return mu * mu * self.electron + photon
+        return np.array([float(d.signal_counts(m).sum()) for d in self.dets])
 
     def twice_nll(self, mu: float) -> float:
         """Profiled -2 ln L at coupling mu (nuisances minimised)."""
@@ -206,7 +214,7 @@ def charm2_detector_limit(
         "flavour": label,
         "cl": float(cl),
         "expected": False,
-        "method": method_text(cl, names, eff),
+        "method": method_text(cl, names, eff, str(detector.settings.get("n_decay_veto", "on"))),
     }
     prob = _Problem(dets, mass, pattern, nature)
     c1, _ = thresholds(cl)
@@ -232,12 +240,16 @@ def charm2_detector_limit(
 
     lo = max(mu_hat, mu_scale * 1e-3)
     hi = max(lo * 1.5, mu_scale)
-    for _ in range(200):
+    for _ in range(60):
         if q(hi) >= c1:
             break
         lo, hi = hi, hi * 2.0
     else:
-        return LimitResult(**common, mu_best_muB=mu_hat, reason="no upper limit found below 1e60 x the scale")
+        reason = (
+            f"no upper limit: q stays below {c1:.4g} up to mu = {hi:.3g} mu_B at M_N = {mass:g} MeV (the "
+            "N-decay veto removes the electron recoils before they are numerous enough)"
+        )
+        return LimitResult(**common, mu_best_muB=mu_hat, reason=reason)
     x = toms748(lambda t: q(math.exp(t)) - c1, math.log(lo), math.log(hi), xtol=MU_RTOL, rtol=1e-10)
     mu_up = math.exp(x)
     s_up = prob.signal(mu_up).sum()

@@ -214,9 +214,38 @@ def test_angular_cut_is_automatic_for_the_recoil_electron(det, M):
 
 def test_electron_signal_scales_as_mu_squared(det):
     m1, m2 = DipolePortal(20.0, 1e-9, flavour="mu"), DipolePortal(20.0, 3e-9, flavour="mu")
-    assert det.signal_counts(m2)[0] / det.signal_counts(m1)[0] == pytest.approx(9.0, rel=1e-12)
+    assert det.signal_templates(20.0)[1, 0] > 0
+    # signal_counts ∝ mu^2 up to the N-decay veto (escape probability 1 - 2e-5 at 3e-9 mu_B, 20 MeV)
+    assert det.signal_counts(m2)[0] / det.signal_counts(m1)[0] == pytest.approx(9.0, rel=1e-4)
+    no_veto = get_detector("charm2", n_decay_veto="off")
+    assert no_veto.signal_counts(m2)[0] / no_veto.signal_counts(m1)[0] == pytest.approx(9.0, rel=1e-12)
     # only mu_mu matters: nu_e / nu_tau couplings give nothing (no nu_e, nu_tau in the beam)
     assert det.signal_counts(DipolePortal(20.0, (1e-9, 0.0, 1e-9)))[0] == 0.0
+
+
+def test_escape_probability_vs_mc(det, rng):
+    # vertex uniform in [0, 31 m], N escapes if it does not decay before 35 m
+    for lam in (300.0, 3000.0, 3e5):
+        n = 400_000
+        z = rng.random(n) * 3100.0
+        d = rng.exponential(lam, n)
+        mc = np.mean(z + d > 3500.0)
+        assert float(det.escape_probability(lam)) == pytest.approx(mc, abs=5 * math.sqrt(mc * (1 - mc) / n))
+    assert float(det.escape_probability(np.inf)) == 1.0 and float(det.escape_probability(0.0)) == 0.0
+
+
+def test_n_decay_veto_only_matters_for_short_lifetimes(det):
+    M = 200.0
+    assert det.electron_survival(DipolePortal(M, 1e-10, flavour="mu"))[0] == pytest.approx(1.0, abs=1e-4)
+    assert det.electron_survival(DipolePortal(M, 1e-6, flavour="mu"))[0] < 1e-6
+    s = [det.electron_survival(DipolePortal(M, mu, flavour="mu"))[0] for mu in (1e-9, 3e-9, 1e-8, 3e-8)]
+    assert all(a > b for a, b in itertools.pairwise(s))
+    off = get_detector("charm2", n_decay_veto="off")
+    assert off.electron_survival(DipolePortal(M, 1e-6, flavour="mu"))[0] == 1.0
+    # electron_counts = mu^2 templates x survival
+    m = DipolePortal(M, 1e-8, flavour="mu")
+    ref = det.signal_templates(M)[1, 0] * 1e-16 * det.electron_survival(m)[0]
+    assert det.electron_counts(m)[0] == pytest.approx(ref, rel=1e-12)
 
 
 # -- signature (b): single photons ---------------------------------------------------------------------------
@@ -306,17 +335,27 @@ def test_generate_bad_input(det):
 
 # -- limits --------------------------------------------------------------------------------------------------
 def test_adapter_equals_the_mu2_limit_when_the_signal_scales_as_mu2(det):
-    for M in (0.0, 150.0):
-        ours = charm2_detector_limit(det, M, "mu", samples="numu").mu_upper_muB
-        generic = detector_limit(det, M, "mu").mu_upper_muB
+    # photon channel off and veto off (or lambda >> detector at M = 0): the signal is exactly ∝ mu^2
+    no_veto = get_detector("charm2", n_decay_veto="off")
+    for d, M in ((det, 0.0), (no_veto, 150.0), (no_veto, 300.0)):
+        ours = charm2_detector_limit(d, M, "mu", samples="numu").mu_upper_muB
+        generic = detector_limit(d, M, "mu").mu_upper_muB
         assert ours == pytest.approx(generic, rel=1e-4)
 
 
 def test_limit_shape(det):
-    lim = {M: charm2_detector_limit(det, M, "mu").mu_upper_muB for M in (0.0, 10.0, 100.0, 300.0)}
+    lim = {M: charm2_detector_limit(det, M, "mu").mu_upper_muB for M in (0.0, 10.0, 100.0, 200.0)}
     assert 1e-9 < lim[0.0] < 3e-9  # "a few 1e-9 mu_B" (physics.md Sec. 6.4)
     assert lim[10.0] / lim[0.0] == pytest.approx(1.0, abs=0.01)  # flat: lifetime-independent
-    assert lim[0.0] < lim[100.0] < lim[300.0]
+    assert lim[0.0] < lim[100.0] < lim[200.0]
+    # the N-decay veto closes the channel before the kinematic limit: no limit at 300 MeV ...
+    closed = charm2_detector_limit(det, 300.0, "mu")
+    assert closed.mu_upper_muB is None and "veto" in closed.reason
+    # ... while the lifetime-independent approximation still has one (kinematics alone)
+    assert (
+        charm2_detector_limit(get_detector("charm2", n_decay_veto="off"), 300.0, "mu").mu_upper_muB
+        > lim[200.0]
+    )
     far = charm2_detector_limit(det, 600.0, "mu")
     assert far.mu_upper_muB is None and "zero" in far.reason and "451.6 MeV" in far.reason
 
@@ -324,8 +363,9 @@ def test_limit_shape(det):
 def test_photons_strengthen_the_limit_only_where_n_decays_fast_enough(det_gamma, det):
     small = charm2_limit(1.0, "mu", photon_efficiency=1.0).mu_upper_muB
     assert small == pytest.approx(charm2_detector_limit(det, 1.0, "mu").mu_upper_muB, rel=1e-4)
-    big = charm2_detector_limit(det_gamma, 300.0, "mu").mu_upper_muB
-    assert big < 0.5 * charm2_detector_limit(det, 300.0, "mu").mu_upper_muB
+    big = charm2_detector_limit(det_gamma, 200.0, "mu").mu_upper_muB
+    assert big < 0.5 * charm2_detector_limit(det, 200.0, "mu").mu_upper_muB
+    assert charm2_detector_limit(det_gamma, 300.0, "mu").mu_upper_muB < 3e-9  # electron channel closed
     beyond = charm2_detector_limit(det_gamma, 600.0, "mu")
     assert beyond.mu_upper_muB is not None  # photons from coherent production reach past the electron limit
 
