@@ -219,6 +219,7 @@ class Borexino(Detector):
         self._first, self._n, self._nbins = first, n, nbins
         self._edges_keV = np.append(lower[idx[:-1]], upper[idx[-1] - 1])
         self._bin_edges = self._edges_keV * 1e-3
+        self._data_range = (lower[0] * 1e-3, upper[-1] * 1e-3)
         self._obs = spec["counts"][first : first + n * nbins].reshape(nbins, n).sum(axis=1)
         p = functools.partial(_param, "borexino_phase2_params.csv")
         self._exposure_100t_d = p("live_days") * p("fiducial_mass_t") / 100.0
@@ -263,9 +264,13 @@ class Borexino(Detector):
         return sigma_nh * (2.0 * c2 * nh + c1) * 1e-3
 
     def efficiency(self, E_obs_MeV: ArrayLike) -> np.ndarray:
-        """TFC-kept exposure fraction (582.326 / 920.85 = 0.6324) inside the window, 0 outside."""
+        """TFC-kept exposure fraction (582.326 / 920.85 = 0.6324) over the open data's range, 0 outside.
+
+        Constant, so the analysis bins are unaffected by where exactly it is cut; user bins beyond the
+        fit window (``nugen spectrum --bins``) still get the detector's rate up to 2.63 MeV.
+        """
         E = np.asarray(E_obs_MeV, dtype=float)
-        inside = (E >= self._bin_edges[0]) & (E <= self._bin_edges[-1])
+        inside = (E >= self._data_range[0]) & (E <= self._data_range[1])
         return np.where(inside, self._tfc_fraction, 0.0)
 
     def analysis_edges_MeV(self) -> np.ndarray:
