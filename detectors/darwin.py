@@ -16,7 +16,8 @@ physics.md Sec. 6.3 (``detectors/data/darwin_defaults.csv``), every one a settin
   is free in fits unless ``background_uncertainty`` is given. What Brdar et al. assumed for their DARWIN
   curve is not known (physics.md Sec. 6.3, [UNVERIFIED]); the background level is the one documented
   assumption that may be tuned so that the M_N -> 0 sensitivity matches their 9.5e-12 mu_B (nu_mu
-  only) — see docs/validation.md;
+  only) — with the issue-6 profile likelihood that needs ``background_fraction = 1.23`` (a XENON1T-like
+  93 events/(t yr keV); the default 0.1 gives 5.5e-12), see docs/validation.md;
 * SM solar-neutrino electron recoils are a separate, irreducible component (``sm_nu``), not part of the
   flat background (:attr:`DARWIN.sm_in_background` is False).
 """
