@@ -179,6 +179,7 @@ class RateCalculator:
         self.exposure_factor = SECONDS_PER_YEAR if source.exposure_unit == "s" else 1.0
         self.exposure_label = "t yr" if source.exposure_unit == "s" else f"t {source.exposure_unit}"
         self.components = tuple(source.components)
+        self._sm_cache: dict[tuple[str, bytes], np.ndarray] = {}
 
     @property
     def component_names(self) -> tuple[str, ...]:
@@ -361,7 +362,17 @@ class RateCalculator:
     def sm_counts(self, edges_MeV: ArrayLike, scatterer: str = "electron") -> np.ndarray:
         """SM counts per component and bin, shape (n_components, n_bins) [per t exposure]."""
         proc = get_process("sm_e" if scatterer == "electron" else "cevns")
-        return self._binned(proc, check_edges(edges_MeV), 0.0).sum(axis=1)
+        edges = check_edges(edges_MeV)
+        # The SM spectrum does not depend on the model: cache it per binning (read-only result), so a
+        # scan over M_N or mu recomputes only the dipole part.
+        key = (proc.name, edges.tobytes())
+        if key not in self._sm_cache:
+            if len(self._sm_cache) > 64:
+                self._sm_cache.clear()
+            counts = self._binned(proc, edges, 0.0).sum(axis=1)
+            counts.setflags(write=False)
+            self._sm_cache[key] = counts
+        return self._sm_cache[key]
 
 
 @functools.lru_cache(maxsize=16)
