@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -74,13 +75,17 @@ def bench_one_limit(names, repeat):
         )
 
 
-def run(argv) -> float:
+def run(argv, cpu: bool = False):
+    """Wall time [s] of a command (and, with ``cpu``, the CPU time of it and its children)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(argv, capture_output=True, text=True)
     dt = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} failed: {proc.stderr.strip()}")
-    return dt
+    used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return (dt, used) if cpu else dt
 
 
 def _spin(n: int) -> int:
@@ -112,23 +117,26 @@ def bench_scan(names):
         f"\n(2-process speed-up of a pure-Python loop right now: {free_cores():.2f}; load {os.getloadavg()})"
     )
     print("nugen scan --masses 0.01:3:50 --log --flavour mu (all available detectors), wall [s]")
-    args = [
-        *NUGEN,
-        "scan",
-        "--detector",
-        ",".join(names),
-        "--masses",
-        "0.01:3:50",
-        "--log",
-        "--flavour",
-        "mu",
-    ]
-    args += ["--json", "-q"]
-    serial = min(run(args) for _ in range(2))
-    parallel = min(run([*args, "--workers", "2"]) for _ in range(2))
+
+    def scan_args(masses):
+        flags = ["--log", "--flavour", "mu", "--json", "-q"]
+        return [*NUGEN, "scan", "--detector", ",".join(names), "--masses", masses, *flags]
+
+    args = scan_args("0.01:3:50")
+    serial, cpu_s = min(run(args, cpu=True) for _ in range(2))
+    parallel, cpu_p = min(run([*args, "--workers", "2"], cpu=True) for _ in range(2))
+    fixed = min(run(scan_args("0.01:0.01:1")) for _ in range(2))
     print(
-        f"  serial {serial:.2f} s; --workers 2 {parallel:.2f} s; "
-        f"ratio to serial/2: {parallel / (serial / 2):.2f}"
+        f"  serial {serial:.2f} s wall ({cpu_s:.2f} s CPU); --workers 2 {parallel:.2f} s wall "
+        f"({cpu_p:.2f} s CPU in all processes); ratio to serial/2: {parallel / (serial / 2):.2f}"
+    )
+    # on two free cores: the fixed part (start-up, imports, building the detectors) stays serial and the
+    # rest splits in two; the CPU totals show whether the processes add work
+    ideal = fixed + (serial - fixed) / 2
+    print(
+        f"  fixed part (one mass) {fixed:.2f} s; expected --workers 2 wall on two free cores "
+        f"{ideal:.2f} s = {ideal / (serial / 2):.2f} x serial/2; "
+        f"CPU(parallel)/CPU(serial) = {cpu_p / cpu_s:.2f}"
     )
 
 
