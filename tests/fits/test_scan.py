@@ -136,3 +136,10 @@ def test_bad_input(toy, kwargs, error, match):
     args = {"detectors": "toy", "masses": [0.0], **kwargs}
     with pytest.raises(error, match=match):
         scan(args.pop("detectors"), args.pop("masses"), **args)
+
+
+def test_progress_bar_only_when_asked_or_on_a_terminal(toy, capsys):
+    scan("toy", [0.0, 0.1], progress=True)
+    assert "nugen scan" in capsys.readouterr().err
+    scan("toy", [0.0, 0.1])  # progress=None: pytest's stderr is not a terminal
+    assert capsys.readouterr().err == ""
