@@ -476,3 +476,43 @@ def test_coherent_dipole_vs_live_darknews():
             assert ours == pytest.approx(dn, rel=2e-3)
     finally:
         logging.disable(logging.NOTSET)
+
+
+# -- command line ------------------------------------------------------------------------------------------
+def test_cli_spectrum_info_and_bad_beam(capsys):
+    import json
+
+    from nugen.cli import main
+
+    code = main(
+        ["spectrum", "--detector", "charm2", "--mass", "100", "--mu", "3e-9", "--flavour", "mu", "--json"]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["energy_unit"] == "GeV" and doc["bin_edges"] == [3.0, 24.0] and doc["data"] == [2677.0]
+    assert doc["counts"]["sm_nu"][0] == pytest.approx(2677.0)
+    assert doc["counts"]["dipole"][0] == pytest.approx(doc["counts"]["dipole_electron"][0])
+    assert doc["calibration"]["POT_x_efficiency"] > 0
+    code = main(["spectrum", "--detector", "charm2", "--set", "charm2.beam=nue", "--mu", "1e-9"])
+    out, err = capsys.readouterr()
+    assert code == 2 and "'nue'" in err and "numubar" in err and len(err.strip().splitlines()) == 1
+    code = main(
+        [
+            "spectrum",
+            "--detector",
+            "charm2",
+            "--mass",
+            "600",
+            "--mu",
+            "1e-9",
+            "--flavour",
+            "mu",
+            "-v",
+            "--csv",
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0 and "dipole signal is zero" in err
+    assert main(["info", "charm2"]) == 0
+    assert "photon_efficiency" in capsys.readouterr().out
