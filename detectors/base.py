@@ -233,6 +233,13 @@ class Detector(abc.ABC):
             return "dipole_e" if self.scatterer == "electron" else "dipole_A"
         return "sm_e" if self.scatterer == "electron" else "cevns"
 
+    def true_energy_range(self, edges_MeV: ArrayLike | None = None) -> tuple[float, float]:
+        """True recoil energies [MeV] that can be observed in the analysis window (or ``edges_MeV``).
+
+        The window widened by :attr:`n_sigma` resolutions, floored at :attr:`true_energy_floor_MeV`.
+        """
+        return self._true_range(self._edges(edges_MeV))
+
     def _true_range(self, edges: np.ndarray) -> tuple[float, float]:
         lo, hi = float(edges[0]), float(edges[-1])
         t_lo = max(lo - self.n_sigma * float(self.resolution_MeV(lo)), self.true_energy_floor_MeV, 1e-3 * lo)

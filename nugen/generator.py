@@ -10,7 +10,7 @@ target), neutrino energy E and recoil kinetic energy T inside a recoil window [T
 dipole ``w_alpha = mu_alpha^2`` (cross section per mu_B^2); for the SM ``w_alpha = 1`` with the
 flavour-dependent cross sections. The pieces are the very objects ``rates`` uses: the component pdfs
 and :meth:`~nugen.sources.base.Source.arrival_probabilities`, the cross sections of
-``RateCalculator._xsec`` and the scatterer counts including the stepping-approximation electron
+``RateCalculator.cross_sections`` and the scatterer counts including the stepping-approximation electron
 fraction :meth:`~nugen.targets.Material.electron_fraction`.
 
 Sampling method (exact, vectorised): **accept/reject with a dominating envelope**
@@ -350,7 +350,7 @@ class Generator:
         self.component_rates: dict[str, np.ndarray] = {}
         for p in self.processes:
             lo, hi = self.windows[p.scatterer]
-            b = self.rc._binned(p, np.array([lo, hi]), self._mass(p))[..., 0]  # (components, 3)
+            b = self.rc.binned_per_flavour(p, np.array([lo, hi]), self._mass(p))[..., 0]  # (components, 3)
             per_comp = b @ self._mu2 if p.kind == "dipole" else b.sum(axis=1)
             self.component_rates[p.name] = per_comp
             self.rates[p.name] = float(per_comp.sum())
@@ -409,7 +409,7 @@ class Generator:
 
     def _scatterer_list(self, p: Process) -> list[tuple[float, float, int, int, int]]:
         out = []
-        for m, count, Z, A, _ in self.rc._scatterers(p.scatterer):
+        for m, count, Z, A, _ in self.rc.scatterers(p.scatterer):
             pdg = 11 if p.scatterer == "electron" else 1_000_000_000 + 10_000 * Z + 10 * A
             out.append((m, count * self.rc.exposure_factor, Z, A, pdg))
         return out
@@ -547,7 +547,7 @@ class Generator:
     def _density(self, ch: _Channel, E: np.ndarray, T: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per-flavour density rho_alpha(E, T) [events per t exposure MeV^2] and P_alpha(E), each (3, n)."""
         P = self.source.arrival_probabilities(ch.comp, E)
-        sig = self.rc._xsec(ch.process, ch.comp, E, T, self._mass(ch.process), ch.m, ch.Z, ch.A)
+        sig = self.rc.cross_sections(ch.process, ch.comp, E, T, self._mass(ch.process), ch.m, ch.Z, ch.A)
         w = (self._mu2[:, None] * P) if ch.is_dipole else P
         n_s = self._electron_fraction(T) if ch.process.scatterer == "electron" else 1.0
         scale = ch.comp.flux * ch.count * self._pdf(ch, E) * n_s

@@ -187,8 +187,12 @@ class RateCalculator:
         return tuple(c.name for c in self.components)
 
     # -- scatterers ------------------------------------------------------------------------------
-    def _scatterers(self, scatterer: str) -> list[tuple[float, float, int, int, float]]:
-        """(mass_MeV, count per tonne, Z, A, charge-weight) for electrons or each isotope."""
+    def scatterers(self, scatterer: str) -> list[tuple[float, float, int, int, float]]:
+        """Scatterers of ``"electron"`` or ``"nucleus"`` type: (mass_MeV, count per tonne, Z, A, 1.0) each.
+
+        One entry for electrons (all of them; the stepping fraction is applied separately), one per
+        isotope for nuclei.
+        """
         if scatterer == "electron":
             return [(M_E, self.target.electrons_per_tonne, 1, 0, 1.0)]
         if scatterer == "nucleus":
@@ -196,8 +200,12 @@ class RateCalculator:
         raise UnknownNameError("scatterer", scatterer, ("electron", "nucleus"))
 
     # -- cross sections per arrival flavour ------------------------------------------------------
-    def _xsec(self, process: Process, comp: SourceComponent, E, T, M_N, m, Z, A) -> np.ndarray:
-        """dsigma/dT per scatterer, shape (3,) + broadcast(E, T): one row per arrival flavour."""
+    def cross_sections(self, process: Process, comp: SourceComponent, E, T, M_N, m, Z, A) -> np.ndarray:
+        """dsigma/dT [cm^2/MeV] per scatterer, shape (3,) + broadcast(E, T): one row per arrival flavour.
+
+        Dipole rows are for mu_alpha = 1 mu_B; ``m``, ``Z``, ``A`` describe the scatterer (see
+        :meth:`scatterers`). This is the integrand the rates and the generator share.
+        """
         if process.kind == "dipole":
             s = dipole_dsigma_dT(E, T, M_N, m, 1.0)
             if process.scatterer == "nucleus":
@@ -221,7 +229,7 @@ class RateCalculator:
         out = np.zeros((len(self.components), 3, T.size))
         x, w = _gauss_legendre(self.n_energy)
         M = M_N if process.kind == "dipole" else 0.0
-        for m, count, Z, A, _ in self._scatterers(process.scatterer):
+        for m, count, Z, A, _ in self.scatterers(process.scatterer):
             n_per_t = count * self.exposure_factor
             if process.scatterer == "electron":
                 n_per_t = n_per_t * self.target.electron_fraction(T)
@@ -230,7 +238,7 @@ class RateCalculator:
                 if comp.is_line:
                     E = np.full_like(T, comp.line_energy_MeV)
                     P = self.source.arrival_probabilities(comp, np.array([comp.line_energy_MeV]))[:, 0]
-                    sig = self._xsec(process, comp, E, T, M, m, Z, A)
+                    sig = self.cross_sections(process, comp, E, T, M, m, Z, A)
                     out[i] += comp.flux * n_per_t * P[:, None] * sig
                     continue
                 lo = np.maximum(e_min_T, comp.E_min_MeV)
@@ -241,7 +249,7 @@ class RateCalculator:
                 Tk = T[ok]
                 E, f = self._energy_nodes(comp, lo[ok], hi, x, w)
                 P = self.source.arrival_probabilities(comp, E)
-                sig = self._xsec(process, comp, E, Tk[:, None], M, m, Z, A)
+                sig = self.cross_sections(process, comp, E, Tk[:, None], M, m, Z, A)
                 npt = n_per_t[ok] if np.ndim(n_per_t) else n_per_t
                 out[i][:, ok] += comp.flux * npt * np.sum(P * sig * f, axis=-1)
         return out
@@ -274,7 +282,7 @@ class RateCalculator:
         pts: list[float] = []
         if process.scatterer == "electron":
             pts += list(self.target.breakpoints_MeV)
-        for m, *_ in self._scatterers(process.scatterer):
+        for m, *_ in self.scatterers(process.scatterer):
             for comp in self.components:
                 energies = [comp.line_energy_MeV] if comp.is_line else [comp.E_max_MeV, comp.E_min_MeV]
                 energies += list(comp.breakpoints_MeV)
@@ -306,7 +314,11 @@ class RateCalculator:
         seg = np.repeat(np.arange(a.size), self.n_recoil)
         return T, wt, seg
 
-    def _binned(self, process: Process, edges: np.ndarray, M_N: float) -> np.ndarray:
+    def binned_per_flavour(self, process: Process, edges: np.ndarray, M_N: float) -> np.ndarray:
+        """Counts per component, arrival flavour and bin, shape (n_components, 3, n_bins), for ``process``.
+
+        Dipole counts are for mu_alpha = 1 mu_B; ``edges`` [MeV] must already be validated.
+        """
         bp = self._breakpoints(process, M_N)
         bp = bp[(bp > edges[0]) & (bp < edges[-1])]
         nodes = np.unique(np.concatenate([edges, bp]))
@@ -337,7 +349,7 @@ class RateCalculator:
         """
         M = check_nonnegative("M_N", M_N)
         proc = get_process("dipole_e" if scatterer == "electron" else "dipole_A")
-        return self._binned(proc, check_edges(edges_MeV), M)
+        return self.binned_per_flavour(proc, check_edges(edges_MeV), M)
 
     def dipole_rate(self, T_MeV: ArrayLike, model: DipolePortal, scatterer: str = "electron") -> np.ndarray:
         """Dipole dR/dT of ``model`` per component, shape (n_components, nT) [events/(t exposure MeV)]."""
@@ -369,7 +381,7 @@ class RateCalculator:
         if key not in self._sm_cache:
             if len(self._sm_cache) > 64:
                 self._sm_cache.clear()
-            counts = self._binned(proc, edges, 0.0).sum(axis=1)
+            counts = self.binned_per_flavour(proc, edges, 0.0).sum(axis=1)
             counts.setflags(write=False)
             self._sm_cache[key] = counts
         return self._sm_cache[key]

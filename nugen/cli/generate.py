@@ -271,7 +271,7 @@ def run(args: argparse.Namespace) -> int:
                 raise InvalidParameterError(msg)
         det = _detector(args)
         target_name, source_name, scatterer = det.target, det.source, det.scatterer
-        window = det._true_range(det.analysis_edges_MeV())
+        window = det.true_energy_range()
         exposure = float(args.exposure) if args.exposure is not None else float(det.exposure_t_yr)
     else:
         if args.settings:
