@@ -420,7 +420,7 @@ class CHARM2(Detector):
             return self._photon_cache[key]
         source = self.rates.source
         glass = get_target(self.target)
-        t_lo, t_hi = self._true_range(edges)
+        t_lo, t_hi = self.true_energy_range(edges)
         root = np.random.SeedSequence(int(self.settings["mc_seed"]) + 1)
         p_all, w_all = [np.zeros(0)], [np.zeros((edges.size - 1, 0))]
         for comp, seq in zip(source.components, root.spawn(len(source.components)), strict=True):
@@ -573,7 +573,7 @@ class CHARM2(Detector):
         s = self.settings
         L = float(s["length_m"]) * 100.0
         z1, z2 = float(s["fiducial_start_m"]) * 100.0, float(s["fiducial_end_m"]) * 100.0
-        t_lo, t_hi = self._true_range(self.analysis_edges_MeV())
+        t_lo, t_hi = self.true_energy_range()
         mu2 = float(model.mu_flavour[_MU] ** 2)
         M = model.mass_MeV
         exposure = self.exposure_t_yr
