@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import ndtr
 
-from nugen.errors import InvalidParameterError, UnknownNameError
+from nugen.errors import UnknownNameError, check_number
 from nugen.model import DipolePortal
 from nugen.rates import RateCalculator, check_edges, rate_calculator
 
@@ -48,36 +48,12 @@ __all__ = [
 # -- settings --------------------------------------------------------------------------------------
 def parse_positive(name: str) -> Callable[[object], float]:
     """Return a parser accepting a finite number > 0 for setting ``name``."""
-
-    def parse(value: object) -> float:
-        try:
-            v = float(value)
-        except (TypeError, ValueError):
-            msg = f"setting {name} must be a number, got {value!r}"
-            raise InvalidParameterError(msg) from None
-        if not np.isfinite(v) or v <= 0:
-            msg = f"setting {name} must be finite and > 0, got {value!r}"
-            raise InvalidParameterError(msg)
-        return v
-
-    return parse
+    return functools.partial(check_number, f"setting {name}", positive=True)
 
 
 def parse_nonnegative(name: str) -> Callable[[object], float]:
     """Return a parser accepting a finite number >= 0 for setting ``name``."""
-
-    def parse(value: object) -> float:
-        try:
-            v = float(value)
-        except (TypeError, ValueError):
-            msg = f"setting {name} must be a number, got {value!r}"
-            raise InvalidParameterError(msg) from None
-        if not np.isfinite(v) or v < 0:
-            msg = f"setting {name} must be finite and >= 0, got {value!r}"
-            raise InvalidParameterError(msg)
-        return v
-
-    return parse
+    return functools.partial(check_number, f"setting {name}")
 
 
 def parse_choice(name: str, choices: tuple[str, ...]) -> Callable[[object], str]:

@@ -9,6 +9,7 @@ The command line turns any :class:`NugenError` into one line on stderr and exit 
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Iterable
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "KinematicsError",
     "NugenError",
     "UnknownNameError",
+    "check_number",
     "closest_first",
 ]
 
@@ -46,6 +48,25 @@ class DataFileError(NugenError):
 
 class KinematicsError(NugenError):
     """The requested process is kinematically impossible for the given inputs."""
+
+
+def check_number(name: str, value: object, *, positive: bool = False) -> float:
+    """Return ``float(value)`` if it is a finite number >= 0 (> 0 with ``positive``).
+
+    Raises
+    ------
+    InvalidParameterError
+        Naming ``name`` and the offending value.
+    """
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        msg = f"{name} must be a number, got {value!r}"
+        raise InvalidParameterError(msg) from None
+    if not math.isfinite(v) or v < 0 or (positive and v == 0):
+        msg = f"{name} must be finite and {'> 0' if positive else '>= 0'}, got {value!r}"
+        raise InvalidParameterError(msg)
+    return v
 
 
 def closest_first(name: str, known: Iterable[str]) -> list[str]:

@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from nugen.constants import HBAR_MEV_S, HBARC_MEV_CM, MU_B_PER_MEV
-from nugen.errors import InvalidParameterError, UnknownNameError
+from nugen.errors import InvalidParameterError, UnknownNameError, check_number
 from nugen.xsec.sm import FLAVOURS
 
 __all__ = ["FLAVOUR_PATTERNS", "NATURES", "DipolePortal", "check_nonnegative"]
@@ -36,15 +36,7 @@ NATURES = ("dirac", "majorana")
 
 def check_nonnegative(name: str, value: float) -> float:
     """Return ``float(value)`` or raise :class:`InvalidParameterError` if it is negative or not finite."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        msg = f"{name} must be a number, got {value!r}"
-        raise InvalidParameterError(msg) from None
-    if not math.isfinite(v) or v < 0:
-        msg = f"{name} must be finite and >= 0, got {value!r}"
-        raise InvalidParameterError(msg)
-    return v
+    return check_number(name, value)
 
 
 @dataclass(frozen=True)
