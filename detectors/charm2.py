@@ -58,9 +58,9 @@ same flux, target and selection -- the ratio does not depend on the calibration.
     counts photons would rest on an unverified assumption; 1 treats photons exactly like electrons (the
     most aggressive reading). docs/validation.md shows the limit both ways.
 
-:meth:`CHARM2.signal_counts` returns (a) + (b) for a model (full mu dependence), and
-:attr:`CHARM2.limit_method` names the fits adapter that finds limits with it
-(:func:`fits.charm2_limit.charm2_detector_limit`). Not modelled: incoherent (nucleon) up-scattering
+:meth:`CHARM2.signal_counts` returns (a) + (b) for a model (full mu dependence); the fits layer
+finds limits with it (``fits.charm2_limit``, registered for "charm2" in ``fits.limits``).
+Not modelled: incoherent (nucleon) up-scattering
 (physics.md Sec. 2.7, formula unverified), N produced upstream of the calorimeter, the neutrino-beam
 divergence and the angular resolution, e/gamma separation, an N decaying inside the detector after an
 electron-recoil event (it is counted in channel (a) regardless).
@@ -168,9 +168,6 @@ class CHARM2(Detector):
     #: The efficiency is constant (1) inside the window, so one sub-bin is exact.
     n_sub = 1
     sm_in_background = False
-    #: ``"module:function"`` of the limit code that handles the non-mu^2 photon channel (the fits layer
-    #: dispatches on it; detectors never import fits).
-    limit_method = "fits.charm2_limit:charm2_detector_limit"
     SETTINGS = (
         Setting(
             "beam",

@@ -27,8 +27,8 @@ on :meth:`~detectors.charm2.CHARM2.signal_counts`:
 Because the SM prediction is calibrated to the measured counts (detectors/charm2.py), data equal the
 nominal expectation: the observed limit equals the median expected (Asimov) one.
 
-Usage: ``charm2_detector_limit(get_detector("charm2"), 50.0, "mu")``; the fits layer dispatches to it
-through :attr:`detectors.charm2.CHARM2.limit_method`.
+Usage: ``charm2_detector_limit(get_detector("charm2"), 50.0, "mu")``; :func:`fits.limits.detector_limit`
+dispatches to it for the detector named "charm2" (``fits.limits.LIMIT_METHODS``).
 """
 
 from __future__ import annotations

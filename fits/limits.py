@@ -359,6 +359,12 @@ def likelihood_limit(
     )
 
 
+#: Detectors whose signal is not proportional to mu^2 (e.g. CHARM-II's decay channel) name a dedicated
+#: limit function here, ``"module:function"`` with the signature of :func:`detector_limit`; everything
+#: else uses the generic profile likelihood. Kept in ``fits`` so that ``detectors`` never refers to ``fits``.
+LIMIT_METHODS: dict[str, str] = {"charm2": "fits.charm2_limit:charm2_detector_limit"}
+
+
 def detector_limit(
     detector,
     mass_MeV: float,
@@ -403,6 +409,13 @@ def detector_limit(
     elif settings:
         msg = "settings can only be given together with a detector name"
         raise InvalidParameterError(msg)
+    special = LIMIT_METHODS.get(detector.name)
+    if special is not None:
+        import importlib
+
+        module, func = special.split(":")
+        limit = getattr(importlib.import_module(module), func)
+        return limit(detector, mass_MeV, flavour, cl=cl, asimov=asimov)
     lik = BinnedLikelihood.from_detector(detector, mass_MeV, flavour, asimov=asimov)
     expected = bool(asimov) or detector.observed() is None
     if isinstance(flavour, str):
