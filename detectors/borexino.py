@@ -47,7 +47,6 @@ import functools
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import ndtr
-from scipy.stats import exponnorm
 
 from detectors import data
 from detectors.base import Background, Detector, Setting, parse_choice, parse_positive
@@ -329,6 +328,8 @@ class Borexino(Detector):
         tail = self._model("po210_tail_MeV") if po210_tail_MeV is None else po210_tail_MeV
         sigma = factor * float(self.resolution_MeV(mean))
         if tail > 0:
+            from scipy.stats import exponnorm  # lazy: scipy.stats costs ~0.3 s to import
+
             cdf = exponnorm.cdf(self._bin_edges, tail / sigma, loc=mean - tail, scale=sigma)
         else:
             cdf = ndtr((self._bin_edges - mean) / sigma)

@@ -27,6 +27,7 @@ __all__ = [
     "emit",
     "model_from_args",
     "parse_bins",
+    "parse_range",
     "parse_settings",
 ]
 
@@ -35,17 +36,27 @@ ENERGY_UNITS_MEV = {"eV": 1e-6, "keV": 1e-3, "MeV": 1.0, "GeV": 1e3}
 
 
 def add_model_options(
-    parser: argparse.ArgumentParser, *, mass_default: float = 0.0, mu_default=2e-11, with_mu: bool = True
+    parser: argparse.ArgumentParser,
+    *,
+    mass_default: float = 0.0,
+    mu_default=2e-11,
+    with_mu: bool = True,
+    with_mass: bool = True,
 ) -> None:
-    """Add ``--mass``, ``--mu``, ``--flavour``, ``--mu-e/--mu-mu/--mu-tau`` and ``--nature``."""
+    """Add ``--mass``, ``--mu``, ``--flavour``, ``--mu-e/--mu-mu/--mu-tau`` and ``--nature``.
+
+    ``with_mu=False`` leaves out the couplings (limits find mu); ``with_mass=False`` leaves out
+    ``--mass`` (scans take their masses from ``--masses``).
+    """
     g = parser.add_argument_group("model (the dipole portal, seed paper eq. 1)")
-    g.add_argument(
-        "--mass",
-        type=float,
-        default=mass_default,
-        metavar="MEV",
-        help="mass M_N of the heavy neutrino [MeV]; 0 is the massless limit",
-    )
+    if with_mass:
+        g.add_argument(
+            "--mass",
+            type=float,
+            default=mass_default,
+            metavar="MEV",
+            help="mass M_N of the heavy neutrino [MeV]; 0 is the massless limit",
+        )
     if with_mu:
         g.add_argument(
             "--mu",
@@ -93,6 +104,18 @@ def model_from_args(args: argparse.Namespace, mu: float | None = None):
     return DipolePortal(args.mass, value, flavour=args.flavour, nature=args.nature)
 
 
+def parse_range(text: str, option: str, example: str) -> tuple[float, float, int]:
+    """Split ``"LO:HI:N"`` given to ``option`` into (LO, HI, N); the error shows ``example``."""
+    parts = str(text).split(":")
+    try:
+        if len(parts) != 3:
+            raise ValueError
+        return float(parts[0]), float(parts[1]), int(parts[2])
+    except ValueError:
+        msg = f"{option} must look like LO:HI:N (e.g. {example}), got {text!r}"
+        raise InvalidParameterError(msg) from None
+
+
 def parse_bins(text: str, unit: str) -> np.ndarray:
     """Turn ``"LO:HI:N"`` (in ``unit``) into N+1 bin edges in MeV.
 
@@ -101,14 +124,7 @@ def parse_bins(text: str, unit: str) -> np.ndarray:
     InvalidParameterError
         On malformed text, N < 1, non-finite or negative values, or HI <= LO.
     """
-    parts = str(text).split(":")
-    try:
-        if len(parts) != 3:
-            raise ValueError
-        lo, hi, n = float(parts[0]), float(parts[1]), int(parts[2])
-    except ValueError:
-        msg = f"--bins must look like LO:HI:N (e.g. 1:30:29), got {text!r}"
-        raise InvalidParameterError(msg) from None
+    lo, hi, n = parse_range(text, "--bins", "1:30:29")
     if n < 1:
         msg = f"--bins needs at least one bin, got N = {n} in {text!r}"
         raise InvalidParameterError(msg)

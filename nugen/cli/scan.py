@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from nugen.cli.common import add_model_options, add_output_options, emit, parse_settings
+from nugen.cli.common import add_model_options, add_output_options, emit, parse_range, parse_settings
 from nugen.cli.limit import add_fit_options, check_cl_option
 
 COMMAND = "scan"
@@ -43,8 +43,7 @@ def register(sub, parents):
         help="N masses M_N from LO to HI MeV, both included (equally spaced; --log: log-spaced)",
     )
     p.add_argument("--log", action="store_true", help="log-spaced masses (needs LO > 0)")
-    add_model_options(p, mass_default=0.0, with_mu=False)
-    _hide_option(p, "--mass")  # the masses come from --masses
+    add_model_options(p, with_mu=False, with_mass=False)  # the masses come from --masses
     add_fit_options(p)
     ex = p.add_argument_group("execution").add_mutually_exclusive_group()
     ex.add_argument("--workers", type=int, default=1, metavar="K", help="local worker processes")
@@ -59,27 +58,12 @@ def register(sub, parents):
     return p
 
 
-def _hide_option(p: argparse.ArgumentParser, flag: str) -> None:
-    """Hide an option added by a shared helper from ``--help``; using it is an error (see run)."""
-    for action in p._actions:
-        if flag in action.option_strings:
-            action.help = argparse.SUPPRESS
-            action.default = None
-
-
 def parse_masses(text: str, log: bool = False):
     """Turn ``"LO:HI:N"`` [MeV] into the N masses (see :func:`fits.scan.mass_grid`)."""
     from fits.scan import mass_grid
     from nugen.errors import InvalidParameterError
 
-    parts = str(text).split(":")
-    try:
-        if len(parts) != 3:
-            raise ValueError
-        lo, hi, n = float(parts[0]), float(parts[1]), int(parts[2])
-    except ValueError:
-        msg = f"--masses must look like LO:HI:N in MeV (e.g. 0.01:3:30), got {text!r}"
-        raise InvalidParameterError(msg) from None
+    lo, hi, n = parse_range(text, "--masses", "0.01:3:30 in MeV")
     try:
         return mass_grid(lo, hi, n, log=log)
     except InvalidParameterError as exc:
@@ -92,9 +76,6 @@ def run(args: argparse.Namespace) -> int:
     from nugen.errors import InvalidParameterError
     from nugen.outputs import check_output_path
 
-    if args.mass is not None:
-        msg = f"--mass {args.mass!r} does not apply to 'nugen scan'; give the masses with --masses LO:HI:N"
-        raise InvalidParameterError(msg)
     check_cl_option(args.cl)
     if args.workers < 1:
         msg = f"--workers must be >= 1, got {args.workers}"
