@@ -381,6 +381,10 @@ class CHARM2(Detector):
             keep = np.any(w > 0, axis=0)
             p_all.append(np.linalg.norm(ev.p_out[keep, 1:], axis=1))
             w_all.append(w[:, keep])
+        return self._cache_sample(key, p_all, w_all)
+
+    def _cache_sample(self, key, p_all: list, w_all: list) -> tuple[np.ndarray, np.ndarray]:
+        """Concatenate per-component (momenta, weights) of a weighted sample and cache it under ``key``."""
         out = (np.concatenate(p_all), np.concatenate(w_all, axis=1))
         if len(self._photon_cache) > 64:
             self._photon_cache.clear()
@@ -431,11 +435,7 @@ class CHARM2(Detector):
             keep = np.any(w > 0, axis=0)
             p_all.append(np.linalg.norm(ev.p_out[keep, 1:], axis=1))
             w_all.append(w[:, keep])
-        out = (np.concatenate(p_all), np.concatenate(w_all, axis=1))
-        if len(self._photon_cache) > 64:
-            self._photon_cache.clear()
-        self._photon_cache[key] = out
-        return out
+        return self._cache_sample(key, p_all, w_all)
 
     def escape_probability(self, decay_length_cm: ArrayLike) -> np.ndarray:
         """Probability that N from a vertex uniform in the fiducial region leaves the calorimeter undecayed.

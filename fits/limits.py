@@ -51,22 +51,23 @@ __all__ = [
 REFERENCE = "Cowan, Cranmer, Gross, Vitells, EPJC 71 (2011) 1554"
 
 
-def check_cl(cl: float) -> float:
+def check_cl(cl: float, name: str = "confidence level") -> float:
     """Return ``cl`` as a float if ``0.5 <= cl < 1``, else raise :class:`~nugen.errors.InvalidParameterError`.
 
     Values outside (0, 1) are not confidence levels; below 0.5 a one-sided upper limit would lie
-    below the best fit, which this module does not report.
+    below the best fit, which this module does not report. ``name`` is used in the message (the
+    command line passes ``"--cl"``).
     """
     try:
         c = float(cl)
     except (TypeError, ValueError):
-        msg = f"confidence level must be a number in (0, 1), got {cl!r}"
+        msg = f"{name} must be a number in (0, 1), got {cl!r}"
         raise InvalidParameterError(msg) from None
     if not (0.0 < c < 1.0):
-        msg = f"confidence level must be in (0, 1), got {cl!r}"
+        msg = f"{name} must be in (0, 1), got {cl!r}"
         raise InvalidParameterError(msg)
     if c < 0.5:
-        msg = f"confidence level {cl!r} is below 0.5; one-sided upper limits need 0.5 <= cl < 1"
+        msg = f"{name} {cl!r} is below 0.5; one-sided upper limits need 0.5 <= CL < 1"
         raise InvalidParameterError(msg)
     return c
 

@@ -37,16 +37,10 @@ def add_fit_options(p: argparse.ArgumentParser) -> None:
 
 
 def check_cl_option(cl: float) -> float:
-    """Validate ``--cl`` with a message naming the option."""
-    from nugen.errors import InvalidParameterError
+    """Validate ``--cl`` with a message naming the option (:func:`fits.limits.check_cl`)."""
+    from fits.limits import check_cl
 
-    if not (0.0 < cl < 1.0):
-        msg = f"--cl must be in (0, 1), got {cl!r}"
-        raise InvalidParameterError(msg)
-    if cl < 0.5:
-        msg = f"--cl {cl!r} is below 0.5; one-sided upper limits need 0.5 <= CL < 1"
-        raise InvalidParameterError(msg)
-    return cl
+    return check_cl(cl, "--cl")
 
 
 def register(sub, parents):
