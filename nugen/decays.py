@@ -38,6 +38,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from nugen.errors import InvalidParameterError
+from nugen.kinematics import decay_to_massless_pair
 from nugen.model import DipolePortal
 
 __all__ = [
@@ -194,16 +195,6 @@ def sample_cos_theta_star(h_eff: ArrayLike, rng: np.random.Generator, size: int 
     return np.clip(2.0 * r / (1.0 + np.sqrt(np.maximum(1.0 - 4.0 * a * r, 0.0))), -1.0, 1.0)
 
 
-def _orthonormal_basis(n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Two unit vectors perpendicular to the unit vectors ``n`` (shape (k, 3)) and to each other."""
-    # pick the helper axis least aligned with n to avoid degeneracy
-    helper = np.where(np.abs(n[:, 2:3]) < 0.9, np.array([[0.0, 0.0, 1.0]]), np.array([[1.0, 0.0, 0.0]]))
-    e1 = np.cross(helper, n)
-    e1 /= np.linalg.norm(e1, axis=1, keepdims=True)
-    e2 = np.cross(n, e1)
-    return e1, e2
-
-
 def photon_four_momenta(
     p_N: ArrayLike,
     M_N: float,
@@ -245,23 +236,10 @@ def photon_four_momenta(
         msg = f"M_N must be > 0 for a decay, got {M_N!r}"
         raise InvalidParameterError(msg)
     k = p.shape[0]
-    E = p[:, 0]
-    pvec = p[:, 1:]
-    pabs = np.linalg.norm(pvec, axis=1)
-    n = pvec / np.where(pabs > 0, pabs, 1.0)[:, None]
-    n[pabs == 0] = (0.0, 0.0, 1.0)
-    gamma = E / M_N
-    beta_gamma = pabs / M_N
     c = sample_cos_theta_star(np.broadcast_to(np.asarray(h_eff, dtype=float), (k,)), rng)
-    s = np.sqrt(np.maximum(1.0 - c * c, 0.0))
     phi = 2.0 * np.pi * rng.random(k)
-    half = 0.5 * M_N
-    e_lab = half * (gamma + beta_gamma * c)
-    p_par = half * (gamma * c + beta_gamma)
-    e1, e2 = _orthonormal_basis(n)
-    p_perp = half * s
-    mom = p_par[:, None] * n + (p_perp * np.cos(phi))[:, None] * e1 + (p_perp * np.sin(phi))[:, None] * e2
-    out = np.column_stack([e_lab, mom])
+    photon, _ = decay_to_massless_pair(tuple(p.T), M_N, c, phi)
+    out = np.column_stack(photon)
     return (out, c) if return_cos_star else out
 
 
