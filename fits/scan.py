@@ -127,8 +127,14 @@ def mass_grid(lo: float, hi: float, n: int, *, log: bool = False) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=16)
 def _detector(name: str, settings: tuple[tuple[str, object], ...]):
-    """Build (once per process) the detector ``name`` with ``settings``."""
+    """Build (once per process) the detector ``name`` with ``settings``.
+
+    Cached so that every unit of a scan that runs in this process reuses the detector's response
+    kernels and SM counts; with the ``fork`` start method the workers inherit the detectors the parent
+    built while validating the arguments.
+    """
     from detectors import get_detector
 
     return get_detector(name, **dict(settings))

@@ -133,3 +133,20 @@ def test_output_files_get_ordinary_permissions(tmp_path, capsys):
     umask = os.umask(0)
     os.umask(umask)
     assert dest.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_config_top_level_keys_apply_where_they_exist_and_nested_tables_reach_subcommands(tmp_path, capsys):
+    cfg = tmp_path / "run.toml"
+    # "bins" belongs to spectrum/plot spectra, not to limit: shared keys are skipped where unknown
+    cfg.write_text('bins = "1:3:2"\n[plot.spectra]\ndetector = "xenon1t"\n')
+    code, out, err = run(capsys, "spectrum", "--config", str(cfg), "--target", "xenon", "--json")
+    assert code == 0, err
+    assert json.loads(out)["bin_edges"] == [1.0, 2.0, 3.0]
+    from nugen.cli import _config_tokens, build_parser
+
+    argv = _config_tokens(build_parser(), ["plot", "spectra", "--config", str(cfg), "-o", "x.png"])
+    assert argv[:2] == ["plot", "spectra"]
+    i = argv.index("--detector")
+    assert argv[i + 1] == "xenon1t" and argv.index("--bins") < argv.index("--config")
+    code, _, err = run(capsys, "info", "--config", str(cfg), "xenon1t", "--json")
+    assert code == 0, err

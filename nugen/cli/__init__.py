@@ -97,7 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _config_tokens(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
     """Turn ``--config FILE.toml`` into command-line tokens placed before the user's own flags.
 
-    Top-level keys apply to every command, a ``[command]`` table to that command only. Because the
+    Top-level keys apply to every command, a ``[command]`` table to that command only (and a
+    ``[plot.spectra]``-style table to a second-level command). Because the
     tokens come first, flags given on the command line win (argparse keeps the last value).
     """
     from nugen.errors import InvalidParameterError
@@ -117,15 +118,27 @@ def _config_tokens(parser: argparse.ArgumentParser, argv: list[str]) -> list[str
     except tomllib.TOMLDecodeError as exc:
         msg = f"--config file {known.config!r} is not valid TOML: {exc}"
         raise InvalidParameterError(msg) from None
-    values = {k: v for k, v in cfg.items() if not isinstance(v, dict)}
-    values.update(cfg.get(command, {}))
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     if command not in sub.choices:
         return argv
-    by_dest = {a.dest: a for a in sub.choices[command]._actions if a.option_strings}
+    target, at = sub.choices[command], argv.index(command) + 1
+    values = {k: v for k, v in cfg.items() if not isinstance(v, dict)}
+    table = cfg.get(command, {})
+    values.update({k: v for k, v in table.items() if not isinstance(v, dict)})
+    nested = next((a for a in target._actions if isinstance(a, argparse._SubParsersAction)), None)
+    if nested is not None:  # e.g. "nugen plot spectra": options go after the second word
+        kind = next((a for a in argv[at:] if not a.startswith("-")), None)
+        if kind not in nested.choices:
+            return argv
+        target, at = nested.choices[kind], argv.index(kind, at) + 1
+        values.update(table.get(kind, {}))
+    by_dest = {a.dest: a for a in target._actions if a.option_strings}
+    shared = {k for k, v in cfg.items() if not isinstance(v, dict)} - set(table)
     tokens: list[str] = []
     for key, val in values.items():
         action = by_dest.get(key.replace("-", "_"))
+        if action is None and key in shared and key.replace("-", "_") in _all_dests(sub):
+            continue  # a top-level key meant for other commands
         if action is None or key == "config":
             msg = f"--config file {known.config!r}: unknown option {key!r} for 'nugen {command}'"
             raise InvalidParameterError(msg)
@@ -138,8 +151,19 @@ def _config_tokens(parser: argparse.ArgumentParser, argv: list[str]) -> list[str
                 tokens += [flag, str(v)]
         else:
             tokens += [flag, str(val)]
-    at = argv.index(command) + 1
     return argv[:at] + tokens + argv[at:]
+
+
+def _all_dests(sub: argparse._SubParsersAction) -> set[str]:
+    """Option destinations of every (sub)command, to tell a shared config key from a typo."""
+    out: set[str] = set()
+    for p in sub.choices.values():
+        for a in p._actions:
+            if isinstance(a, argparse._SubParsersAction):
+                out |= _all_dests(a)
+            elif a.option_strings:
+                out.add(a.dest)
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
