@@ -174,3 +174,16 @@ def test_dipole_signal_is_zero_above_the_8b_reach_and_scales(bx):
     np.testing.assert_allclose(b, 4 * a, rtol=1e-12)
     assert a.sum() > 0
     assert np.all(bx.expected_counts(DipolePortal(20.0, 1e-10))["dipole"] == 0)
+
+
+@pytest.mark.parametrize("K", [0.05, 0.7, 3.0, 40.0])
+def test_exponnorm_cdf_closed_form_equals_scipy_stats(K):
+    from scipy.stats import exponnorm
+
+    from detectors.borexino import exponnorm_cdf
+
+    x = np.linspace(-8.0, 8.0 + 20.0 * K, 401)
+    # same distribution, second implementation; 1e-10 absolute covers round-off of the closed form
+    np.testing.assert_allclose(
+        exponnorm_cdf(x, K, 0.3, 1.7), exponnorm.cdf(x, K, loc=0.3, scale=1.7), atol=1e-10
+    )
