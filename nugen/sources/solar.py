@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from hepunits import MeV, eV
 from numpy.typing import ArrayLike
-from scipy import integrate, interpolate
+from scipy import interpolate
 
 from nugen import data
 from nugen.constants import ALPHA, G_F, HBARC_MEV_CM, M_E, N_A
@@ -144,14 +144,14 @@ def allowed_beta_plus_shape(E_MeV: ArrayLike, E_max_MeV: float, Z_daughter: floa
 @functools.cache
 def _beta_plus_norm_and_mean(E_max_MeV: float, Z_daughter: float) -> tuple[float, float]:
     """Integral of :func:`allowed_beta_plus_shape` over its support [MeV^5] and mean energy [MeV]."""
-
-    def shape(e: float) -> float:
-        return float(allowed_beta_plus_shape(e, E_max_MeV, Z_daughter))
-
-    opts = {"epsabs": 0.0, "epsrel": 1e-12, "limit": 200}
-    norm = integrate.quad(shape, 0.0, E_max_MeV, **opts)[0]
-    first = integrate.quad(lambda e: e * shape(e), 0.0, E_max_MeV, **opts)[0]
-    return norm, first / norm
+    # 2048-node Gauss-Legendre on [0, E_max]: relative accuracy < 1e-11 for every component (checked
+    # against adaptive quad, which the tests use independently), without importing scipy.integrate
+    # (0.17 s) in every process that builds a solar source.
+    x, w = np.polynomial.legendre.leggauss(2048)
+    e = 0.5 * E_max_MeV * (x + 1.0)
+    f = allowed_beta_plus_shape(e, E_max_MeV, Z_daughter) * (0.5 * E_max_MeV * w)
+    norm = float(f.sum())
+    return norm, float((e * f).sum()) / norm
 
 
 @dataclass(eq=False, frozen=True)
