@@ -94,12 +94,14 @@ _VCC_MEV_PER_NA_CM3 = math.sqrt(2.0) * G_F * N_A * HBARC_MEV_CM**3
 _MEV2_PER_EV2 = (eV / MeV) ** 2
 
 # Log-energy grid on which the production-averaged cos^2(theta12^m) is tabulated per reaction. Outside
-# it the value is held constant: below 1e-4 MeV beta < 3e-5 (|Delta P| < 1e-5); above 1e3 MeV there are
-# no solar neutrinos. 200 points per decade make linear interpolation in ln E accurate to 2e-6 (checked
-# in the tests against the direct average, tolerance 1e-4).
-_GRID_E_MIN_MEV = 1.0e-4
-_GRID_E_MAX_MEV = 1.0e3
-_GRID_POINTS_PER_DECADE = 200
+# it the value is held constant: below 1e-3 MeV beta < 3e-4 (|Delta P| < 1e-4, and pp neutrinos below
+# 1 keV are a 1e-8 fraction of the flux); above 30 MeV there are no solar neutrinos (hep ends at
+# 18.8 MeV). 100 points per decade make linear interpolation in ln E accurate to < 1e-5 (checked in the
+# tests against the direct average, tolerance 1e-4); the grid is built once per reaction at start-up,
+# so its size is start-up time of every command.
+_GRID_E_MIN_MEV = 1.0e-3
+_GRID_E_MAX_MEV = 30.0
+_GRID_POINTS_PER_DECADE = 100
 # Energies per chunk in the direct (non-interpolated) production average, to bound memory.
 _CHUNK = 2048
 
@@ -442,7 +444,7 @@ class SolarSource(Source):
     Notes
     -----
     :meth:`arrival_probabilities` tabulates the production-averaged ``cos^2 theta12^m`` of each
-    reaction once per instance, on first use, on a logarithmic energy grid (1e-4 to 1e3 MeV, 200 points
+    reaction once per instance, on first use, on a logarithmic energy grid (1e-3 to 30 MeV, 100 points
     per decade) and then interpolates linearly in ln E by direct indexing: about 3 ms for 1e5 energies
     (the first call per reaction adds ~10 ms); interpolation error below 2e-6.
     """
@@ -608,8 +610,8 @@ class SolarSource(Source):
         component : SourceComponent or str
             A component of this source (or its name).
         E_MeV : array_like
-            Neutrino energies [MeV], any shape. Energies outside 1e-4..1e3 MeV get the value at the
-            nearer grid end (error < 1e-5 there); NaN gives NaN.
+            Neutrino energies [MeV], any shape. Energies outside 1e-3..30 MeV get the value at the
+            nearer grid end (error < 1e-4 there); NaN gives NaN.
         exact : bool, optional
             If True, average directly over the production zones instead of interpolating the cached grid
             (slow; used to check the interpolation, which agrees to 2e-6).
