@@ -96,7 +96,7 @@ _MEV2_PER_EV2 = (eV / MeV) ** 2
 # Log-energy grid on which the production-averaged cos^2(theta12^m) is tabulated per reaction. Outside
 # it the value is held constant: below 1e-3 MeV beta < 3e-4 (|Delta P| < 1e-4, and pp neutrinos below
 # 1 keV are a 1e-8 fraction of the flux); above 30 MeV there are no solar neutrinos (hep ends at
-# 18.8 MeV). 100 points per decade make linear interpolation in ln E accurate to < 1e-5 (checked in the
+# 18.8 MeV). 100 points per decade make linear interpolation in ln E accurate to 7e-6 (checked in the
 # tests against the direct average, tolerance 1e-4); the grid is built once per reaction at start-up,
 # so its size is start-up time of every command.
 _GRID_E_MIN_MEV = 1.0e-3

@@ -489,7 +489,7 @@ def test_interpolated_probabilities_match_the_direct_production_average(sun_agss
     E = np.exp(rng.uniform(math.log(1e-2), math.log(20.0), 2000))
     interp = sun_agss.arrival_probabilities(name, E)
     direct = sun_agss.arrival_probabilities(name, E, exact=True)
-    # required accuracy of the log-energy grid: 1e-4 (measured: 2e-6)
+    # required accuracy of the log-energy grid: 1e-4 (measured: 7e-6 with 100 points per decade)
     np.testing.assert_allclose(interp, direct, rtol=0, atol=1e-4)
 
 
