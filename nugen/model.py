@@ -155,4 +155,3 @@ class DipolePortal:
             "flavour": dict(zip(FLAVOURS, (float(v) for v in self.mu_flavour), strict=True)),
             "nature": self.nature,
         }
-
