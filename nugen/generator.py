@@ -132,14 +132,16 @@ FLAVOUR_PDG = (12, 14, 16)
 #: PDG code used for N (Pythia's heavy right-handed neutrino, 9900012; there is no official code).
 N_PDG = 9_900_012
 #: Default recoil windows [MeV] per (target, scatterer): the ``nugen spectrum`` default bins for
-#: electrons; for nuclei, where the dipole and CEvNS rates grow towards T = 0, 0.1-10 keV.
+#: electrons; for nuclei, where the dipole and CEvNS rates grow towards T = 0, from 0.1 keV up to
+#: 10 keV for solar neutrinos and up to 10 MeV for the GeV beam on glass (the Si/O Helm form factors
+#: cut coherent recoils off near 1 MeV, so the window holds the whole coherent rate).
 DEFAULT_RECOIL_RANGES_MEV: dict[tuple[str, str], tuple[float, float]] = {
     ("xenon", "electron"): (1e-3, 30e-3),
     ("xenon", "nucleus"): (1e-4, 10e-3),
     ("pseudocumene", "electron"): (0.2, 2.0),
     ("pseudocumene", "nucleus"): (1e-4, 10e-3),
     ("glass", "electron"): (3e3, 24e3),
-    ("glass", "nucleus"): (1e-4, 10e-3),
+    ("glass", "nucleus"): (1e-4, 10.0),
 }
 
 #: Underground laboratories: (geodetic latitude, longitude) in degrees, east positive (approximate).
