@@ -54,6 +54,7 @@ __all__ = [
     "plot_exclusion",
     "plot_recoil_spectrum",
     "reference_bands",
+    "save_figure",
 ]
 
 
@@ -664,3 +665,24 @@ def _legend_handle(h: Artist) -> Artist:
         linestyle=h.get_linestyle(),
         linewidth=h.get_linewidth(),
     )
+
+
+def save_figure(fig, path, *, dpi: int = 150, overwrite: bool = True):
+    """Write ``fig`` to ``path`` atomically (:func:`nugen.outputs.atomic_output`) as PNG or PDF.
+
+    The format follows the extension; anything else raises
+    :class:`~nugen.errors.InvalidParameterError` naming it. Returns the final path.
+    """
+    from pathlib import Path
+
+    from nugen.errors import InvalidParameterError
+    from nugen.outputs import atomic_output, check_output_path
+
+    fmt = Path(path).suffix.lower().lstrip(".")
+    if fmt not in ("png", "pdf"):
+        msg = f"figure file must end in .png or .pdf, got {str(path)!r}"
+        raise InvalidParameterError(msg)
+    final = check_output_path(path, overwrite=overwrite)
+    with atomic_output(final, overwrite=overwrite) as tmp:
+        fig.savefig(tmp, format=fmt, dpi=dpi, metadata={"Creator": "nugen"} if fmt == "pdf" else None)
+    return final

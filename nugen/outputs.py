@@ -8,6 +8,7 @@ renamed (:func:`os.replace`, atomic on POSIX) only when complete; on any excepti
 from __future__ import annotations
 
 import contextlib
+import csv
 import os
 import tempfile
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from nugen.errors import InvalidParameterError
 
-__all__ = ["atomic_output", "check_output_path"]
+__all__ = ["atomic_output", "check_output_path", "write_csv"]
 
 
 def check_output_path(path: str | os.PathLike, overwrite: bool = False) -> Path:
@@ -71,3 +72,15 @@ def atomic_output(path: str | os.PathLike, overwrite: bool = True) -> Iterator[P
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
         raise
+
+
+def write_csv(path: str | os.PathLike, header, rows, comment: str = "", overwrite: bool = True) -> Path:
+    """Write a CSV file atomically: optional ``# comment`` lines, a header row, then ``rows``."""
+    final = check_output_path(path, overwrite=overwrite)
+    with atomic_output(final, overwrite=overwrite) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
+        for line in comment.splitlines():
+            fh.write(f"# {line}\n")
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(header)
+        w.writerows(rows)
+    return final

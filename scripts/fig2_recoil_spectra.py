@@ -26,7 +26,6 @@ Example::
 from __future__ import annotations
 
 import argparse
-import csv
 import logging
 import sys
 from pathlib import Path
@@ -230,13 +229,9 @@ def _ratio_panel(ax, pnl: dict, comps: dict, styles: dict, base_short: str) -> N
 
 # -- output --------------------------------------------------------------------------------------------
 def _write_csv(path: Path, comment: str, header, rows) -> None:
-    from nugen.outputs import atomic_output
+    from nugen.outputs import write_csv
 
-    with atomic_output(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
-        fh.write(f"# nugen scripts/fig2_recoil_spectra.py: {comment}\n")
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(header)
-        w.writerows(rows)
+    write_csv(path, header, rows, comment=f"nugen scripts/fig2_recoil_spectra.py: {comment}")
 
 
 def write_csvs(outdir: Path, models, tr: dict, panels: dict) -> list[Path]:
@@ -277,8 +272,8 @@ def write_csvs(outdir: Path, models, tr: dict, panels: dict) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(name)s: %(message)s")
+    from fits.plots import save_figure
     from nugen.errors import NugenError
-    from nugen.outputs import atomic_output
 
     models = tuple(args.model) if args.model else DEFAULT_MODELS
     try:
@@ -293,12 +288,8 @@ def main(argv: list[str] | None = None) -> int:
             "borexino": detector_panel("borexino", models),
         }
         fig, _ = draw(models, tr, panels)
-        written = []
-        for fmt in ("png", "pdf"):
-            path = outdir / f"fig2.{fmt}"
-            with atomic_output(path) as tmp:
-                fig.savefig(tmp, format=fmt, dpi=80 if args.quick else args.dpi)
-            written.append(path)
+        dpi = 80 if args.quick else args.dpi
+        written = [save_figure(fig, outdir / f"fig2.{fmt}", dpi=dpi) for fmt in ("png", "pdf")]
         written += write_csvs(outdir, models, tr, panels)
     except (NugenError, OSError) as exc:
         print(f"fig2_recoil_spectra.py: error: {exc}", file=sys.stderr)

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
 import logging
 import sys
 import time
@@ -135,51 +134,48 @@ def _fmt(v) -> str:
 
 
 def write_limits_csv(path: Path, elements: list[dict]) -> None:
-    from nugen.outputs import atomic_output
+    from nugen.outputs import write_csv
 
     keys = ("mass_MeV", "mu_best_muB", "mu_lower_muB", "mu_upper_muB", "mu_upper_one_sided_muB")
-    with atomic_output(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
-        fh.write(
-            "# nugen scripts/fig3_exclusion.py: computed limits on mu (nu_mu-only coupling, 90% CL, "
-            "profile likelihood); empty = null (no sensitivity or no two-sided interval)\n"
-        )
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(["element", "kind", "detector", "settings", "expected", *keys, "reason", "error"])
-        for el in elements:
-            res = el["result"]
-            sets = ";".join(f"{k}={v}" for k, v in el["settings"].items())
-            for p in res.points:
-                row = [el["label"], el["kind"], el["detector"], sets, p.expected]
-                row += [_fmt(getattr(p, k)) for k in keys]
-                row += [_fmt(p.reason), _fmt(p.error)]
-                w.writerow(row)
+    rows = []
+    for el in elements:
+        sets = ";".join(f"{k}={v}" for k, v in el["settings"].items())
+        for p in el["result"].points:
+            rows.append(
+                [el["label"], el["kind"], el["detector"], sets, p.expected]
+                + [_fmt(getattr(p, k)) for k in keys]
+                + [_fmt(p.reason), _fmt(p.error)]
+            )
+    write_csv(
+        path,
+        ["element", "kind", "detector", "settings", "expected", *keys, "reason", "error"],
+        rows,
+        comment="nugen scripts/fig3_exclusion.py: computed limits on mu (nu_mu-only coupling, 90% CL, "
+        "profile likelihood); empty = null (no sensitivity or no two-sided interval)",
+    )
 
 
 def write_bands_csv(path: Path, art) -> None:
-    from nugen.outputs import atomic_output
+    from nugen.outputs import write_csv
 
-    with atomic_output(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
-        fh.write(
-            "# nugen scripts/fig3_exclusion.py: overlaid published bands (packaged tables of fits.data)\n"
-        )
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(["band", "label", "citation", "shape", "piece", "M_N_MeV", "mu_muB"])
-        for key, band in art.band_info.items():
-            for i, (m, mu) in enumerate(band.pieces):
-                for a, b in zip(m, mu, strict=True):
-                    w.writerow([key, band.label, band.citation, band.shape, i, f"{a:.9g}", f"{b:.9g}"])
+    rows = [
+        [key, band.label, band.citation, band.shape, i, f"{a:.9g}", f"{b:.9g}"]
+        for key, band in art.band_info.items()
+        for i, (m, mu) in enumerate(band.pieces)
+        for a, b in zip(m, mu, strict=True)
+    ]
+    write_csv(
+        path,
+        ["band", "label", "citation", "shape", "piece", "M_N_MeV", "mu_muB"],
+        rows,
+        comment="nugen scripts/fig3_exclusion.py: overlaid published bands (packaged tables of fits.data)",
+    )
 
 
 def save(fig, outdir: Path, stem: str, dpi: int) -> list[Path]:
-    from nugen.outputs import atomic_output
+    from fits.plots import save_figure
 
-    paths = []
-    for fmt in ("png", "pdf"):
-        path = outdir / f"{stem}.{fmt}"
-        with atomic_output(path) as tmp:
-            fig.savefig(tmp, format=fmt, dpi=dpi)
-        paths.append(path)
-    return paths
+    return [save_figure(fig, outdir / f"{stem}.{fmt}", dpi=dpi) for fmt in ("png", "pdf")]
 
 
 def main(argv: list[str] | None = None) -> int:

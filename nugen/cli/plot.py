@@ -204,12 +204,10 @@ def _new_figure(size):
 
 def save_figure(fig, path: str, overwrite: bool = False, dpi: int = 150, quiet: bool = False):
     """Write ``fig`` to ``path`` atomically, in the format of its extension (png or pdf)."""
-    from nugen.outputs import atomic_output, check_output_path
+    from fits.plots import save_figure as save
 
-    fmt = output_format(path)
-    final = check_output_path(path, overwrite=overwrite)
-    with atomic_output(final, overwrite=overwrite) as tmp:
-        fig.savefig(tmp, format=fmt, dpi=dpi, metadata={"Creator": "nugen"} if fmt == "pdf" else None)
+    output_format(path)  # the CLI's own message for a bad extension
+    final = save(fig, path, dpi=dpi, overwrite=overwrite)
     if not quiet:
         print(f"nugen: wrote {final}", file=sys.stderr)
     return final

@@ -252,3 +252,25 @@ def test_figure_renders_to_png(tmp_path):
     out = tmp_path / "x.png"
     fig.savefig(out)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_save_figure_writes_atomically_and_rejects_other_formats(tmp_path):
+    from matplotlib.figure import Figure
+
+    from fits.plots import save_figure
+    from nugen.errors import InvalidParameterError
+
+    fig = Figure()
+    fig.add_subplot().plot([0, 1], [0, 1])
+    out = save_figure(fig, tmp_path / "f.png", dpi=30)
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(InvalidParameterError, match=r"f\.svg"):
+        save_figure(fig, tmp_path / "f.svg")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.png"]
+
+
+def test_write_csv_comment_header_rows(tmp_path):
+    from nugen.outputs import write_csv
+
+    path = write_csv(tmp_path / "t.csv", ["a", "b"], [[1, 2.5], [3, None]], comment="line one\nline two")
+    assert path.read_text().splitlines() == ["# line one", "# line two", "a,b", "1,2.5", "3,"]
