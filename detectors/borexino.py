@@ -109,18 +109,8 @@ def _spectrum() -> dict[str, np.ndarray]:
     return out
 
 
-@functools.cache
-def _params(filename: str) -> dict[str, float]:
-    t = data.read(filename, required=("parameter", "value", "unit"))
-    return {str(k): float(v) for k, v in zip(t["parameter"], t["value"], strict=True)}
-
-
 def _param(filename: str, key: str) -> float:
-    p = _params(filename)
-    if key not in p:
-        msg = f"data table 'detectors.data/{filename}' lacks parameter {key!r}"
-        raise DataFileError(msg)
-    return p[key]
+    return data.parameter(filename, key)
 
 
 def nh_to_energy_keV(n_hits: ArrayLike) -> np.ndarray:

@@ -102,11 +102,9 @@ PLATE_HALF_WIDTH_CM = 185.0
 _MU = 1
 
 
-@functools.cache
 def params() -> dict[str, float]:
     """The numeric rows of ``detectors/data/charm2_params.csv`` as ``{quantity: value}``."""
-    t = data.read("charm2_params.csv", required=("quantity", "value", "unit", "status"))
-    return {str(q): float(v) for q, v in zip(t["quantity"], t["value"], strict=True)}
+    return data.parameters("charm2_params.csv", "quantity")
 
 
 def _parse_int(name: str, lo: int, hi: int):
@@ -138,7 +136,7 @@ def _parse_fraction(name: str):
 
 
 def _p(key: str) -> float:
-    return params()[key]
+    return data.parameter("charm2_params.csv", key, "quantity")
 
 
 class CHARM2(Detector):

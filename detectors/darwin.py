@@ -24,31 +24,19 @@ physics.md Sec. 6.3 (``detectors/data/darwin_defaults.csv``), every one a settin
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 from numpy.typing import ArrayLike
 
 from detectors import data
 from detectors.base import Background, Detector, Setting, parse_choice, parse_nonnegative, parse_positive
 from detectors.xenon1t import load_efficiency
-from nugen.errors import DataFileError, InvalidParameterError
+from nugen.errors import InvalidParameterError
 
 __all__ = ["DARWIN"]
 
 
-@functools.cache
-def _defaults() -> dict[str, float]:
-    t = data.read("darwin_defaults.csv", required=("parameter", "value", "unit"))
-    return {str(k): float(v) for k, v in zip(t["parameter"], t["value"], strict=True)}
-
-
 def _default(key: str) -> float:
-    d = _defaults()
-    if key not in d:
-        msg = f"data table 'detectors.data/darwin_defaults.csv' lacks parameter {key!r}"
-        raise DataFileError(msg)
-    return d[key]
+    return data.parameter("darwin_defaults.csv", key)
 
 
 def _parse_uncertainty(value: object) -> object:

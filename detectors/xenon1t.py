@@ -48,18 +48,8 @@ __all__ = ["XENON1T", "load_efficiency", "load_release"]
 DEFAULT_EXPOSURE_T_YR = 0.65
 
 
-@functools.cache
-def _params() -> dict[str, float]:
-    t = data.read("xenon1t_sr1_params.csv", required=("parameter", "value", "unit"))
-    return {str(k): float(v) for k, v in zip(t["parameter"], t["value"], strict=True)}
-
-
 def _param(key: str) -> float:
-    p = _params()
-    if key not in p:
-        msg = f"data table 'detectors.data/xenon1t_sr1_params.csv' lacks parameter {key!r}"
-        raise DataFileError(msg)
-    return p[key]
+    return data.parameter("xenon1t_sr1_params.csv", key)
 
 
 @functools.cache

@@ -12,6 +12,7 @@ from scipy import stats
 
 import detectors.borexino
 import detectors.darwin
+import detectors.data
 import detectors.xenon1t
 import nugen.tables
 from detectors import DETECTORS, get_detector
@@ -115,10 +116,8 @@ _CACHES = (
     nugen.tables.read_table,
     detectors.xenon1t.load_release,
     detectors.xenon1t.load_efficiency,
-    detectors.xenon1t._params,
     detectors.borexino._spectrum,
-    detectors.borexino._params,
-    detectors.darwin._defaults,
+    detectors.data.parameters,
 )
 
 
