@@ -201,17 +201,25 @@ def _connect(address: str, timeout: float):
         raise InvalidParameterError(msg) from None
 
 
+class _NoProgress:
+    """Stands in for a disabled tqdm bar (so that a quiet or piped scan never imports tqdm)."""
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 def _progress(total: int, enabled: bool | None):
+    """A tqdm bar on standard error if ``enabled`` (``None``: if standard error is a terminal)."""
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled:
+        return _NoProgress()
     from tqdm.auto import tqdm
 
-    return tqdm(
-        total=total,
-        disable=None if enabled is None else not enabled,
-        unit="mass",
-        desc="nugen scan",
-        file=sys.stderr,
-        leave=False,
-    )
+    return tqdm(total=total, unit="mass", desc="nugen scan", file=sys.stderr, leave=False)
 
 
 def scan(

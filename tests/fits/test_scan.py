@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -143,3 +145,14 @@ def test_progress_bar_only_when_asked_or_on_a_terminal(toy, capsys):
     assert "nugen scan" in capsys.readouterr().err
     scan("toy", [0.0, 0.1])  # progress=None: pytest's stderr is not a terminal
     assert capsys.readouterr().err == ""
+
+
+def test_a_scan_without_progress_bar_never_imports_tqdm():
+    # tqdm.auto (with asyncio) is ~20 ms of every quiet or piped scan's start-up; a fresh interpreter
+    # shows whether it was imported
+    code = (
+        "import sys; from fits.scan import _progress; bar = _progress(3, None); bar.update(1); bar.close(); "
+        "sys.exit('tqdm' in sys.modules)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
