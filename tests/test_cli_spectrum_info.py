@@ -124,3 +124,11 @@ def test_info_unknown_detector_and_setting(capsys):
     assert code == 2 and "known: darwin" in err
     code, _, err = run(capsys, "info", "darwin", "--set", "darwin.exposure=3")
     assert code == 2 and "exposure_t_yr" in err
+
+
+def test_spectrum_text_header_names_the_detectors_exposure_unit(capsys):
+    # CHARM-II's exposure is tonnes x protons on target, not tonne-years
+    code, out, err = run(capsys, "spectrum", "--detector", "charm2")
+    assert code == 0, err
+    header = out.splitlines()[0]
+    assert "t POT" in header and "t yr" not in header
