@@ -24,8 +24,12 @@ Four-momenta: the beam travels along +z; the target is at rest; the recoil has k
 angle of :func:`nugen.kinematics.recoil_cos_theta` and a uniform azimuth; N (or the scattered
 neutrino) takes the rest: ``p_N = k_nu + p_target - p_recoil``.
 
-Note: the project's general :class:`nugen.generator.Generator` (issue 4) is the place for unweighted
-samples and ROOT output; this module covers what the beam chain needs until it handles beam sources.
+Division of labour with :class:`nugen.generator.Generator`: the Generator draws *unweighted* events by
+accept/reject (``nugen generate``, ROOT output, beam sources included: ``--target glass --source
+charm2``); this module draws *weighted* events from a proposal that follows the ``1/T`` dipole shape,
+which CHARM-II's photon-channel acceptance needs (the decay-in-volume probability varies over orders of
+magnitude across the sample, so equal-weight events would waste most of the statistics). Both sample
+the density of :mod:`nugen.rates`, and the tests compare each with it.
 """
 
 from __future__ import annotations
