@@ -294,3 +294,74 @@ def test_progress_bar_only_on_a_terminal_and_not_quiet(tmp_path, monkeypatch, qu
         assert text == ""
     else:
         assert "100%" in text and "evt" in text and "nugen: wrote 1000 events" in text
+
+
+def test_hepmc3_output_from_the_suffix(tmp_path, capsys):
+    pyhepmc = pytest.importorskip("pyhepmc", minversion="2.13")
+    out = tmp_path / "xe.hepmc3"
+    code, stdout, err = run(capsys, "generate", "--target", "xenon", "--mass", "0.1", "--mu", "3e-11",
+                            "--process", "all", "--events", "500", "--seed", "4", "-o", str(out))  # fmt: skip
+    assert code == 0, err
+    assert stdout == "" and "wrote 500 events" in err and str(out) in err
+    assert listing(tmp_path) == ["xe.hepmc3"]
+    with pyhepmc.open(out) as f:
+        events = list(f)
+    assert len(events) == 500
+    meta = json.loads(events[0].run_info.attributes["nugen.meta"].astype(str))
+    assert meta["command"] == "generate" and meta["seed"] == 4 and meta["model"]["mass_MeV"] == 0.1
+    w = sum(ev.weights[0] for ev in events)
+    assert w == pytest.approx(meta["normalisation"]["expected_events"], rel=1e-12)
+    assert {ev.attributes["ProcID"].astype(int) for ev in events} == {0, 2}  # dipole e and SM nu e
+    assert all(ev.length_unit == pyhepmc.Units.MM and ev.momentum_unit == pyhepmc.Units.MEV for ev in events)
+    # the same run as ROOT holds the same events
+    code, _, err = run(capsys, "generate", "--target", "xenon", "--mass", "0.1", "--mu", "3e-11",
+                       "--process", "all", "--events", "500", "--seed", "4", "-o", str(tmp_path / "xe.root"),
+                       "-q")  # fmt: skip
+    assert code == 0, err
+    root, _ = read_events(tmp_path / "xe.root", ["E_nu_MeV", "weight"])
+    beams = [next(p for p in ev.particles if p.status == 4 and abs(p.pid) in (12, 14, 16)) for ev in events]
+    np.testing.assert_array_equal([p.momentum.e for p in beams], root["E_nu_MeV"].to_numpy())
+
+
+@pytest.mark.parametrize(
+    ("name", "extra", "message"),
+    [
+        ("x.txt", [], "-o/--output must end in .root (ROOT TTree) or .hepmc3/.hepmc (HepMC3), got '"),
+        ("events", [], "got '"),
+        ("x.hepmc3", ["--compression", "lz4:1"], "--compression applies to ROOT output only, got 'lz4:1'"),
+    ],
+)
+def test_bad_output_suffix_or_option_exit_2_one_line(tmp_path, capsys, name, extra, message):
+    out = tmp_path / name
+    argv = ["generate", "--target", "xenon", "--events", "100", "-o", str(out), *extra]
+    code, stdout, err = run(capsys, *argv)
+    assert code == 2
+    assert stdout == ""
+    assert err.count("\n") == 1 and err.startswith("nugen: error:"), err
+    assert message in err and name in err
+    assert listing(tmp_path) == []
+
+
+def test_hepmc3_without_pyhepmc_says_how_to_install_it(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pyhepmc", None)  # makes "import pyhepmc" raise ImportError
+    code, stdout, err = run(capsys, "generate", "--target", "xenon", "--events", "100",
+                            "-o", str(tmp_path / "x.hepmc3"))  # fmt: skip
+    assert code == 2 and stdout == ""
+    assert err.count("\n") == 1 and "pip install 'nugen[hepmc]'" in err, err
+    assert listing(tmp_path) == []
+
+
+def test_hepmc3_detector_sample_carries_the_detector_columns(tmp_path, capsys):
+    pyhepmc = pytest.importorskip("pyhepmc", minversion="2.13")
+    pytest.importorskip("detectors.xenon1t")
+    out = tmp_path / "d.hepmc"
+    code, _, err = run(capsys, "generate", "--detector", "xenon1t", "--mass", "0.1", "--events", "300",
+                       "--seed", "2", "-o", str(out), "-q")  # fmt: skip
+    assert code == 0, err
+    with pyhepmc.open(out) as f:
+        events = list(f)
+    assert len(events) == 300
+    meta = json.loads(events[0].run_info.attributes["nugen.meta"].astype(str))
+    assert meta["detector"] == "xenon1t" and "efficiency" in meta["branches"] and meta["detector_settings"]
+    eff = [ev.attributes["efficiency"].astype(float) for ev in events]
+    assert all(0.0 <= e <= 1.0 for e in eff) and "Eobs_keV" in events[0].attributes

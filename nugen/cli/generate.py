@@ -1,7 +1,10 @@
-"""``nugen generate``: an unweighted event sample with full kinematics, written as a ROOT TTree.
+"""``nugen generate``: an unweighted event sample with full kinematics, as a ROOT TTree or a HepMC3 file.
 
 The sample follows exactly the density that ``nugen spectrum`` integrates (see :mod:`nugen.generator`);
-the file layout is described in :mod:`nugen.io` and CLI.md ("Event files").
+the suffix of ``-o`` picks the format: ``.root`` (:mod:`nugen.io`) or ``.hepmc3``/``.hepmc``
+(:mod:`nugen.hepmc`, needs pyhepmc); the layouts are described in CLI.md ("Event files", "HepMC3 output").
+``--compression`` is a ROOT setting: given with a HepMC3 output it is an error rather than silently
+ignored.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ ORDER = 10
 
 #: Default output file.
 DEFAULT_OUTPUT = "nugen_events.root"
+#: Output format per file-name suffix of ``-o`` (lower case).
+FORMATS = {".root": "root", ".hepmc3": "hepmc3", ".hepmc": "hepmc3"}
 #: Default number of events.
 DEFAULT_EVENTS = 100_000
 #: Appended to help texts that state their default in words: formats the default (None) as nothing and
@@ -72,18 +77,21 @@ def register(sub, parents):
     p = sub.add_parser(
         COMMAND,
         parents=parents,
-        help="an event sample with full kinematics as a ROOT TTree",
+        help="an event sample with full kinematics as a ROOT TTree or HepMC3 file",
         description="Generate unweighted events of dipole up-scattering nu X -> N X (with N -> nu gamma "
         "decays in flight) and/or Standard-Model nu X scattering, from the same density 'nugen spectrum' "
         "integrates, and write them as the TTree 'events' of a ROOT file with the run metadata as the JSON "
-        "string 'meta'. Summed weights give the expected events of the sample's exposure (one tonne-year "
-        "with --target unless --exposure is given; the detector's exposure with --detector).",
+        "string 'meta' (-o FILE.root), or as HepMC3 ASCII events in MeV and mm for detector simulations "
+        "(-o FILE.hepmc3 or FILE.hepmc; needs pip install 'nugen[hepmc]'). Summed weights give the expected "
+        "events of the sample's exposure (one tonne-year with --target unless --exposure is given; the "
+        "detector's exposure with --detector).",
         epilog="examples:\n"
         "  nugen generate --target xenon --source solar -o nugen_events.root\n"
         "  nugen generate --target xenon --source solar --mass 0.1 --mu 3e-11 --events 1e6 --seed 7 "
         "--workers 2 -o xe.root\n"
         "  nugen generate --target xenon --recoil nuclear --process all --exposure 10 -o xe_nr.root\n"
-        "  nugen generate --detector xenon1t --mass 0.1 -o xenon1t_events.root",
+        "  nugen generate --detector xenon1t --mass 0.1 -o xenon1t_events.root\n"
+        "  nugen generate --target xenon --mass 0.1 --mu 3e-11 --events 1e4 --seed 7 -o xe.hepmc3",
     )
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument(
@@ -142,7 +150,7 @@ def register(sub, parents):
     )  # fmt: skip
     p.add_argument(
         "--compression", default=None, metavar="NAME:LEVEL", help="ROOT compression: zstd:1 (default), "
-        "lz4:1, zlib:1, lzma:1, none" + _NO_DEFAULT,
+        "lz4:1, zlib:1, lzma:1, none; ROOT output only" + _NO_DEFAULT,
     )  # fmt: skip
     p.add_argument(
         "--site",
@@ -168,7 +176,10 @@ def register(sub, parents):
     )
     add_model_options(p, mass_default=0.0, mu_default=2e-11)
     g = p.add_argument_group("output")
-    g.add_argument("-o", "--output", metavar="FILE.root", default=DEFAULT_OUTPUT, help="output ROOT file")
+    g.add_argument(
+        "-o", "--output", metavar="FILE", default=DEFAULT_OUTPUT,
+        help="output file; the suffix picks the format: .root (ROOT TTree) or .hepmc3/.hepmc (HepMC3 ASCII)",
+    )  # fmt: skip
     g.add_argument("--overwrite", action="store_true", help="replace FILE if it exists" + _NO_DEFAULT)
     return p
 
@@ -223,6 +234,19 @@ def _parse_period(text: str | None):
     return tuple(stamps)
 
 
+def _output_format(path: str) -> str:
+    """``"root"`` or ``"hepmc3"`` from the suffix of ``-o``."""
+    from pathlib import Path
+
+    from nugen.errors import InvalidParameterError
+
+    fmt = FORMATS.get(Path(path).suffix.lower())
+    if fmt is None:
+        msg = f"-o/--output must end in .root (ROOT TTree) or .hepmc3/.hepmc (HepMC3), got {path!r}"
+        raise InvalidParameterError(msg)
+    return fmt
+
+
 def _detector(args):
     from nugen.errors import InvalidParameterError
 
@@ -251,6 +275,7 @@ def run(args: argparse.Namespace) -> int:
     from nugen import __version__
     from nugen.errors import InvalidParameterError, KinematicsError
     from nugen.generator import CHUNK_SIZE, ChunkDiagnostics, Generator
+    from nugen.hepmc import require_pyhepmc, write_hepmc
     from nugen.io import parse_compression, write_events
     from nugen.outputs import check_output_path
     from nugen.rates import RateCalculator
@@ -258,11 +283,18 @@ def run(args: argparse.Namespace) -> int:
     from nugen.targets import get_target
 
     model = model_from_args(args)
+    fmt = _output_format(args.output)
     out = check_output_path(args.output, overwrite=args.overwrite)
     if args.period is not None and args.site is None:
         msg = f"--period needs --site (event times only matter for the Sun's direction), got {args.period!r}"
         raise InvalidParameterError(msg)
-    parse_compression(args.compression)  # validate before any work
+    if fmt == "root":
+        parse_compression(args.compression)  # validate before any work
+    else:
+        if args.compression is not None:
+            msg = f"--compression applies to ROOT output only, got {args.compression!r} with {args.output!r}"
+            raise InvalidParameterError(msg)
+        require_pyhepmc()  # fail before any work when pyhepmc is missing
     det = None
     if args.detector:
         for flag, given in (("--source", args.source), ("--range", args.range)):
@@ -343,6 +375,10 @@ def run(args: argparse.Namespace) -> int:
         "branches": gen.branch_docs(),
         "energy_unit": unit,
     }
+    if det is not None:  # known before the first event: a HepMC3 header holds it
+        meta["branches"]["Eobs_keV"] = "observed energy after the detector's resolution [keV]"
+        meta["branches"]["efficiency"] = "detection efficiency at Eobs (multiply the weight by it)"
+        meta["detector_settings"] = {k: str(v) for k, v in det.settings.items()}
 
     def chunks():
         stream = gen.iter_chunks(n_events, root, workers=args.workers, exposure=exposure)
@@ -361,18 +397,18 @@ def run(args: argparse.Namespace) -> int:
             "max_density_to_envelope": diag.max_ratio,
             "mc_rate_estimate_per_exposure": gen.envelope_integral * diag.accepted / max(diag.proposed, 1),
         }
-        if det is not None:
-            meta["branches"]["Eobs_keV"] = "observed energy after the detector's resolution [keV]"
-            meta["branches"]["efficiency"] = "detection efficiency at Eobs (multiply the weight by it)"
-            meta["detector_settings"] = {k: str(v) for k, v in det.settings.items()}
 
     with tqdm(
         total=n_events, unit="evt", unit_scale=True, disable=True if args.quiet else None, file=sys.stderr,
         desc="nugen generate",
     ) as bar:  # fmt: skip
-        written = write_events(
-            out, chunks(), meta, overwrite=args.overwrite, compression=args.compression, on_chunk=bar.update
-        )
+        if fmt == "root":
+            written = write_events(
+                out, chunks(), meta, overwrite=args.overwrite, compression=args.compression,
+                on_chunk=bar.update,
+            )  # fmt: skip
+        else:
+            written = write_hepmc(out, chunks(), meta, overwrite=args.overwrite, on_chunk=bar.update)
     if not args.quiet:
         lo_hi = ", ".join(
             f"{s} {lo / ENERGY_UNITS_MEV[unit]:g}-{hi / ENERGY_UNITS_MEV[unit]:g} {unit}"
