@@ -149,7 +149,8 @@ def _run_detector(args, model) -> int:
             row.append(result["data"][i])
         rows.append(row)
     pre = (
-        f"# {det.title}: observed energy, events per bin for {result['exposure_t_yr']:g} {det.exposure_unit}; "
+        f"# {det.title}: observed energy, events per bin for "
+        f"{result['exposure_t_yr']:g} {det.exposure_unit}; "
         f"M_N = {model.mass_MeV:g} MeV, mu = {model.mu_max:g} mu_B ({model.flavour})"
     )
     if args.verbose and not any(result["counts"]["dipole"]):
