@@ -37,7 +37,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from fits.likelihood import BinnedLikelihood, flavour_pattern
-from nugen.errors import InvalidParameterError
+from nugen.errors import InvalidParameterError, UnknownNameError
+from nugen.model import NATURES
 
 __all__ = [
     "LimitResult",
@@ -373,6 +374,7 @@ def detector_limit(
     *,
     cl: float = 0.9,
     asimov: bool | None = None,
+    nature: str = "dirac",
     **settings: object,
 ) -> LimitResult:
     """Limits in mu at M_N = ``mass_MeV`` from one detector.
@@ -390,6 +392,10 @@ def detector_limit(
     asimov : bool or None
         Use the background-only Asimov data (median expected limit); ``None``: only when the detector
         has no observed data.
+    nature : {"dirac", "majorana"}
+        N nature. It changes only N decays, so only detectors whose signal involves N decays (CHARM-II's
+        photon channel and N-decay veto, via :data:`LIMIT_METHODS`) use it; recoil-only detectors accept
+        and ignore it.
     **settings
         Detector settings when ``detector`` is a name.
 
@@ -403,6 +409,8 @@ def detector_limit(
     >>> r.mu_lower_muB, r.mu_upper_muB  # doctest: +SKIP
     """
     check_cl(cl)
+    if nature not in NATURES:
+        raise UnknownNameError("nature", nature, NATURES)
     if isinstance(detector, str):
         from detectors import get_detector
 
@@ -416,7 +424,7 @@ def detector_limit(
 
         module, func = special.split(":")
         limit = getattr(importlib.import_module(module), func)
-        return limit(detector, mass_MeV, flavour, cl=cl, asimov=asimov)
+        return limit(detector, mass_MeV, flavour, cl=cl, asimov=asimov, nature=nature)
     lik = BinnedLikelihood.from_detector(detector, mass_MeV, flavour, asimov=asimov)
     expected = bool(asimov) or detector.observed() is None
     if isinstance(flavour, str):

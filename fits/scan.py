@@ -27,7 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from fits.limits import LimitResult, check_cl, detector_limit, method_text
-from nugen.errors import InvalidParameterError
+from nugen.errors import InvalidParameterError, UnknownNameError
+from nugen.model import NATURES
 
 __all__ = ["ScanResult", "mass_grid", "scan"]
 
@@ -150,6 +151,7 @@ class _Unit:
     flavour: str | tuple[float, float, float]
     cl: float
     asimov: bool | None
+    nature: str = "dirac"
 
 
 def _flavour_label(flavour) -> str | dict:
@@ -180,7 +182,9 @@ def _run_unit(unit: _Unit) -> list[LimitResult]:
     out = []
     for m in unit.masses:
         try:
-            out.append(detector_limit(det, m, unit.flavour, cl=unit.cl, asimov=unit.asimov))
+            out.append(
+                detector_limit(det, m, unit.flavour, cl=unit.cl, asimov=unit.asimov, nature=unit.nature)
+            )
         except Exception as exc:
             out.append(_failed(unit, m, exc))
     return out
@@ -229,6 +233,7 @@ def scan(
     *,
     cl: float = 0.9,
     asimov: bool | None = None,
+    nature: str = "dirac",
     settings: Mapping[str, Mapping[str, object]] | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
@@ -251,6 +256,8 @@ def scan(
         Confidence level (0.5 <= cl < 1).
     asimov : bool or None
         Asimov (median expected) limits; ``None``: only for detectors without data.
+    nature : {"dirac", "majorana"}
+        N nature (see :func:`fits.limits.detector_limit`; only decay-dependent detectors use it).
     settings : mapping, optional
         ``{detector: {key: value}}`` detector settings.
     workers : int, optional
@@ -279,6 +286,8 @@ def scan(
         or conflicting executor options.
     """
     cl = check_cl(cl)
+    if nature not in NATURES:
+        raise UnknownNameError("nature", nature, NATURES)
     names = [detectors] if isinstance(detectors, str) else list(detectors)
     if not names:
         msg = "scan needs at least one detector"
@@ -324,7 +333,7 @@ def scan(
     for start in range(0, mass.size, chunk_size):
         chunk = tuple(float(m) for m in mass[start : start + chunk_size])
         for name in names:  # interleave detectors so that workers share the heavy ones
-            units.append(_Unit(name, frozen[name], chunk, fl, cl, asimov))
+            units.append(_Unit(name, frozen[name], chunk, fl, cl, asimov, nature))
 
     own = None
     client = None

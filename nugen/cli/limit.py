@@ -88,7 +88,12 @@ def run(args: argparse.Namespace) -> int:
 
     det = get_detector(args.detector, **own)
     result = detector_limit(
-        det, model.mass_MeV, args.flavour, cl=args.cl, asimov=True if args.asimov else None
+        det,
+        model.mass_MeV,
+        args.flavour,
+        cl=args.cl,
+        asimov=True if args.asimov else None,
+        nature=args.nature,
     )
     payload = {"command": "limit", **result.to_dict()}
     keys = ("mu_best_muB", "mu_lower_muB", "mu_upper_muB", "mu_upper_one_sided_muB", "q0")

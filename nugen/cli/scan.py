@@ -101,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
         args.flavour,
         cl=args.cl,
         asimov=True if args.asimov else None,
+        nature=args.nature,
         settings=settings,
         workers=args.workers,
         scheduler=args.scheduler,
