@@ -150,3 +150,38 @@ def test_config_top_level_keys_apply_where_they_exist_and_nested_tables_reach_su
     assert argv[i + 1] == "xenon1t" and argv.index("--bins") < argv.index("--config")
     code, _, err = run(capsys, "info", "--config", str(cfg), "xenon1t", "--json")
     assert code == 0, err
+
+
+@pytest.mark.parametrize(
+    ("text", "is_json"),
+    [
+        ('format = "json"\n', True),
+        ('format = "csv"\n', False),
+        ("json = true\n", True),
+        ("csv = true\n", False),
+    ],
+)
+def test_config_output_format_by_destination_or_by_flag_name(tmp_path, capsys, text, is_json):
+    # --json and --csv share one destination; "format" must pick the flag by its value, not the last flag
+    cfg = tmp_path / "fmt.toml"
+    cfg.write_text(text + 'target = "xenon"\nbins = "1:3:2"\n')
+    code, out, err = run(capsys, "spectrum", "--config", str(cfg))
+    assert code == 0, err
+    assert out.lstrip().startswith("{") is is_json
+    if not is_json:
+        assert out.splitlines()[0].startswith("E_lo_keV,")
+
+
+def test_config_format_outside_the_choices_is_a_one_line_error(tmp_path, capsys):
+    cfg = tmp_path / "fmt.toml"
+    cfg.write_text('format = "xml"\n')
+    code, _, err = run(capsys, "spectrum", "--target", "xenon", "--config", str(cfg))
+    assert code == 2 and err.count("\n") == 1 and "'xml'" in err and "'json'" in err
+
+
+def test_config_set_is_accepted_under_its_flag_name(tmp_path, capsys):
+    cfg = tmp_path / "set.toml"
+    cfg.write_text('set = ["xenon1t.tritium=free"]\n')
+    code, out, err = run(capsys, "spectrum", "--detector", "xenon1t", "--json", "--config", str(cfg))
+    assert code == 0, err
+    assert json.loads(out)["settings"]["tritium"] == "free"

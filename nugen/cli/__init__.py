@@ -132,16 +132,24 @@ def _config_tokens(parser: argparse.ArgumentParser, argv: list[str]) -> list[str
             return argv
         target, at = nested.choices[kind], argv.index(kind, at) + 1
         values.update(table.get(kind, {}))
-    by_dest = {a.dest: a for a in target._actions if a.option_strings}
+    by_name = _option_names(target)
     shared = {k for k, v in cfg.items() if not isinstance(v, dict)} - set(table)
     tokens: list[str] = []
     for key, val in values.items():
-        action = by_dest.get(key.replace("-", "_"))
-        if action is None and key in shared and key.replace("-", "_") in _all_dests(sub):
+        group = by_name.get(key.replace("-", "_"), [])
+        if not group and key in shared and key.replace("-", "_") in _all_names(sub):
             continue  # a top-level key meant for other commands
-        if action is None or key == "config":
+        if not group or key == "config":
             msg = f"--config file {known.config!r}: unknown option {key!r} for 'nugen {command}'"
             raise InvalidParameterError(msg)
+        action = group[0]
+        if len(group) > 1:  # flags sharing a destination, e.g. format = "json" for --json/--csv
+            action = next((a for a in group if a.const == val), None)
+            if action is None:
+                choices = ", ".join(repr(a.const) for a in group)
+                msg = f"--config file {known.config!r}: {key} = {val!r} is not one of {choices}"
+                raise InvalidParameterError(msg)
+            val = True
         flag = action.option_strings[-1]
         if action.nargs == 0:  # store_true / store_const
             if val:
@@ -154,15 +162,32 @@ def _config_tokens(parser: argparse.ArgumentParser, argv: list[str]) -> list[str
     return argv[:at] + tokens + argv[at:]
 
 
-def _all_dests(sub: argparse._SubParsersAction) -> set[str]:
-    """Option destinations of every (sub)command, to tell a shared config key from a typo."""
+def _option_names(parser: argparse.ArgumentParser) -> dict[str, list[argparse.Action]]:
+    """Config-file keys of ``parser``'s options and the options each key names.
+
+    A long flag without dashes (``json``, ``mu_e``, ``set``) names its own option; a destination
+    (``format``, ``settings``) names every option that stores to it.
+    """
+    out: dict[str, list[argparse.Action]] = {}
+    for a in parser._actions:
+        if not a.option_strings:
+            continue
+        out.setdefault(a.dest, []).append(a)
+        for flag in a.option_strings:
+            name = flag[2:].replace("-", "_") if flag.startswith("--") else None
+            if name and name != a.dest:
+                out[name] = [a]
+    return out
+
+
+def _all_names(sub: argparse._SubParsersAction) -> set[str]:
+    """Config-file keys of every (sub)command, to tell a shared config key from a typo."""
     out: set[str] = set()
     for p in sub.choices.values():
+        out |= set(_option_names(p))
         for a in p._actions:
             if isinstance(a, argparse._SubParsersAction):
-                out |= _all_dests(a)
-            elif a.option_strings:
-                out.add(a.dest)
+                out |= _all_names(a)
     return out
 
 
