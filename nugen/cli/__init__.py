@@ -6,7 +6,7 @@ position in ``--help``), ``register(subparsers, parents)`` and ``run(args) -> in
 discovered, so a new command is a new module. Heavy imports happen inside ``run`` so that
 ``nugen --help`` and ``nugen limit`` start fast.
 
-Exit status (CLI.md): 0 success, 2 bad input (one line ``nugen: error: ...`` on stderr), 1 unexpected
+Exit status (docs/cli.md): 0 success, 2 bad input (one line ``nugen: error: ...`` on stderr), 1 unexpected
 failure (one line, or a traceback with ``--debug``), 130 interrupted.
 """
 

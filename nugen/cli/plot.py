@@ -112,7 +112,7 @@ def register(sub, parents):
         help="N masses M_N from LO to HI [MeV] (inclusive); with --log spaced logarithmically",
     )
     lim.add_argument("--log", action="store_true", help="logarithmic mass spacing (LO must be > 0)")
-    lim.add_argument("--cl", type=float, default=0.9, help="confidence level of the limits, in (0, 1)")
+    lim.add_argument("--cl", type=float, default=0.9, help="confidence level of the limits, 0.5 <= CL < 1")
     lim.add_argument("--workers", type=int, default=1, metavar="K", help="local worker processes of the scan")
     lim.add_argument(
         "--scheduler",
