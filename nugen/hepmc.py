@@ -89,7 +89,7 @@ import numpy as np
 from nugen.constants import M_E
 from nugen.errors import InvalidParameterError
 from nugen.generator import N_PDG, PROCESS_CODES
-from nugen.outputs import atomic_output, check_output_path
+from nugen.outputs import atomic_output, check_output_path, column_chunks
 
 __all__ = [
     "FORMAT",
@@ -180,13 +180,6 @@ def require_pyhepmc():
     except ImportError:
         raise InvalidParameterError(_INSTALL_HINT) from None
     return pyhepmc
-
-
-def _columns(chunk) -> dict[str, np.ndarray]:
-    fields = getattr(chunk, "fields", None)  # awkward.Array
-    if fields is not None:
-        return {f: np.asarray(chunk[f]) for f in fields}
-    return {k: np.asarray(v) for k, v in chunk.items()}
 
 
 def _run_info(pyhepmc, meta: Mapping):
@@ -360,20 +353,14 @@ def write_hepmc(
     with atomic_output(final, overwrite=overwrite) as tmp:
         writer = pyhepmc.io.WriterAscii(str(tmp), run_info)
         try:
-            names: list[str] | None = None
             event = pyhepmc.GenEvent(pyhepmc.Units.MEV, pyhepmc.Units.MM)
             event.run_info = run_info
-            for chunk in chunks:
-                cols = _columns(chunk)
-                if names is None:
-                    names = list(cols)
+            for cols in column_chunks(chunks):
+                if n_events == 0:
                     missing = [k for k in _REQUIRED if k not in cols]
                     if missing:
                         msg = f"event chunks lack the column(s) {', '.join(missing)} of a nugen sample"
                         raise InvalidParameterError(msg)
-                elif list(cols) != names:
-                    msg = f"event chunks differ in their columns: {sorted(cols)} vs {sorted(names)}"
-                    raise InvalidParameterError(msg)
                 rec = _Record(cols, nature, mass_N)
                 n_events = _write_chunk(writer, event, rec, cols, n_events)
                 sum_w += float(np.sum(cols["weight"], dtype=np.float64))

@@ -29,7 +29,7 @@ import numpy as np
 import uproot
 
 from nugen.errors import InvalidParameterError
-from nugen.outputs import atomic_output, check_output_path
+from nugen.outputs import atomic_output, check_output_path, column_chunks
 
 __all__ = [
     "COMPRESSIONS",
@@ -78,12 +78,6 @@ def parse_compression(text: str | None):
     except (TypeError, ValueError) as exc:
         msg = f"bad compression level in {spec!r}: {exc}"
         raise InvalidParameterError(msg) from None
-
-
-def _columns(chunk) -> dict[str, np.ndarray]:
-    if isinstance(chunk, ak.Array):
-        return {f: ak.to_numpy(chunk[f]) for f in chunk.fields}
-    return {k: np.asarray(v) for k, v in chunk.items()}
 
 
 def write_events(
@@ -135,14 +129,10 @@ def write_events(
         with uproot.recreate(tmp, compression=comp) as fh:
             tree = None
             names: list[str] = []
-            for chunk in chunks:
-                cols = _columns(chunk)
+            for cols in column_chunks(chunks):
                 if tree is None:
                     names = list(cols)
                     tree = fh.mktree(EVENT_TREE, {k: v.dtype for k, v in cols.items()}, title=title)
-                elif list(cols) != names:
-                    msg = f"event chunks differ in their columns: {sorted(cols)} vs {sorted(names)}"
-                    raise InvalidParameterError(msg)
                 tree.extend(cols)
                 n = len(next(iter(cols.values()))) if cols else 0
                 n_events += n

@@ -11,12 +11,14 @@ import contextlib
 import csv
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+
+import numpy as np
 
 from nugen.errors import InvalidParameterError
 
-__all__ = ["atomic_output", "check_output_path", "write_csv"]
+__all__ = ["atomic_output", "check_output_path", "column_chunks", "write_csv"]
 
 
 def check_output_path(path: str | os.PathLike, overwrite: bool = False) -> Path:
@@ -84,3 +86,28 @@ def write_csv(path: str | os.PathLike, header, rows, comment: str = "", overwrit
         w.writerow(header)
         w.writerows(rows)
     return final
+
+
+def column_chunks(chunks: Iterable) -> Iterator[dict[str, np.ndarray]]:
+    """Event chunks (mappings of arrays, or flat awkward records) as dicts of numpy columns, lazily.
+
+    Shared by the event writers (:func:`nugen.io.write_events`, :func:`nugen.hepmc.write_hepmc`).
+
+    Raises
+    ------
+    InvalidParameterError
+        When a chunk's columns (names or order) differ from the first chunk's.
+    """
+    names: list[str] | None = None
+    for chunk in chunks:
+        fields = getattr(chunk, "fields", None)  # awkward.Array of records
+        if fields is not None:
+            cols = {f: np.asarray(chunk[f]) for f in fields}
+        else:
+            cols = {k: np.asarray(v) for k, v in chunk.items()}
+        if names is None:
+            names = list(cols)
+        elif list(cols) != names:
+            msg = f"event chunks differ in their columns: {sorted(cols)} vs {sorted(names)}"
+            raise InvalidParameterError(msg)
+        yield cols

@@ -20,8 +20,6 @@ ORDER = 10
 
 #: Default output file.
 DEFAULT_OUTPUT = "nugen_events.root"
-#: Output format per file-name suffix of ``-o`` (lower case).
-FORMATS = {".root": "root", ".hepmc3": "hepmc3", ".hepmc": "hepmc3"}
 #: Default number of events.
 DEFAULT_EVENTS = 100_000
 #: Appended to help texts that state their default in words: formats the default (None) as nothing and
@@ -239,8 +237,10 @@ def _output_format(path: str) -> str:
     from pathlib import Path
 
     from nugen.errors import InvalidParameterError
+    from nugen.hepmc import SUFFIXES as HEPMC_SUFFIXES
 
-    fmt = FORMATS.get(Path(path).suffix.lower())
+    suffix = Path(path).suffix.lower()
+    fmt = "root" if suffix == ".root" else "hepmc3" if suffix in HEPMC_SUFFIXES else None
     if fmt is None:
         msg = f"-o/--output must end in .root (ROOT TTree) or .hepmc3/.hepmc (HepMC3), got {path!r}"
         raise InvalidParameterError(msg)
