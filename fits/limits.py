@@ -37,8 +37,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from fits.likelihood import BinnedLikelihood, flavour_pattern
-from nugen.errors import InvalidParameterError, UnknownNameError
-from nugen.model import NATURES
+from nugen.errors import InvalidParameterError
+from nugen.model import check_nature
 
 __all__ = [
     "LimitResult",
@@ -409,8 +409,7 @@ def detector_limit(
     >>> r.mu_lower_muB, r.mu_upper_muB  # doctest: +SKIP
     """
     check_cl(cl)
-    if nature not in NATURES:
-        raise UnknownNameError("nature", nature, NATURES)
+    check_nature(nature)
     if isinstance(detector, str):
         from detectors import get_detector
 

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from fits.limits import LimitResult, check_cl, detector_limit, method_text
-from nugen.errors import InvalidParameterError, UnknownNameError
-from nugen.model import NATURES
+from nugen.errors import InvalidParameterError
+from nugen.model import check_nature
 
 __all__ = ["ScanResult", "mass_grid", "scan"]
 
@@ -286,8 +286,7 @@ def scan(
         or conflicting executor options.
     """
     cl = check_cl(cl)
-    if nature not in NATURES:
-        raise UnknownNameError("nature", nature, NATURES)
+    check_nature(nature)
     names = [detectors] if isinstance(detectors, str) else list(detectors)
     if not names:
         msg = "scan needs at least one detector"

@@ -21,7 +21,7 @@ from nugen.constants import HBAR_MEV_S, HBARC_MEV_CM, MU_B_PER_MEV
 from nugen.errors import InvalidParameterError, UnknownNameError, check_number
 from nugen.xsec.sm import FLAVOURS
 
-__all__ = ["FLAVOUR_PATTERNS", "NATURES", "DipolePortal", "check_nonnegative"]
+__all__ = ["FLAVOUR_PATTERNS", "NATURES", "DipolePortal", "check_nature", "check_nonnegative"]
 
 #: Named flavour structures: which of (mu_e, mu_mu, mu_tau) are switched on, with unit weight.
 FLAVOUR_PATTERNS: dict[str, tuple[float, float, float]] = {
@@ -32,6 +32,13 @@ FLAVOUR_PATTERNS: dict[str, tuple[float, float, float]] = {
 }
 #: Allowed values of :attr:`DipolePortal.nature`.
 NATURES = ("dirac", "majorana")
+
+
+def check_nature(nature: str) -> str:
+    """Return ``nature`` if it is one of :data:`NATURES`, else raise :class:`UnknownNameError` naming it."""
+    if nature not in NATURES:
+        raise UnknownNameError("nature", nature, NATURES)
+    return nature
 
 
 def check_nonnegative(name: str, value: float) -> float:
@@ -73,8 +80,7 @@ class DipolePortal:
     def __post_init__(self) -> None:
         mass = check_nonnegative("mass_MeV", self.mass_MeV)
         object.__setattr__(self, "mass_MeV", mass)
-        if self.nature not in NATURES:
-            raise UnknownNameError("nature", self.nature, NATURES)
+        check_nature(self.nature)
         if np.ndim(self.mu_muB) == 0:
             if self.flavour not in FLAVOUR_PATTERNS:
                 raise UnknownNameError("flavour", self.flavour, FLAVOUR_PATTERNS)
