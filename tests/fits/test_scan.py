@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from fits.limits import detector_limit
-from fits.scan import ScanResult, mass_grid, scan
+from fits.scan import ScanResult, mass_grid, scan, start_method
 from nugen.errors import InvalidParameterError, UnknownNameError
 
 MASSES = [0.25, 0.0, 0.1, 0.31, 0.05, 0.2, 0.15]  # unsorted on purpose; 0.31 MeV is beyond the toy's reach
@@ -37,7 +37,8 @@ def test_serial_scan_matches_single_limits_in_mass_order(toy):
 
 
 @pytest.mark.skipif(
-    multiprocessing.get_start_method() != "fork", reason="the toy detector reaches workers by fork"
+    (start_method() or multiprocessing.get_start_method()) != "fork",
+    reason="the toy detector reaches workers by fork",
 )
 def test_two_workers_give_the_serial_results(toy):
     kwargs = {"settings": {"toy": {"data": "signal"}}, "chunk_size": 2}
@@ -49,6 +50,23 @@ def test_two_workers_give_the_serial_results(toy):
     assert as_dicts(
         scan(["toy", "toy2"], MASSES, "universal", settings=kwargs["settings"], chunk_size=5)
     ) == as_dicts(serial)
+
+
+def test_workers_are_forked_on_linux_only_when_single_threaded():
+    """Forked workers inherit imports and detectors (Python 3.14 would default to forkserver)."""
+    import threading
+
+    assert start_method() is None or sys.platform.startswith("linux")
+    if sys.platform.startswith("linux"):
+        assert start_method() == ("fork" if threading.active_count() == 1 else None)
+        stop = threading.Event()
+        extra = threading.Thread(target=stop.wait)
+        extra.start()
+        try:
+            assert start_method() is None  # another thread is running: forking is unsafe
+        finally:
+            stop.set()
+            extra.join()
 
 
 def test_any_executor_gives_the_serial_results(toy):
