@@ -23,7 +23,10 @@ from nugen.outputs import atomic_output, check_output_path
 __all__ = [
     "ENERGY_UNITS_MEV",
     "add_model_options",
+    "add_output_file_options",
     "add_output_options",
+    "add_settings_option",
+    "detector_settings",
     "emit",
     "model_from_args",
     "parse_bins",
@@ -150,6 +153,58 @@ def parse_settings(items: Sequence[str] | None) -> dict[str, dict[str, str]]:
     return out
 
 
+def detector_settings(
+    items: Sequence[str] | None, detector: str, *, named: str = "--detector"
+) -> dict[str, str]:
+    """The ``--set`` values of the one detector a command works on.
+
+    Parameters
+    ----------
+    items : sequence of str or None
+        The repeated ``DETECTOR.KEY=VALUE`` texts (``args.settings``).
+    detector : str
+        Name of the detector the command uses.
+    named : str
+        How the error message refers to that detector (``"--detector"``, or ``"the detector"`` for a
+        positional argument).
+
+    Returns
+    -------
+    dict of str to str
+        ``{key: value}`` for ``detector`` (values stay strings; the detector parses them).
+
+    Raises
+    ------
+    InvalidParameterError
+        On malformed text (:func:`parse_settings`) or if a setting names another detector.
+    """
+    settings = parse_settings(items)
+    own = settings.pop(detector, {})
+    if settings:
+        msg = f"--set names detector(s) {', '.join(sorted(settings))}, but {named} is {detector!r}"
+        raise InvalidParameterError(msg)
+    return own
+
+
+def add_settings_option(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup,
+    help: str = "detector setting (repeatable); see 'nugen info DETECTOR'",
+) -> None:
+    """Add the repeatable ``--set DETECTOR.KEY=VALUE`` (destination ``settings``; :func:`parse_settings`)."""
+    parser.add_argument("--set", dest="settings", action="append", metavar="DETECTOR.KEY=VALUE", help=help)
+
+
+def add_output_file_options(
+    group: argparse.ArgumentParser | argparse._ArgumentGroup, *, help: str, required: bool = False
+) -> None:
+    """Add ``-o/--output FILE`` (written atomically, :func:`nugen.outputs.atomic_output`) and ``--overwrite``.
+
+    ``help`` describes FILE; with ``required=False`` FILE may be left out (``args.output`` is ``None``).
+    """
+    group.add_argument("-o", "--output", metavar="FILE", required=required, default=None, help=help)
+    group.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
+
+
 def add_output_options(parser: argparse.ArgumentParser, *, formats: Sequence[str] = ("json", "csv")) -> None:
     """Add ``--json``/``--csv`` (mutually exclusive), ``-o/--output`` and ``--overwrite``."""
     g = parser.add_argument_group("output")
@@ -162,14 +217,7 @@ def add_output_options(parser: argparse.ArgumentParser, *, formats: Sequence[str
             const=f,
             help=f"write {f.upper()} instead of a readable table",
         )
-    g.add_argument(
-        "-o",
-        "--output",
-        metavar="FILE",
-        default=None,
-        help="write to FILE (atomically) instead of standard output",
-    )
-    g.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
+    add_output_file_options(g, help="write to FILE (atomically) instead of standard output")
 
 
 def _csv_text(header: Sequence[str], rows: Sequence[Sequence]) -> str:

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from nugen.cli.common import ENERGY_UNITS_MEV, parse_settings
+from nugen.cli.common import ENERGY_UNITS_MEV, add_settings_option, detector_settings
 
 __all__ = ["COMMAND", "ORDER", "describe", "register", "run"]
 
@@ -27,13 +27,7 @@ def register(sub, parents):
         "  nugen info darwin --set darwin.exposure_t_yr=300",
     )
     p.add_argument("detector", nargs="?", metavar="DETECTOR", help="xenon1t, borexino, darwin, charm2")
-    p.add_argument(
-        "--set",
-        dest="settings",
-        action="append",
-        metavar="DETECTOR.KEY=VALUE",
-        help="describe the detector with these settings (repeatable)",
-    )
+    add_settings_option(p, help="describe the detector with these settings (repeatable)")
     p.add_argument("--json", dest="format", action="store_const", const="json", help="write JSON")
     return p
 
@@ -124,14 +118,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             sys.stdout.write("detectors: " + ", ".join(names) + "\n(nugen info DETECTOR for details)\n")
         return 0
-    settings = parse_settings(args.settings)
-    own = settings.pop(args.detector, {})
-    if settings:
-        from nugen.errors import InvalidParameterError
-
-        msg = f"--set names detector(s) {', '.join(sorted(settings))}, but the detector is {args.detector!r}"
-        raise InvalidParameterError(msg)
-    info = describe(args.detector, **own)
+    info = describe(args.detector, **detector_settings(args.settings, args.detector, named="the detector"))
     if args.format == "json":
         sys.stdout.write(json.dumps(info, indent=1, allow_nan=False) + "\n")
     else:

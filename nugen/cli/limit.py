@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from nugen.cli.common import add_model_options, add_output_options, emit, parse_settings
+from nugen.cli.common import (
+    add_model_options,
+    add_output_options,
+    add_settings_option,
+    detector_settings,
+    emit,
+)
 
 COMMAND = "limit"
 ORDER = 40
@@ -27,12 +33,8 @@ def add_fit_options(p: argparse.ArgumentParser) -> None:
         help="median expected limit from the background-only Asimov data set instead of the observed "
         "data (always used for detectors without data, such as darwin)",
     )
-    g.add_argument(
-        "--set",
-        dest="settings",
-        action="append",
-        metavar="DETECTOR.KEY=VALUE",
-        help="detector setting (repeatable), e.g. xenon1t.tritium=free; see 'nugen info DETECTOR'",
+    add_settings_option(
+        g, help="detector setting (repeatable), e.g. xenon1t.tritium=free; see 'nugen info DETECTOR'"
     )
 
 
@@ -70,18 +72,13 @@ def register(sub, parents):
 
 def run(args: argparse.Namespace) -> int:
     """Fit and print the limit."""
-    from nugen.errors import InvalidParameterError
     from nugen.outputs import check_output_path
 
     check_cl_option(args.cl)
     if args.output:
         check_output_path(args.output, overwrite=args.overwrite)
     model = _model(args)
-    settings = parse_settings(args.settings)
-    own = settings.pop(args.detector, {})
-    if settings:
-        msg = f"--set names detector(s) {', '.join(sorted(settings))}, but --detector is {args.detector!r}"
-        raise InvalidParameterError(msg)
+    own = detector_settings(args.settings, args.detector)
 
     from detectors import get_detector
     from fits.limits import detector_limit

@@ -16,7 +16,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from nugen.cli.common import add_model_options, model_from_args, parse_bins, parse_settings
+from nugen.cli.common import (
+    add_model_options,
+    add_output_file_options,
+    add_settings_option,
+    model_from_args,
+    parse_bins,
+    parse_settings,
+)
 from nugen.errors import InvalidParameterError
 
 COMMAND = "plot"
@@ -83,7 +90,7 @@ def register(sub, parents):
     s.add_argument("--logy", action="store_true", help="logarithmic count axis")
     s.add_argument("--logx", action="store_true", help="logarithmic energy axis")
     s.add_argument("--no-data", action="store_true", help="do not draw the observed data")
-    _add_settings(s)
+    add_settings_option(s)
     add_model_options(s, mass_default=0.0, mu_default=2e-11)
     _add_figure_options(s)
 
@@ -131,7 +138,7 @@ def register(sub, parents):
         action="store_true",
         help="do not fill the two-sided intervals (preferred regions) where a detector has them",
     )
-    _add_settings(lim)
+    add_settings_option(lim)
     g = lim.add_argument_group("model (the dipole portal, seed paper eq. 1)")
     g.add_argument(
         "--flavour",
@@ -147,26 +154,9 @@ def register(sub, parents):
     return p
 
 
-def _add_settings(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--set",
-        dest="settings",
-        action="append",
-        metavar="DETECTOR.KEY=VALUE",
-        help="detector setting (repeatable); see 'nugen info DETECTOR'",
-    )
-
-
 def _add_figure_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("figure")
-    g.add_argument(
-        "-o",
-        "--output",
-        metavar="FILE",
-        required=True,
-        help="output figure FILE.png or FILE.pdf",
-    )
-    g.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
+    add_output_file_options(g, help="output figure FILE.png or FILE.pdf", required=True)
     g.add_argument("--title", default=None, help="figure title")
     g.add_argument("--dpi", type=int, default=150, help="resolution of PNG output [dots per inch]")
 

@@ -8,11 +8,12 @@ from nugen.cli.common import (
     ENERGY_UNITS_MEV,
     add_model_options,
     add_output_options,
+    add_settings_option,
+    detector_settings,
     emit,
     finite_list,
     model_from_args,
     parse_bins,
-    parse_settings,
 )
 
 COMMAND = "spectrum"
@@ -61,13 +62,7 @@ def register(sub, parents):
     p.add_argument(
         "--by-component", action="store_true", help="also give the counts of each source component"
     )
-    p.add_argument(
-        "--set",
-        dest="settings",
-        action="append",
-        metavar="DETECTOR.KEY=VALUE",
-        help="detector setting (repeatable); see 'nugen info DETECTOR'",
-    )
+    add_settings_option(p)
     add_model_options(p, mass_default=0.0, mu_default=2e-11)
     add_output_options(p)
     return p
@@ -128,13 +123,7 @@ def _run_target(args, model) -> int:
 def _run_detector(args, model) -> int:
     from detectors import get_detector
 
-    settings = parse_settings(args.settings)
-    det = get_detector(args.detector, **settings.pop(args.detector, {}))
-    if settings:
-        from nugen.errors import InvalidParameterError
-
-        msg = f"--set names detector(s) {', '.join(sorted(settings))}, but --detector is {args.detector!r}"
-        raise InvalidParameterError(msg)
+    det = get_detector(args.detector, **detector_settings(args.settings, args.detector))
     edges = parse_bins(args.bins, det.energy_unit) if args.bins else None
     result = det.spectrum(model, edges_MeV=edges)
     payload = {"command": "spectrum", **result}
