@@ -1,4 +1,4 @@
-"""``nugen generate``: an unweighted event sample with full kinematics, as a ROOT TTree or a HepMC3 file.
+"""``nugen generate``: an event sample with full kinematics, as a ROOT TTree or a HepMC3 file.
 
 The sample follows exactly the density that ``nugen spectrum`` integrates (see :mod:`nugen.generator`);
 the suffix of ``-o`` picks the format: ``.root`` (:mod:`nugen.io`) or ``.hepmc3``/``.hepmc``
@@ -153,10 +153,11 @@ def register(sub, parents):
         "  nugen generate --detector charm2 --weighted --set charm2.photon_efficiency=1 --mass 100 --mu 1e-8 "
         "--flavour mu --process all --events 1e5 --seed 1 -o charm2_weighted.root\n"
         "\n"
-        "--weighted (CHARM-II): weighted events of both dipole channels (electron recoils nu e -> N e; "
-        "single photons from coherent nu A -> N A with N -> nu gamma in the fiducial region) and the SM nu e "
-        "background, N events per process and beam component; summed 'weight' = expected selected events "
-        "for the calibrated exposure, 'weight_production' = events produced; ROOT output only.",
+        "--weighted (CHARM-II): weighted events of both dipole channels (electron recoils nu e -> N e;\n"
+        "single photons from coherent nu A -> N A, N -> nu gamma in the fiducial region) and the SM nu e\n"
+        "background, N events per process and beam component; summed 'weight' = expected selected events\n"
+        "for the calibrated exposure, summed 'weight_production' = events produced; ROOT output only.\n"
+        "Python: get_detector('charm2', photon_efficiency=1).generate(model, N, seed=S) (docs/cli.md).",
     )
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument(
