@@ -55,6 +55,7 @@ __all__ = [
     "plot_recoil_spectrum",
     "reference_bands",
     "save_figure",
+    "save_figures",
 ]
 
 
@@ -686,3 +687,33 @@ def save_figure(fig, path, *, dpi: int = 150, overwrite: bool = True):
     with atomic_output(final, overwrite=overwrite) as tmp:
         fig.savefig(tmp, format=fmt, dpi=dpi, metadata={"Creator": "nugen"} if fmt == "pdf" else None)
     return final
+
+
+def save_figures(
+    fig, outdir, stem: str, *, formats: Sequence[str] = ("png", "pdf"), dpi: int = 150, overwrite: bool = True
+) -> list:
+    """Write ``fig`` once per format as ``outdir/stem.FORMAT``, each file atomically (:func:`save_figure`).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    outdir : str or os.PathLike
+        Existing folder to write into.
+    stem : str
+        File name without its extension, e.g. ``"fig3"``.
+    formats : sequence of {"png", "pdf"}
+        Formats to write, in this order.
+    dpi : int
+        Resolution of PNG output [dots per inch].
+    overwrite : bool
+        Replace existing files.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, in the order of ``formats``.
+    """
+    from pathlib import Path
+
+    return [save_figure(fig, Path(outdir) / f"{stem}.{fmt}", dpi=dpi, overwrite=overwrite) for fmt in formats]

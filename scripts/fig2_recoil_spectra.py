@@ -32,6 +32,10 @@ from pathlib import Path
 
 import numpy as np
 
+if (_HERE := str(Path(__file__).resolve().parent)) not in sys.path:  # when loaded by file path
+    sys.path.insert(0, _HERE)
+from _figscript import add_run_options, figure_parser, run_figure_script
+
 logger = logging.getLogger("fig2_recoil_spectra")
 
 FLAVOUR = "mu"
@@ -58,18 +62,16 @@ def parse_model(text: str) -> tuple[float, float]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="fig2_recoil_spectra.py",
-        description=__doc__.split("\n\n")[0]
+    p = figure_parser(
+        "fig2_recoil_spectra.py",
+        __doc__.split("\n\n")[0]
         + " Panels: (a) true recoil spectrum in xenon, (b) XENON1T data with B0 and B0 + dipole, "
         "(c) Borexino Phase-II data with backgrounds + SM and + dipole; nu_mu-only coupling.",
-        epilog="examples:\n  python scripts/fig2_recoil_spectra.py --outdir out\n"
-        "  python scripts/fig2_recoil_spectra.py --model 0:3e-11 --model 0.5:3e-10 --quick",
-        formatter_class=type(
-            "F", (argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter), {}
-        ),
+        [
+            "python scripts/fig2_recoil_spectra.py --outdir out",
+            "python scripts/fig2_recoil_spectra.py --model 0:3e-11 --model 0.5:3e-10 --quick",
+        ],
     )
-    p.add_argument("--outdir", default="out", help="output folder (created if missing)")
     p.add_argument(
         "--model",
         type=parse_model,
@@ -80,8 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--points", type=int, default=400, metavar="N", help="energies in the true-recoil panel")
     p.add_argument("--quick", action="store_true", help="fast run for tests: 60 energies, low-resolution PNG")
-    p.add_argument("--dpi", type=int, default=150, help="PNG resolution [dots per inch]")
-    p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    add_run_options(p)
     return p
 
 
@@ -269,34 +270,29 @@ def write_csvs(outdir: Path, models, tr: dict, panels: dict) -> list[Path]:
     return paths
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(name)s: %(message)s")
-    from fits.plots import save_figure
+def make(args: argparse.Namespace) -> list[Path]:
+    """Compute, draw and write Fig. 2 and its CSV files as ``args`` ask; return the files written."""
+    from fits.plots import save_figures
     from nugen.errors import NugenError
 
     models = tuple(args.model) if args.model else DEFAULT_MODELS
-    try:
-        if args.points < 10:
-            msg = f"--points must be >= 10, got {args.points}"
-            raise NugenError(msg)
-        outdir = Path(args.outdir)
-        outdir.mkdir(parents=True, exist_ok=True)
-        tr = true_recoil(models, 60 if args.quick else args.points)
-        panels = {
-            "xenon1t": detector_panel("xenon1t", models, XENON1T_SETTINGS),
-            "borexino": detector_panel("borexino", models),
-        }
-        fig, _ = draw(models, tr, panels)
-        dpi = 80 if args.quick else args.dpi
-        written = [save_figure(fig, outdir / f"fig2.{fmt}", dpi=dpi) for fmt in ("png", "pdf")]
-        written += write_csvs(outdir, models, tr, panels)
-    except (NugenError, OSError) as exc:
-        print(f"fig2_recoil_spectra.py: error: {exc}", file=sys.stderr)
-        return 2
-    for p in written:
-        logger.info("wrote %s", p)
-    return 0
+    if args.points < 10:
+        msg = f"--points must be >= 10, got {args.points}"
+        raise NugenError(msg)
+    outdir = Path(args.outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    tr = true_recoil(models, 60 if args.quick else args.points)
+    panels = {
+        "xenon1t": detector_panel("xenon1t", models, XENON1T_SETTINGS),
+        "borexino": detector_panel("borexino", models),
+    }
+    fig, _ = draw(models, tr, panels)
+    written = save_figures(fig, outdir, "fig2", dpi=80 if args.quick else args.dpi)
+    return written + write_csvs(outdir, models, tr, panels)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_figure_script(build_parser(), argv, logger, make)
 
 
 if __name__ == "__main__":

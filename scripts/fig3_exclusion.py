@@ -37,6 +37,10 @@ from pathlib import Path
 
 import numpy as np
 
+if (_HERE := str(Path(__file__).resolve().parent)) not in sys.path:  # when loaded by file path
+    sys.path.insert(0, _HERE)
+from _figscript import add_run_options, figure_parser, run_figure_script
+
 logger = logging.getLogger("fig3_exclusion")
 
 #: The seed's choices (physics.md Sec. 1.3; seed Fig. 3 caption).
@@ -54,18 +58,16 @@ CHARM2_RANGE_MEV = (0.01, 1000.0)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="fig3_exclusion.py",
-        description=__doc__.split("\n\n")[0]
+    p = figure_parser(
+        "fig3_exclusion.py",
+        __doc__.split("\n\n")[0]
         + " Computes XENON1T (tritium free; preferred region with B0 only), Borexino, DARWIN and CHARM-II "
         "limits at 90% CL for a nu_mu-only coupling and overlays the published bands.",
-        epilog="examples:\n  python scripts/fig3_exclusion.py --outdir out --masses 40 --workers 2\n"
-        "  python scripts/fig3_exclusion.py --quick --outdir /tmp/f3",
-        formatter_class=type(
-            "F", (argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter), {}
-        ),
+        [
+            "python scripts/fig3_exclusion.py --outdir out --masses 40 --workers 2",
+            "python scripts/fig3_exclusion.py --quick --outdir /tmp/f3",
+        ],
     )
-    p.add_argument("--outdir", default="out", help="output folder (created if missing)")
     p.add_argument("--masses", type=int, default=40, metavar="N", help="masses per detector (log-spaced)")
     p.add_argument("--workers", type=int, default=1, metavar="K", help="local worker processes for the scans")
     p.add_argument(
@@ -73,8 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-charm2", action="store_true", help="leave out CHARM-II")
     p.add_argument("--no-published", action="store_true", help="do not overlay the published curves")
-    p.add_argument("--dpi", type=int, default=150, help="PNG resolution [dots per inch]")
-    p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    add_run_options(p)
     return p
 
 
@@ -172,39 +173,30 @@ def write_bands_csv(path: Path, art) -> None:
     )
 
 
-def save(fig, outdir: Path, stem: str, dpi: int) -> list[Path]:
-    from fits.plots import save_figure
+def make(args: argparse.Namespace) -> list[Path]:
+    """Run the scans, draw and write Fig. 3 and its CSV files as ``args`` ask; return the files written."""
+    from fits.plots import save_figures
+    from nugen.errors import NugenError
 
-    return [save_figure(fig, outdir / f"{stem}.{fmt}", dpi=dpi) for fmt in ("png", "pdf")]
+    if args.masses < 2:
+        msg = f"--masses must be >= 2, got {args.masses}"
+        raise NugenError(msg)
+    if args.workers < 1:
+        msg = f"--workers must be >= 1, got {args.workers}"
+        raise NugenError(msg)
+    n = 5 if args.quick else args.masses
+    outdir = Path(args.outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    elements = compute(n, args.workers, charm2=not (args.quick or args.no_charm2), quiet=args.quiet)
+    fig, art = draw(elements, published=not args.no_published)
+    written = save_figures(fig, outdir, "fig3", dpi=80 if args.quick else args.dpi)
+    write_limits_csv(outdir / "fig3_limits.csv", elements)
+    write_bands_csv(outdir / "fig3_bands.csv", art)
+    return [*written, outdir / "fig3_limits.csv", outdir / "fig3_bands.csv"]
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(name)s: %(message)s")
-    from nugen.errors import NugenError
-
-    try:
-        if args.masses < 2:
-            msg = f"--masses must be >= 2, got {args.masses}"
-            raise NugenError(msg)
-        if args.workers < 1:
-            msg = f"--workers must be >= 1, got {args.workers}"
-            raise NugenError(msg)
-        n = 5 if args.quick else args.masses
-        outdir = Path(args.outdir)
-        outdir.mkdir(parents=True, exist_ok=True)
-        elements = compute(n, args.workers, charm2=not (args.quick or args.no_charm2), quiet=args.quiet)
-        fig, art = draw(elements, published=not args.no_published)
-        written = save(fig, outdir, "fig3", 80 if args.quick else args.dpi)
-        write_limits_csv(outdir / "fig3_limits.csv", elements)
-        write_bands_csv(outdir / "fig3_bands.csv", art)
-        written += [outdir / "fig3_limits.csv", outdir / "fig3_bands.csv"]
-    except (NugenError, OSError) as exc:
-        print(f"fig3_exclusion.py: error: {exc}", file=sys.stderr)
-        return 2
-    for p in written:
-        logger.info("wrote %s", p)
-    return 0
+    return run_figure_script(build_parser(), argv, logger, make)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,95 @@
+"""Command-line set-up shared by the figure scripts (``fig2_recoil_spectra.py``, ``fig3_exclusion.py``).
+
+A figure script builds its parser with :func:`figure_parser` (``--outdir``), adds its own options,
+ends with :func:`add_run_options` (``--dpi``, ``-q/--quiet``), and hands its work to
+:func:`run_figure_script`, which sets up logging, turns a :class:`nugen.errors.NugenError` or an
+:class:`OSError` into one line ``PROG: error: ...`` and exit status 2, and logs every file written.
+Writing the figures themselves is :func:`fits.plots.save_figures`.
+
+The scripts import this module from their own folder (``python scripts/NAME.py`` puts it on
+``sys.path``; a script loaded by file path adds it first).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Show every option's default and keep the line breaks of the examples."""
+
+
+def figure_parser(prog: str, description: str, examples: Sequence[str]) -> argparse.ArgumentParser:
+    """Parser of a figure script with its ``--outdir`` option.
+
+    Parameters
+    ----------
+    prog : str
+        Script name shown in usage and error lines, e.g. ``"fig3_exclusion.py"``.
+    description : str
+        Text under the usage line.
+    examples : sequence of str
+        Command lines listed under ``examples:`` after the options.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The parser; add the script's options, then :func:`add_run_options`.
+    """
+    p = argparse.ArgumentParser(
+        prog=prog,
+        description=description,
+        epilog="examples:\n" + "\n".join(f"  {e}" for e in examples),
+        formatter_class=_Formatter,
+    )
+    p.add_argument("--outdir", default="out", help="output folder (created if missing)")
+    return p
+
+
+def add_run_options(p: argparse.ArgumentParser) -> None:
+    """Add ``--dpi`` (PNG resolution [dots per inch]) and ``-q/--quiet``."""
+    p.add_argument("--dpi", type=int, default=150, help="PNG resolution [dots per inch]")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+
+
+def run_figure_script(
+    parser: argparse.ArgumentParser,
+    argv: Sequence[str] | None,
+    logger: logging.Logger,
+    make: Callable[[argparse.Namespace], list[Path]],
+) -> int:
+    """Parse ``argv``, run ``make(args)`` and report; the body of a figure script's ``main``.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The script's parser (from :func:`figure_parser`); a bad option exits with status 2 there.
+    argv : sequence of str or None
+        Command-line arguments (None: ``sys.argv[1:]``).
+    logger : logging.Logger
+        The script's logger; INFO messages are shown unless ``--quiet``.
+    make : callable
+        Computes, draws and writes the figure for the parsed arguments; returns the files written.
+
+    Returns
+    -------
+    int
+        Exit status: 0, or 2 after printing ``PROG: error: MESSAGE`` for a
+        :class:`~nugen.errors.NugenError` or :class:`OSError` raised by ``make``.
+    """
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(name)s: %(message)s")
+    from nugen.errors import NugenError
+
+    try:
+        written = make(args)
+    except (NugenError, OSError) as exc:
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        return 2
+    for path in written:
+        logger.info("wrote %s", path)
+    return 0
