@@ -23,27 +23,31 @@ class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescription
     """Show every option's default and keep the line breaks of the examples."""
 
 
-def figure_parser(prog: str, description: str, examples: Sequence[str]) -> argparse.ArgumentParser:
+def figure_parser(script: str, doc: str, summary: str, examples: Sequence[str]) -> argparse.ArgumentParser:
     """Parser of a figure script with its ``--outdir`` option.
 
     Parameters
     ----------
-    prog : str
-        Script name shown in usage and error lines, e.g. ``"fig3_exclusion.py"``.
-    description : str
-        Text under the usage line.
+    script : str
+        The script's ``__file__``; its file name is the program name in usage and error lines.
+    doc : str
+        The script's module docstring; its first paragraph starts the description.
+    summary : str
+        Rest of the description (what the figure shows).
     examples : sequence of str
-        Command lines listed under ``examples:`` after the options.
+        Option lists of the example command lines ``python scripts/NAME.py OPTIONS`` shown after the
+        options.
 
     Returns
     -------
     argparse.ArgumentParser
         The parser; add the script's options, then :func:`add_run_options`.
     """
+    prog = Path(script).name
     p = argparse.ArgumentParser(
         prog=prog,
-        description=description,
-        epilog="examples:\n" + "\n".join(f"  {e}" for e in examples),
+        description=doc.split("\n\n")[0] + " " + summary,
+        epilog="examples:\n" + "\n".join(f"  python scripts/{prog} {e}" for e in examples),
         formatter_class=_Formatter,
     )
     p.add_argument("--outdir", default="out", help="output folder (created if missing)")

@@ -63,14 +63,11 @@ def parse_model(text: str) -> tuple[float, float]:
 
 def build_parser() -> argparse.ArgumentParser:
     p = figure_parser(
-        "fig2_recoil_spectra.py",
-        __doc__.split("\n\n")[0]
-        + " Panels: (a) true recoil spectrum in xenon, (b) XENON1T data with B0 and B0 + dipole, "
+        __file__,
+        __doc__,
+        "Panels: (a) true recoil spectrum in xenon, (b) XENON1T data with B0 and B0 + dipole, "
         "(c) Borexino Phase-II data with backgrounds + SM and + dipole; nu_mu-only coupling.",
-        [
-            "python scripts/fig2_recoil_spectra.py --outdir out",
-            "python scripts/fig2_recoil_spectra.py --model 0:3e-11 --model 0.5:3e-10 --quick",
-        ],
+        ["--outdir out", "--model 0:3e-11 --model 0.5:3e-10 --quick"],
     )
     p.add_argument(
         "--model",

@@ -59,14 +59,11 @@ CHARM2_RANGE_MEV = (0.01, 1000.0)
 
 def build_parser() -> argparse.ArgumentParser:
     p = figure_parser(
-        "fig3_exclusion.py",
-        __doc__.split("\n\n")[0]
-        + " Computes XENON1T (tritium free; preferred region with B0 only), Borexino, DARWIN and CHARM-II "
+        __file__,
+        __doc__,
+        "Computes XENON1T (tritium free; preferred region with B0 only), Borexino, DARWIN and CHARM-II "
         "limits at 90% CL for a nu_mu-only coupling and overlays the published bands.",
-        [
-            "python scripts/fig3_exclusion.py --outdir out --masses 40 --workers 2",
-            "python scripts/fig3_exclusion.py --quick --outdir /tmp/f3",
-        ],
+        ["--outdir out --masses 40 --workers 2", "--quick --outdir /tmp/f3"],
     )
     p.add_argument("--masses", type=int, default=40, metavar="N", help="masses per detector (log-spaced)")
     p.add_argument("--workers", type=int, default=1, metavar="K", help="local worker processes for the scans")

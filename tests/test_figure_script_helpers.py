@@ -39,7 +39,7 @@ def test_save_figures_writes_each_format_in_order(tmp_path):
 def test_run_figure_script_reports_files_and_errors(figscript, tmp_path, capsys, caplog):
     from nugen.errors import InvalidParameterError
 
-    p = figscript.figure_parser("demo.py", "Demo.", ["python demo.py --outdir out"])
+    p = figscript.figure_parser("/x/demo.py", "Demo.\n\nMore.", "Draws.", ["--outdir out"])
     figscript.add_run_options(p)
     log = logging.getLogger("demo")
     with caplog.at_level(logging.INFO, logger="demo"):
@@ -52,4 +52,5 @@ def test_run_figure_script_reports_files_and_errors(figscript, tmp_path, capsys,
 
     assert figscript.run_figure_script(p, ["--dpi", "7", "-q"], log, fail) == 2
     assert capsys.readouterr().err == "demo.py: error: bad dpi 7\n"
-    assert "examples:\n  python demo.py --outdir out" in p.format_help()
+    assert p.description == "Demo. Draws."
+    assert "examples:\n  python scripts/demo.py --outdir out" in p.format_help()
