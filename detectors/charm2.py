@@ -84,13 +84,14 @@ from nugen.decays import (
     path_averaged_decay_probability,
     photon_four_momenta,
     sample_decay_distance,
+    undecayed_probability,
 )
 from nugen.errors import InvalidParameterError, KinematicsError
 from nugen.model import DipolePortal
 from nugen.rates import RateCalculator, check_edges, rate_calculator
 from nugen.targets import get_target
 
-__all__ = ["CHARM2", "CHUNK_SIZE", "PROCESS_CODES", "params"]
+__all__ = ["BRANCH_DOCS", "CHARM2", "CHUNK_SIZE", "PROCESS_CODES", "params"]
 
 #: Integer codes of the ``process`` column of :meth:`CHARM2.generate` (same as :mod:`nugen.generator`).
 PROCESS_CODES: dict[str, int] = {"dipole_e": 0, "dipole_A": 1, "sm_e": 2}
@@ -139,6 +140,52 @@ def _p(key: str) -> float:
     return data.parameter("charm2_params.csv", key, "quantity")
 
 
+#: Meaning and unit of each column of :meth:`CHARM2.generate` (written as branch descriptions by
+#: ``nugen generate --weighted``).
+BRANCH_DOCS: dict[str, str] = {
+    "process": "process code (meta codes.process): 0 dipole nu e -> N e, 1 dipole nu A -> N A, 2 SM nu e",
+    "component": "beam component index (meta codes.component), e.g. 0 nu_mu, 1 nubar_mu",
+    "E_nu_MeV": "incoming neutrino energy [MeV]; the beam moves along +z",
+    "Er_keV": "true recoil kinetic energy of the struck electron or nucleus [keV]",
+    "recoil_E_MeV": "recoil total energy [MeV]",
+    "recoil_px_MeV": "recoil momentum x [MeV]",
+    "recoil_py_MeV": "recoil momentum y [MeV]",
+    "recoil_pz_MeV": "recoil momentum z [MeV]",
+    "N_E_MeV": "outgoing N (dipole) or neutrino (SM) energy [MeV]",
+    "N_px_MeV": "outgoing N or neutrino momentum x [MeV]",
+    "N_py_MeV": "outgoing N or neutrino momentum y [MeV]",
+    "N_pz_MeV": "outgoing N or neutrino momentum z [MeV]",
+    "N_lambda_cm": "mean lab decay length beta gamma c tau of N [cm] (inf if N does not decay)",
+    "prod_x_cm": "production vertex x [cm] (transverse, uniform over a plate)",
+    "prod_y_cm": "production vertex y [cm]",
+    "prod_z_cm": "production vertex z from the calorimeter front [cm] (photon channel: uniform over the "
+    "target; electron recoils and SM: uniform over the fiducial region)",
+    "decay_x_cm": "photon channel: N decay vertex x, forced inside the fiducial region [cm] (NaN otherwise)",
+    "decay_y_cm": "photon channel: forced N decay vertex y [cm]",
+    "decay_z_cm": "photon channel: forced N decay vertex z from the calorimeter front [cm]",
+    "decay_free_z_cm": "z of a freely (exponentially) drawn N decay vertex [cm]; NaN for SM events",
+    "decays_in_fiducial": "photon channel: whether the free decay vertex lies in the fiducial region",
+    "P_decay_fiducial": "photon channel: analytic probability that N decays inside the fiducial region",
+    "P_N_escape": "electron recoils: probability that N leaves the calorimeter undecayed (N-decay veto)",
+    "gamma_E_MeV": "photon of N -> nu gamma: lab energy [MeV] (photon channel; NaN otherwise)",
+    "gamma_px_MeV": "photon momentum x [MeV]",
+    "gamma_py_MeV": "photon momentum y [MeV]",
+    "gamma_pz_MeV": "photon momentum z [MeV]",
+    "gamma_cos_theta_star": "cosine of the photon angle to the N direction in the N rest frame",
+    "shower_E_MeV": "true energy of the shower particle (electron or photon) [MeV]",
+    "shower_theta_rad": "angle of the shower particle to the beam axis [rad]",
+    "shower_Etheta2_MeV": "shower E theta^2 [MeV] (the selection cuts it at 2 m_e)",
+    "Eobs_keV": "observed (smeared) shower energy [keV]",
+    "pass_selection": "whether the event passes the energy window and the angular cut",
+    "selection_efficiency": "selection efficiency of the shower (photon showers: setting photon_efficiency)",
+    "weight_production": "events produced for the detector's exposure at this model (photon channel: in the "
+    "whole target), before decay, selection and efficiency",
+    "weight": "expected selected events for the detector's exposure: weight_production x pass_selection x "
+    "selection_efficiency (x P_decay_fiducial for photons, x P_N_escape for electron recoils with the "
+    "N-decay veto)",
+}
+
+
 class CHARM2(Detector):
     """The CHARM-II nu_mu e / nubar_mu e analysis with the two dipole signatures (see the module docstring).
 
@@ -163,6 +210,8 @@ class CHARM2(Detector):
     scatterer = "electron"
     energy_unit = "GeV"
     exposure_unit = "t POT"
+    #: Descriptions of the columns of :meth:`generate` (branch documentation of weighted event files).
+    weighted_branch_docs = BRANCH_DOCS
     #: The efficiency is constant (1) inside the window, so one sub-bin is exact.
     n_sub = 1
     sm_in_background = False
@@ -648,7 +697,7 @@ class CHARM2(Detector):
             lam = model.decay_length_cm(p_abs) if proc == "dipole_e" else np.full(n, np.inf)
             shower = ev.p_recoil
             w_prod = ev.weight * exposure * (mu2 if proc == "dipole_e" else 1.0)
-            escape = decay_probability(np.maximum(L - z, 0.0) * p_abs / pN[:, 3], np.inf, lam)
+            escape = undecayed_probability(np.maximum(L - z, 0.0) * p_abs / pN[:, 3], lam)
             escape = np.where(proc == "dipole_e", escape, 1.0)
             z_free = z + sample_decay_distance(lam, rng) * pN[:, 3] / p_abs
             cols.update(

@@ -50,6 +50,7 @@ __all__ = [
     "photon_four_momenta",
     "sample_cos_theta_star",
     "sample_decay_distance",
+    "undecayed_probability",
 ]
 
 
@@ -106,8 +107,30 @@ def decay_probability(L1: ArrayLike, L2: ArrayLike, decay_length: ArrayLike) -> 
     L1, L2, lam = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (L1, L2, decay_length)))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         inv = np.where(np.isfinite(lam) & (lam > 0), 1.0 / lam, 0.0)
-        out = np.exp(-L1 * inv) * -np.expm1(-np.maximum(L2 - L1, 0.0) * inv)
+        # inv = 0 (lambda = inf) with L2 = inf would give inf x 0: a stable N decays nowhere
+        x = np.where(inv > 0, np.maximum(L2 - L1, 0.0) * inv, 0.0)
+        out = np.exp(-L1 * inv) * -np.expm1(-x)
     return np.where(lam > 0, out, np.where(L1 <= 0, 1.0, 0.0) * (L2 > L1))
+
+
+def undecayed_probability(path: ArrayLike, decay_length: ArrayLike) -> np.ndarray:
+    """Probability that N travels a path length ``path`` from its production point without decaying.
+
+    ``P = exp(-path/lambda)`` (physics.md Sec. 4.2): 1 for ``lambda = inf`` (a stable N), 0 for
+    ``lambda = 0`` and ``path > 0``. It is ``decay_probability(path, inf, lambda)`` for finite lambda,
+    whose lambda -> inf limit would instead be the probability of decaying somewhere (0).
+
+    Parameters
+    ----------
+    path : array_like
+        Path length [cm], >= 0.
+    decay_length : array_like
+        Lab decay length lambda [cm] (broadcast against ``path``).
+    """
+    path, lam = np.broadcast_arrays(np.asarray(path, dtype=float), np.asarray(decay_length, dtype=float))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.exp(-path / np.where(lam > 0, lam, 1.0))
+    return np.where(lam > 0, out, np.where(path > 0, 0.0, 1.0))
 
 
 def path_averaged_decay_probability(

@@ -7,10 +7,7 @@ the suffix of ``-o`` picks the format: ``.root`` (:mod:`nugen.io`) or ``.hepmc3`
 ignored.
 
 ``--weighted`` (with ``--detector charm2``, or any detector that has its own weighted ``generate``
-method) writes that detector's *weighted* sample instead: :func:`_run_weighted` calls
-``det.generate(model, N, seed=S, processes=...)`` once and writes its columns with the same ROOT writer
-(:func:`nugen.io.write_events`), with metadata that say the sample is weighted and how the weights
-normalise. HepMC3 output is refused for it (:data:`WEIGHTED_HEPMC_REASON`).
+method) writes that detector's *weighted* sample instead (:mod:`nugen.cli._weighted`).
 """
 
 from __future__ import annotations
@@ -19,7 +16,13 @@ import argparse
 import math
 import sys
 
-from nugen.cli.common import ENERGY_UNITS_MEV, add_model_options, model_from_args, parse_settings
+from nugen.cli.common import (
+    ENERGY_UNITS_MEV,
+    add_model_options,
+    add_settings_option,
+    detector_settings,
+    model_from_args,
+)
 
 COMMAND = "generate"
 ORDER = 10
@@ -33,59 +36,6 @@ DEFAULT_EVENTS = 100_000
 _NO_DEFAULT = "%(default).0s"
 #: Default source per target material (as ``nugen spectrum``).
 DEFAULT_SOURCE = {"xenon": "solar", "pseudocumene": "solar", "glass": "charm2"}
-#: Why ``--weighted`` samples are ROOT only: the HepMC3 writer (:mod:`nugen.hepmc`) builds its particle
-#: record from columns the weighted generators do not write.
-WEIGHTED_HEPMC_REASON = (
-    "the HepMC3 writer needs per-event nu_pdg/target_pdg (the struck nucleus of the photon channel is not "
-    "recorded) and decay vertices relative to the scattering point, which the weighted columns do not hold"
-)
-#: Rows per ``extend`` call when writing a weighted sample (as the unweighted samples' chunks).
-WEIGHTED_CHUNK_ROWS = 65_536
-#: Meaning and unit of the columns of the beam detectors' weighted samples (``CHARM2.generate``); a
-#: detector may add or override entries with a ``weighted_branch_docs`` mapping, and columns without an
-#: entry point at the detector's ``generate`` docstring.
-WEIGHTED_BRANCH_DOCS: dict[str, str] = {
-    "process": "process code (meta codes.process): 0 dipole nu e -> N e, 1 dipole nu A -> N A, 2 SM nu e",
-    "component": "beam component index (meta codes.component), e.g. 0 nu_mu, 1 nubar_mu",
-    "E_nu_MeV": "incoming neutrino energy [MeV]; the beam moves along +z",
-    "Er_keV": "true recoil kinetic energy of the struck electron or nucleus [keV]",
-    "recoil_E_MeV": "recoil total energy [MeV]",
-    "recoil_px_MeV": "recoil momentum x [MeV]",
-    "recoil_py_MeV": "recoil momentum y [MeV]",
-    "recoil_pz_MeV": "recoil momentum z [MeV]",
-    "N_E_MeV": "outgoing N (dipole) or neutrino (SM) energy [MeV]",
-    "N_px_MeV": "outgoing N or neutrino momentum x [MeV]",
-    "N_py_MeV": "outgoing N or neutrino momentum y [MeV]",
-    "N_pz_MeV": "outgoing N or neutrino momentum z [MeV]",
-    "N_lambda_cm": "mean lab decay length beta gamma c tau of N [cm] (inf if N does not decay)",
-    "prod_x_cm": "production vertex x [cm] (transverse, uniform over a plate)",
-    "prod_y_cm": "production vertex y [cm]",
-    "prod_z_cm": "production vertex z from the calorimeter front [cm] (photon channel: uniform over the "
-    "target; electron recoils and SM: uniform over the fiducial region)",
-    "decay_x_cm": "photon channel: N decay vertex x, forced inside the fiducial region [cm] (NaN otherwise)",
-    "decay_y_cm": "photon channel: forced N decay vertex y [cm]",
-    "decay_z_cm": "photon channel: forced N decay vertex z from the calorimeter front [cm]",
-    "decay_free_z_cm": "z of a freely (exponentially) drawn N decay vertex [cm]; NaN for SM events",
-    "decays_in_fiducial": "photon channel: whether the free decay vertex lies in the fiducial region",
-    "P_decay_fiducial": "photon channel: analytic probability that N decays inside the fiducial region",
-    "P_N_escape": "electron recoils: probability that N leaves the calorimeter undecayed (N-decay veto)",
-    "gamma_E_MeV": "photon of N -> nu gamma: lab energy [MeV] (photon channel; NaN otherwise)",
-    "gamma_px_MeV": "photon momentum x [MeV]",
-    "gamma_py_MeV": "photon momentum y [MeV]",
-    "gamma_pz_MeV": "photon momentum z [MeV]",
-    "gamma_cos_theta_star": "cosine of the photon angle to the N direction in the N rest frame",
-    "shower_E_MeV": "true energy of the shower particle (electron or photon) [MeV]",
-    "shower_theta_rad": "angle of the shower particle to the beam axis [rad]",
-    "shower_Etheta2_MeV": "shower E theta^2 [MeV] (the selection cuts it at 2 m_e)",
-    "Eobs_keV": "observed (smeared) shower energy [keV]",
-    "pass_selection": "whether the event passes the energy window and the angular cut",
-    "selection_efficiency": "selection efficiency of the shower (photon showers: setting photon_efficiency)",
-    "weight_production": "events produced for the detector's exposure at this model (photon channel: in the "
-    "whole target), before decay, selection and efficiency",
-    "weight": "expected selected events for the detector's exposure: weight_production x pass_selection x "
-    "selection_efficiency (x P_decay_fiducial for photons, x P_N_escape for electron recoils with the "
-    "N-decay veto)",
-}
 
 
 def _positive_int(text: str) -> int:
@@ -243,12 +193,8 @@ def register(sub, parents):
         help="with --site: UTC dates of the event times, ISO format (default 2020-01-01,2021-01-01)"
         + _NO_DEFAULT,
     )
-    p.add_argument(
-        "--set",
-        dest="settings",
-        action="append",
-        metavar="DETECTOR.KEY=VALUE",
-        help="detector setting (repeatable) with --detector; see 'nugen info DETECTOR'" + _NO_DEFAULT,
+    add_settings_option(
+        p, help="detector setting (repeatable) with --detector; see 'nugen info DETECTOR'" + _NO_DEFAULT
     )
     add_model_options(p, mass_default=0.0, mu_default=2e-11)
     g = p.add_argument_group("output")
@@ -333,16 +279,12 @@ def _detector(args):
     except ImportError:  # pragma: no cover - the detectors package ships with nugen
         msg = "--detector needs the 'detectors' package, which is not installed"
         raise InvalidParameterError(msg) from None
-    settings = parse_settings(args.settings)
+    settings = detector_settings(args.settings, args.detector)
     try:
-        det = get_detector(args.detector, **settings.pop(args.detector, {}))
+        return get_detector(args.detector, **settings)
     except ImportError as exc:
         msg = f"detector {args.detector!r} is registered but not available in this installation ({exc})"
         raise InvalidParameterError(msg) from None
-    if settings:
-        msg = f"--set names detector(s) {', '.join(sorted(settings))}, but --detector is {args.detector!r}"
-        raise InvalidParameterError(msg)
-    return det
 
 
 def run(args: argparse.Namespace) -> int:
@@ -362,7 +304,9 @@ def run(args: argparse.Namespace) -> int:
 
     model = model_from_args(args)
     if args.weighted:
-        return _run_weighted(args, model)
+        from nugen.cli._weighted import run_weighted
+
+        return run_weighted(args, model)
     fmt = _output_format(args.output)
     out = check_output_path(args.output, overwrite=args.overwrite)
     if args.period is not None and args.site is None:
@@ -512,270 +456,4 @@ def run(args: argparse.Namespace) -> int:
                 f"{d.get('envelope_violations', 0)}",
                 file=sys.stderr,
             )
-    return 0
-
-
-def _weighted_processes(det, choice: str) -> tuple[str, ...]:
-    """The detector's process names selected by ``--process`` (``dipole*`` names are dipole processes).
-
-    The names are the default of the ``processes`` parameter of ``det.generate`` (CHARM-II:
-    ``("dipole_e", "dipole_A", "sm_e")``), so a new beam detector needs no change here.
-    """
-    import inspect
-
-    from nugen.errors import InvalidParameterError
-
-    param = inspect.signature(det.generate).parameters.get("processes")
-    known = () if param is None or param.default is inspect.Parameter.empty else tuple(param.default)
-    chosen = tuple(p for p in known if choice == "all" or (choice == "dipole") == str(p).startswith("dipole"))
-    if not chosen:
-        msg = f"--process {choice} selects none of detector {det.name!r}'s processes ({', '.join(known)})"
-        raise InvalidParameterError(msg)
-    return chosen
-
-
-def _weighted_detectors() -> list[str]:
-    """Registered detectors that have their own weighted ``generate`` method (for error messages)."""
-    from detectors import DETECTORS, get_detector
-
-    out = []
-    for name in DETECTORS:
-        try:
-            if callable(getattr(get_detector(name), "generate", None)):
-                out.append(name)
-        except (ImportError, ValueError):  # pragma: no cover - an optional detector that cannot load
-            continue
-    return out
-
-
-def _check_weighted_options(args) -> None:
-    """Refuse options that have no meaning for a detector's weighted sample (before any work)."""
-    from nugen.errors import InvalidParameterError
-
-    if args.detector is None:
-        msg = (
-            f"--weighted needs --detector (a detector with its own weighted generator, e.g. charm2), got "
-            f"--target {args.target!r}"
-        )
-        raise InvalidParameterError(msg)
-    for flag, given in (
-        ("--exposure", args.exposure),
-        ("--source", args.source),
-        ("--range", args.range),
-        ("--site", args.site),
-        ("--period", args.period),
-    ):
-        if given is not None:
-            msg = f"{flag} cannot be combined with --weighted (the detector defines it), got {given!r}"
-            raise InvalidParameterError(msg)
-    if args.workers != 1:
-        msg = f"--workers cannot be combined with --weighted (one process generates), got {args.workers}"
-        raise InvalidParameterError(msg)
-
-
-def _run_weighted(args: argparse.Namespace, model) -> int:
-    """``nugen generate --detector NAME --weighted``: the detector's weighted sample as a ROOT file.
-
-    Calls ``det.generate(model, N, seed=S, processes=...)`` (e.g. :meth:`detectors.charm2.CHARM2.generate`)
-    once, so the file holds exactly the events of that Python call, and writes the columns as the TTree
-    ``events`` with :func:`nugen.io.write_events`. Memory holds the whole sample (~0.3 kB per event).
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        Parsed ``generate`` options with ``--weighted``.
-    model : DipolePortal
-        The model of the model options.
-
-    Returns
-    -------
-    int
-        Exit status 0.
-
-    Raises
-    ------
-    InvalidParameterError
-        HepMC3 output, ``--target``, options without meaning here, a detector without a weighted
-        generator, or a model under which every event has zero weight.
-    KinematicsError
-        If no selected process can occur for this M_N (from the detector's generator).
-    """
-    import inspect
-
-    import numpy as np
-    from tqdm import tqdm
-
-    from nugen import __version__
-    from nugen.errors import InvalidParameterError
-    from nugen.generator import PROCESS_CODES as GENERATOR_CODES
-    from nugen.io import parse_compression, write_events
-    from nugen.outputs import check_output_path
-
-    if _output_format(args.output) != "root":
-        reason = WEIGHTED_HEPMC_REASON
-        msg = f"--weighted writes ROOT files only: {reason}; use -o FILE.root, got {args.output!r}"
-        raise InvalidParameterError(msg)
-    out = check_output_path(args.output, overwrite=args.overwrite)
-    parse_compression(args.compression)  # validate before any work
-    _check_weighted_options(args)
-    det = _detector(args)
-    if not callable(getattr(det, "generate", None)):
-        have = ", ".join(_weighted_detectors()) or "none"
-        msg = (
-            f"detector {det.name!r} has no weighted event generator (--weighted works with: {have}); drop "
-            "--weighted for its unweighted events"
-        )
-        raise InvalidParameterError(msg)
-    processes = _weighted_processes(det, args.process)
-    n_events = args.events if args.events is not None else DEFAULT_EVENTS
-    root = np.random.SeedSequence(args.seed)
-    seed = int(root.entropy)
-    cols = det.generate(model, n_events, seed=seed, processes=processes)  # KinematicsError -> exit 2
-
-    codes_all = getattr(inspect.getmodule(type(det)), "PROCESS_CODES", GENERATOR_CODES)
-    codes = {p: int(codes_all[p]) for p in processes}
-    components = [c.name for c in det.rates.source.components]
-    weight = np.asarray(cols["weight"], dtype=float)
-    produced = np.asarray(cols.get("weight_production", weight), dtype=float)
-    proc_col = np.asarray(cols["process"])
-    mu_vec = tuple(float(m) for m in model.mu_flavour)
-    if not np.any(produced != 0):
-        flavours = sorted({c.flavour for c in det.rates.source.components})
-        beam = "/".join(f"nu_{f}" for f in flavours)
-        msg = (
-            f"every event has zero weight for (mu_e, mu_mu, mu_tau) = {mu_vec} mu_B: the beam of detector "
-            f"{det.name!r} holds {beam} only; give them a coupling (e.g. --flavour {flavours[0]}) or use "
-            "--process sm"
-        )
-        raise InvalidParameterError(msg)
-    not_finite = {
-        p: int(np.count_nonzero(~(np.isfinite(weight) & np.isfinite(produced))[proc_col == c]))
-        for p, c in codes.items()
-    }
-    not_finite = {p: k for p, k in not_finite.items() if k}
-    if not_finite:
-        hint = ""
-        if not model.width_MeV > 0 and det.settings.get("n_decay_veto") == "on":
-            hint = (
-                f"; a stable N (M_N = 0 or mu = 0) never decays, so --set {det.name}.n_decay_veto=off gives "
-                "the same physics with finite weights"
-            )
-        counts = ", ".join(f"{k} {p} events" for p, k in not_finite.items())
-        msg = (
-            f"the weighted generator of detector {det.name!r} returned non-finite weights ({counts}) for "
-            f"M_N = {model.mass_MeV:g} MeV{hint}"
-        )
-        raise InvalidParameterError(msg)
-    by_process = {p: float(weight[proc_col == c].sum()) for p, c in codes.items()}
-    mc_error = {p: float(np.sqrt(np.sum(weight[proc_col == c] ** 2))) for p, c in codes.items()}
-    produced_by = {p: float(produced[proc_col == c].sum()) for p, c in codes.items()}
-    n_by = {p: int(np.count_nonzero(proc_col == c)) for p, c in codes.items()}
-
-    exposure = float(det.exposure_t_yr)
-    exposure_unit = str(getattr(det, "exposure_unit", "t yr"))
-    docs = {**WEIGHTED_BRANCH_DOCS, **dict(getattr(det, "weighted_branch_docs", {}) or {})}
-    where = f"{type(det).__module__}.{type(det).__name__}.generate"
-    reweighting = "to mu' at the same M_N: weight_production x (mu'/mu)^2"
-    decays = [c for c in ("P_decay_fiducial", "P_N_escape") if c in cols]
-    if decays:
-        reweighting += (
-            f"; {' and '.join(decays)} recomputed with N_lambda_cm x (mu/mu')^2 "
-            "(nugen.decays.decay_probability), then weight as described in branches.weight"
-        )
-    user_settings = parse_settings(args.settings).get(args.detector, {})
-    call_args = ", ".join([repr(det.name), *(f"{k}={v!r}" for k, v in user_settings.items())])
-    model_meta = {
-        **model.describe(),
-        "width_MeV": model.width_MeV,
-        "lifetime_s": model.lifetime_s if math.isfinite(model.lifetime_s) else None,
-        "ctau_cm": model.ctau_cm if math.isfinite(model.ctau_cm) else None,
-    }
-    meta = {
-        "command": "generate",
-        "nugen_version": __version__,
-        "sample": "weighted",
-        "weighted": True,
-        "model": model_meta,
-        "source": {"name": det.source, "components": components},
-        "target": det.target,
-        "detector": det.name,
-        "detector_settings": {k: str(v) for k, v in det.settings.items()},
-        "process": args.process,
-        "processes": list(processes),
-        "events_per_process_and_component": n_events,
-        "events_by_process": n_by,
-        "seed": seed,
-        "seeding": f"{where}(model, {n_events}, seed={seed}, processes={processes!r}): chunks of events per "
-        "process and beam component with streams spawned from numpy.random.SeedSequence(seed)",
-        "python": f"detectors.get_detector({call_args}).generate(nugen.DipolePortal("
-        f"{model.mass_MeV!r}, {mu_vec!r}, nature={model.nature!r}), {n_events}, seed={seed}, "
-        f"processes={processes!r}) returns the same columns",
-        "codes": {"process": codes, "component": {c: i for i, c in enumerate(components)}},
-        "normalisation": {
-            "weighted": True,
-            "exposure": exposure,
-            "exposure_unit": exposure_unit,
-            "expected_events": float(weight.sum()),
-            "expected_events_by_process": by_process,
-            "mc_error_by_process": mc_error,
-            "produced_events_by_process": produced_by,
-            "statement": f"summed weight = expected selected events for the exposure of detector {det.name} "
-            f"({exposure:.6g} {exposure_unit}) at this model; "
-            "summed weight_production = events produced; each process and beam component has "
-            f"{n_events} events whose weights share its rate (events differ in weight: histogram with "
-            "weights; the MC error of a sum is sqrt(sum weight^2))",
-            "weight": docs["weight"],
-            "weight_production": docs["weight_production"],
-            "reweighting": reweighting,
-            **({"calibration": det.calibration()} if callable(getattr(det, "calibration", None)) else {}),
-        },
-        "branches": {k: docs.get(k, f"see the docstring of {where}") for k in cols},
-        "energy_unit": det.energy_unit,
-    }
-    zero = [p for p, w in by_process.items() if n_by[p] and not w > 0]
-    if zero and not args.quiet:
-        hint = ""
-        if "photon_efficiency" in det.settings and not float(det.settings["photon_efficiency"]) > 0:
-            hint = f" (setting photon_efficiency = 0: --set {det.name}.photon_efficiency=1 selects photons)"
-        print(
-            f"nugen: note: every {', '.join(zero)} event has weight 0 for this model and selection{hint}; "
-            "weight_production is filled",
-            file=sys.stderr,
-        )
-    missing = [p for p, k in n_by.items() if k == 0]
-    if missing and not args.quiet:
-        print(
-            f"nugen: note: no {', '.join(missing)} events are possible for M_N = {model.mass_MeV:g} MeV; the "
-            "sample holds the other processes only",
-            file=sys.stderr,
-        )
-    n_rows = int(weight.size)
-
-    def chunks():
-        for start in range(0, n_rows, WEIGHTED_CHUNK_ROWS):
-            yield {k: np.asarray(v)[start : start + WEIGHTED_CHUNK_ROWS] for k, v in cols.items()}
-
-    with tqdm(
-        total=n_rows, unit="evt", unit_scale=True, disable=True if args.quiet else None, file=sys.stderr,
-        desc="nugen generate --weighted",
-    ) as bar:  # fmt: skip
-        written = write_events(
-            out, chunks(), meta, overwrite=args.overwrite, compression=args.compression, on_chunk=bar.update
-        )
-    if not args.quiet:
-        parts = ", ".join(f"{p} {w:.6g}" for p, w in by_process.items())
-        print(
-            f"nugen: wrote {written['n_events']} weighted events ({', '.join(processes)}; {n_events} per "
-            f"process and beam component) in detector {det.name} to {out}; summed weights = "
-            f"{written['sum_weights']:.6g} expected selected events in {exposure:.6g} {exposure_unit} "
-            f"({parts}); M_N = {model.mass_MeV:g} MeV, mu = {model.mu_max:g} mu_B ({model.flavour})",
-            file=sys.stderr,
-        )
-        if args.verbose:
-            for p in processes:
-                print(
-                    f"nugen: {p}: {n_by[p]} events, summed weight {by_process[p]:.6g} +- {mc_error[p]:.3g} "
-                    f"(MC), produced {produced_by[p]:.6g}",
-                    file=sys.stderr,
-                )
     return 0

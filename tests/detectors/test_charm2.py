@@ -327,6 +327,15 @@ def test_reweighting_in_mu_reproduces_the_rate(det_gamma, events):
     assert w2.sum() == pytest.approx(ref, rel=0.03)
 
 
+def test_stable_n_escapes_with_finite_weights_and_the_vetoed_rate(det):
+    # M_N = 0: N never decays, so the N-decay veto (on by default) keeps every electron recoil (was NaN)
+    model = DipolePortal(0.0, 1e-8, flavour="mu")
+    ev = det.generate(model, 20_000, seed=3, processes=("dipole_e",))
+    assert np.all(ev["P_N_escape"] == 1.0) and np.all(np.isfinite(ev["weight"]))
+    exp = det.expected_counts(model)["dipole_electron"][0]
+    assert ev["weight"].sum() == pytest.approx(exp, abs=5 * math.sqrt(np.sum(ev["weight"] ** 2)))
+
+
 def test_generate_bad_input(det):
     with pytest.raises(KinematicsError, match=r"no CHARM-II events.*M_N = 1e\+06 MeV"):
         det.generate(DipolePortal(1e6, 1e-9, flavour="mu"), 100, seed=1, processes=("dipole_e", "dipole_A"))

@@ -25,6 +25,7 @@ from nugen.decays import (
     photon_four_momenta,
     sample_cos_theta_star,
     sample_decay_distance,
+    undecayed_probability,
 )
 from nugen.errors import InvalidParameterError, KinematicsError, UnknownNameError
 from nugen.rates import RateCalculator
@@ -145,6 +146,21 @@ def test_decay_probability_limits():
     assert float(decay_probability(0.0, 30.0, 0.0)) == 1.0
     assert float(decay_probability(5.0, 30.0, 0.0)) == 0.0
     assert float(decay_probability(30.0, 10.0, 100.0)) == 0.0
+    # a stable N decays nowhere, not even on an infinite path (was inf x 0 = NaN)
+    assert float(decay_probability(5.0, np.inf, np.inf)) == 0.0
+    assert float(decay_probability(5.0, np.inf, 100.0)) == pytest.approx(math.exp(-0.05), rel=1e-15)
+
+
+def test_undecayed_probability_is_the_exponential_survival_with_stable_and_prompt_limits(rng):
+    lam, path, n = 250.0, 400.0, 1_000_000
+    survived = np.mean(sample_decay_distance(np.full(n, lam), rng) > path)
+    P = float(undecayed_probability(path, lam))
+    assert P == pytest.approx(math.exp(-path / lam), rel=1e-15)
+    assert survived == pytest.approx(P, abs=5 * math.sqrt(P * (1 - P) / n))
+    assert float(undecayed_probability(path, np.inf)) == 1.0  # stable N escapes
+    assert float(undecayed_probability(path, 0.0)) == 0.0  # prompt decay
+    assert float(undecayed_probability(0.0, 0.0)) == 1.0
+    assert undecayed_probability([0.0, path], lam).tolist() == [1.0, pytest.approx(P)]
 
 
 @pytest.mark.parametrize("lam", [30.0, 2.0e3, 1.0e5, 1.0e9])

@@ -1,0 +1,291 @@
+"""``nugen generate --weighted``: a detector's own weighted event sample (CHARM-II) as a ROOT file.
+
+Beam detectors whose signal spans orders of magnitude in weight (CHARM-II's single-photon channel: the
+decay-in-volume probability) generate *weighted* events with their own ``generate(model, n, seed=,
+processes=)`` method (:meth:`detectors.charm2.CHARM2.generate`). This module calls it once and writes its
+columns with the ROOT writer of the unweighted samples (:func:`nugen.io.write_events`), with metadata
+that say the sample is weighted and how the weights normalise. Any detector with such a method works
+(its process names come from the default of ``processes``, its process codes from its module's
+``PROCESS_CODES``, its column descriptions from ``weighted_branch_docs``), so a new beam detector needs
+no change here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+
+from nugen.cli.common import parse_settings
+from nugen.cli.generate import DEFAULT_EVENTS, _detector, _output_format
+
+__all__ = ["check_options", "processes_for", "run_weighted", "weighted_detectors"]
+
+#: Why ``--weighted`` samples are ROOT only: the HepMC3 writer (:mod:`nugen.hepmc`) builds its particle
+#: record from columns the weighted generators do not write.
+WEIGHTED_HEPMC_REASON = (
+    "the HepMC3 writer needs per-event nu_pdg/target_pdg (the struck nucleus of the photon channel is not "
+    "recorded) and decay vertices relative to the scattering point, which the weighted columns do not hold"
+)
+#: Rows per ``extend`` call when writing a weighted sample (as the unweighted samples' chunks).
+WEIGHTED_CHUNK_ROWS = 65_536
+
+
+def processes_for(det, choice: str) -> tuple[str, ...]:
+    """The detector's process names selected by ``--process`` (``dipole*`` names are dipole processes).
+
+    The names are the default of the ``processes`` parameter of ``det.generate`` (CHARM-II:
+    ``("dipole_e", "dipole_A", "sm_e")``), so a new beam detector needs no change here.
+    """
+    import inspect
+
+    from nugen.errors import InvalidParameterError
+
+    param = inspect.signature(det.generate).parameters.get("processes")
+    known = () if param is None or param.default is inspect.Parameter.empty else tuple(param.default)
+    chosen = tuple(p for p in known if choice == "all" or (choice == "dipole") == str(p).startswith("dipole"))
+    if not chosen:
+        msg = f"--process {choice} selects none of detector {det.name!r}'s processes ({', '.join(known)})"
+        raise InvalidParameterError(msg)
+    return chosen
+
+
+def weighted_detectors() -> list[str]:
+    """Registered detectors that have their own weighted ``generate`` method (for error messages)."""
+    from detectors import DETECTORS, get_detector
+
+    out = []
+    for name in DETECTORS:
+        try:
+            if callable(getattr(get_detector(name), "generate", None)):
+                out.append(name)
+        except (ImportError, ValueError):  # pragma: no cover - an optional detector that cannot load
+            continue
+    return out
+
+
+def check_options(args) -> None:
+    """Refuse options that have no meaning for a detector's weighted sample (before any work)."""
+    from nugen.errors import InvalidParameterError
+
+    if args.detector is None:
+        msg = (
+            f"--weighted needs --detector (a detector with its own weighted generator, e.g. charm2), got "
+            f"--target {args.target!r}"
+        )
+        raise InvalidParameterError(msg)
+    for flag, given in (
+        ("--exposure", args.exposure),
+        ("--source", args.source),
+        ("--range", args.range),
+        ("--site", args.site),
+        ("--period", args.period),
+    ):
+        if given is not None:
+            msg = f"{flag} cannot be combined with --weighted (the detector defines it), got {given!r}"
+            raise InvalidParameterError(msg)
+    if args.workers != 1:
+        msg = f"--workers cannot be combined with --weighted (one process generates), got {args.workers}"
+        raise InvalidParameterError(msg)
+
+
+def run_weighted(args: argparse.Namespace, model) -> int:
+    """``nugen generate --detector NAME --weighted``: the detector's weighted sample as a ROOT file.
+
+    Calls ``det.generate(model, N, seed=S, processes=...)`` (e.g. :meth:`detectors.charm2.CHARM2.generate`)
+    once, so the file holds exactly the events of that Python call, and writes the columns as the TTree
+    ``events`` with :func:`nugen.io.write_events`. Memory holds the whole sample (~0.3 kB per event).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed ``generate`` options with ``--weighted``.
+    model : DipolePortal
+        The model of the model options.
+
+    Returns
+    -------
+    int
+        Exit status 0.
+
+    Raises
+    ------
+    InvalidParameterError
+        HepMC3 output, ``--target``, options without meaning here, a detector without a weighted
+        generator, or a model under which every event has zero weight.
+    KinematicsError
+        If no selected process can occur for this M_N (from the detector's generator).
+    """
+    import inspect
+
+    import numpy as np
+    from tqdm import tqdm
+
+    from nugen import __version__
+    from nugen.errors import InvalidParameterError
+    from nugen.generator import PROCESS_CODES as GENERATOR_CODES
+    from nugen.io import parse_compression, write_events
+    from nugen.outputs import check_output_path
+
+    if _output_format(args.output) != "root":
+        reason = WEIGHTED_HEPMC_REASON
+        msg = f"--weighted writes ROOT files only: {reason}; use -o FILE.root, got {args.output!r}"
+        raise InvalidParameterError(msg)
+    out = check_output_path(args.output, overwrite=args.overwrite)
+    parse_compression(args.compression)  # validate before any work
+    check_options(args)
+    det = _detector(args)
+    if not callable(getattr(det, "generate", None)):
+        have = ", ".join(weighted_detectors()) or "none"
+        msg = (
+            f"detector {det.name!r} has no weighted event generator (--weighted works with: {have}); drop "
+            "--weighted for its unweighted events"
+        )
+        raise InvalidParameterError(msg)
+    processes = processes_for(det, args.process)
+    n_events = args.events if args.events is not None else DEFAULT_EVENTS
+    root = np.random.SeedSequence(args.seed)
+    seed = int(root.entropy)
+    cols = det.generate(model, n_events, seed=seed, processes=processes)  # KinematicsError -> exit 2
+
+    codes_all = getattr(inspect.getmodule(type(det)), "PROCESS_CODES", GENERATOR_CODES)
+    codes = {p: int(codes_all[p]) for p in processes}
+    components = [c.name for c in det.rates.source.components]
+    weight = np.asarray(cols["weight"], dtype=float)
+    produced = np.asarray(cols.get("weight_production", weight), dtype=float)
+    proc_col = np.asarray(cols["process"])
+    mu_vec = tuple(float(m) for m in model.mu_flavour)
+    if not np.any(produced != 0):
+        flavours = sorted({c.flavour for c in det.rates.source.components})
+        beam = "/".join(f"nu_{f}" for f in flavours)
+        msg = (
+            f"every event has zero weight for (mu_e, mu_mu, mu_tau) = {mu_vec} mu_B: the beam of detector "
+            f"{det.name!r} holds {beam} only; give them a coupling (e.g. --flavour {flavours[0]}) or use "
+            "--process sm"
+        )
+        raise InvalidParameterError(msg)
+    not_finite = {
+        p: int(np.count_nonzero(~(np.isfinite(weight) & np.isfinite(produced))[proc_col == c]))
+        for p, c in codes.items()
+    }
+    not_finite = {p: k for p, k in not_finite.items() if k}
+    if not_finite:
+        counts = ", ".join(f"{k} {p} events" for p, k in not_finite.items())
+        msg = (
+            f"the weighted generator of detector {det.name!r} returned non-finite weights ({counts}) for "
+            f"M_N = {model.mass_MeV:g} MeV (a bug: please report it)"
+        )
+        raise InvalidParameterError(msg)
+    by_process = {p: float(weight[proc_col == c].sum()) for p, c in codes.items()}
+    mc_error = {p: float(np.sqrt(np.sum(weight[proc_col == c] ** 2))) for p, c in codes.items()}
+    produced_by = {p: float(produced[proc_col == c].sum()) for p, c in codes.items()}
+    n_by = {p: int(np.count_nonzero(proc_col == c)) for p, c in codes.items()}
+
+    exposure = float(det.exposure_t_yr)
+    exposure_unit = str(getattr(det, "exposure_unit", "t yr"))
+    docs = dict(getattr(det, "weighted_branch_docs", None) or {})
+    where = f"{type(det).__module__}.{type(det).__name__}.generate"
+    reweighting = "to mu' at the same M_N: weight_production x (mu'/mu)^2"
+    decays = [c for c in ("P_decay_fiducial", "P_N_escape") if c in cols]
+    if decays:
+        reweighting += (
+            f"; {' and '.join(decays)} recomputed with N_lambda_cm x (mu/mu')^2 "
+            "(nugen.decays.decay_probability), then weight as described in branches.weight"
+        )
+    user_settings = parse_settings(args.settings).get(args.detector, {})
+    call_args = ", ".join([repr(det.name), *(f"{k}={v!r}" for k, v in user_settings.items())])
+    model_meta = {
+        **model.describe(),
+        "width_MeV": model.width_MeV,
+        "lifetime_s": model.lifetime_s if math.isfinite(model.lifetime_s) else None,
+        "ctau_cm": model.ctau_cm if math.isfinite(model.ctau_cm) else None,
+    }
+    meta = {
+        "command": "generate",
+        "nugen_version": __version__,
+        "sample": "weighted",
+        "weighted": True,
+        "model": model_meta,
+        "source": {"name": det.source, "components": components},
+        "target": det.target,
+        "detector": det.name,
+        "detector_settings": {k: str(v) for k, v in det.settings.items()},
+        "process": args.process,
+        "processes": list(processes),
+        "events_per_process_and_component": n_events,
+        "events_by_process": n_by,
+        "seed": seed,
+        "seeding": f"{where}(model, {n_events}, seed={seed}, processes={processes!r}): chunks of events per "
+        "process and beam component with streams spawned from numpy.random.SeedSequence(seed)",
+        "python": f"detectors.get_detector({call_args}).generate(nugen.DipolePortal("
+        f"{model.mass_MeV!r}, {mu_vec!r}, nature={model.nature!r}), {n_events}, seed={seed}, "
+        f"processes={processes!r}) returns the same columns",
+        "codes": {"process": codes, "component": {c: i for i, c in enumerate(components)}},
+        "normalisation": {
+            "weighted": True,
+            "exposure": exposure,
+            "exposure_unit": exposure_unit,
+            "expected_events": float(weight.sum()),
+            "expected_events_by_process": by_process,
+            "mc_error_by_process": mc_error,
+            "produced_events_by_process": produced_by,
+            "statement": f"summed weight = expected selected events for the exposure of detector {det.name} "
+            f"({exposure:.6g} {exposure_unit}) at this model; "
+            "summed weight_production = events produced; each process and beam component has "
+            f"{n_events} events whose weights share its rate (events differ in weight: histogram with "
+            "weights; the MC error of a sum is sqrt(sum weight^2))",
+            "weight": docs.get("weight", f"see the docstring of {where}"),
+            "weight_production": docs.get("weight_production", f"see the docstring of {where}"),
+            "reweighting": reweighting,
+            **({"calibration": det.calibration()} if callable(getattr(det, "calibration", None)) else {}),
+        },
+        "branches": {k: docs.get(k, f"see the docstring of {where}") for k in cols},
+        "energy_unit": det.energy_unit,
+    }
+    zero = [p for p, w in by_process.items() if n_by[p] and not w > 0]
+    if zero and not args.quiet:
+        hint = ""
+        if "photon_efficiency" in det.settings and not float(det.settings["photon_efficiency"]) > 0:
+            hint = f" (setting photon_efficiency = 0: --set {det.name}.photon_efficiency=1 selects photons)"
+        print(
+            f"nugen: note: every {', '.join(zero)} event has weight 0 for this model and selection{hint}; "
+            "weight_production is filled",
+            file=sys.stderr,
+        )
+    missing = [p for p, k in n_by.items() if k == 0]
+    if missing and not args.quiet:
+        print(
+            f"nugen: note: no {', '.join(missing)} events are possible for M_N = {model.mass_MeV:g} MeV; the "
+            "sample holds the other processes only",
+            file=sys.stderr,
+        )
+    n_rows = int(weight.size)
+
+    def chunks():
+        for start in range(0, n_rows, WEIGHTED_CHUNK_ROWS):
+            yield {k: np.asarray(v)[start : start + WEIGHTED_CHUNK_ROWS] for k, v in cols.items()}
+
+    with tqdm(
+        total=n_rows, unit="evt", unit_scale=True, disable=True if args.quiet else None, file=sys.stderr,
+        desc="nugen generate --weighted",
+    ) as bar:  # fmt: skip
+        written = write_events(
+            out, chunks(), meta, overwrite=args.overwrite, compression=args.compression, on_chunk=bar.update
+        )
+    if not args.quiet:
+        parts = ", ".join(f"{p} {w:.6g}" for p, w in by_process.items())
+        print(
+            f"nugen: wrote {written['n_events']} weighted events ({', '.join(processes)}; {n_events} per "
+            f"process and beam component) in detector {det.name} to {out}; summed weights = "
+            f"{written['sum_weights']:.6g} expected selected events in {exposure:.6g} {exposure_unit} "
+            f"({parts}); M_N = {model.mass_MeV:g} MeV, mu = {model.mu_max:g} mu_B ({model.flavour})",
+            file=sys.stderr,
+        )
+        if args.verbose:
+            for p in processes:
+                print(
+                    f"nugen: {p}: {n_by[p]} events, summed weight {by_process[p]:.6g} +- {mc_error[p]:.3g} "
+                    f"(MC), produced {produced_by[p]:.6g}",
+                    file=sys.stderr,
+                )
+    return 0
