@@ -11,3 +11,16 @@ def rng(request):
     """A numpy Generator seeded from the test's node id: reproducible, and different for every test."""
     seed = np.frombuffer(request.node.nodeid.encode(), dtype=np.uint8).astype(np.uint64)
     return np.random.default_rng(np.random.SeedSequence(seed.tolist()))
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run the ``nugen`` command line in this process: ``cli(*argv) -> (exit status, stdout, stderr)``."""
+    from nugen.cli import main
+
+    def run(*argv):
+        code = main([str(a) for a in argv])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

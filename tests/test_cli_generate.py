@@ -25,20 +25,14 @@ from nugen.cli import main
 from nugen.io import read_events
 
 
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def listing(folder):
     return sorted(p.name for p in folder.iterdir())
 
 
-def test_writes_a_ttree_with_metadata_and_says_so(tmp_path, capsys):
+def test_writes_a_ttree_with_metadata_and_says_so(cli, tmp_path):
     out = tmp_path / "xe.root"
-    code, stdout, err = run(
-        capsys, "generate", "--target", "xenon", "--source", "solar", "--mass", "0.1", "--mu", "3e-11",
+    code, stdout, err = cli(
+        "generate", "--target", "xenon", "--source", "solar", "--mass", "0.1", "--mu", "3e-11",
         "--events", "20000", "--seed", "7", "-o", str(out), "--quiet",
     )  # fmt: skip
     assert code == 0, err
@@ -65,21 +59,21 @@ def test_writes_a_ttree_with_metadata_and_says_so(tmp_path, capsys):
     assert listing(tmp_path) == ["xe.root"]
 
 
-def test_default_message_names_the_file(tmp_path, capsys):
+def test_default_message_names_the_file(cli, tmp_path):
     out = tmp_path / "a.root"
-    code, stdout, err = run(capsys, "generate", "--target", "xenon", "--events", "1000", "-o", str(out))
+    code, stdout, err = cli("generate", "--target", "xenon", "--events", "1000", "-o", str(out))
     assert code == 0
     assert stdout == ""
     assert "wrote 1000 events" in err and str(out) in err and "t yr" in err
 
 
-def test_weighted_histogram_equals_spectrum(tmp_path, capsys):
+def test_weighted_histogram_equals_spectrum(cli, tmp_path):
     out = tmp_path / "s.root"
     model = ["--mass", "0.1", "--mu", "2e-11", "--flavour", "mu"]
-    code, _, err = run(capsys, "generate", "--target", "xenon", "--process", "all", "--events", "300000",
+    code, _, err = cli("generate", "--target", "xenon", "--process", "all", "--events", "300000",
                        "--seed", "3", "-o", str(out), "-q", *model)  # fmt: skip
     assert code == 0, err
-    code, js, err = run(capsys, "spectrum", "--target", "xenon", "--bins", "1:30:29", "--json", *model)
+    code, js, err = cli("spectrum", "--target", "xenon", "--bins", "1:30:29", "--json", *model)
     assert code == 0, err
     spec = json.loads(js)
     expected = np.add(spec["counts"]["dipole"], spec["counts"]["sm_nu"])
@@ -92,9 +86,9 @@ def test_weighted_histogram_equals_spectrum(tmp_path, capsys):
     assert stats.chi2.sf(chi2, expected.size - 1) > 1e-3
 
 
-def test_exposure_draws_a_poisson_count(tmp_path, capsys):
+def test_exposure_draws_a_poisson_count(cli, tmp_path):
     out = tmp_path / "e.root"
-    code, _, err = run(capsys, "generate", "--target", "xenon", "--exposure", "2.5", "--seed", "1",
+    code, _, err = cli("generate", "--target", "xenon", "--exposure", "2.5", "--seed", "1",
                        "-o", str(out), "-q")  # fmt: skip
     assert code == 0, err
     events, meta = read_events(out, ["weight"])
@@ -106,9 +100,9 @@ def test_exposure_draws_a_poisson_count(tmp_path, capsys):
     assert float(np.sum(events["weight"])) == pytest.approx(norm["expected_events"], rel=1e-12)
 
 
-def test_nuclear_recoils_and_range(tmp_path, capsys):
+def test_nuclear_recoils_and_range(cli, tmp_path):
     out = tmp_path / "n.root"
-    code, _, err = run(capsys, "generate", "--target", "xenon", "--recoil", "nuclear", "--process", "sm",
+    code, _, err = cli("generate", "--target", "xenon", "--recoil", "nuclear", "--process", "sm",
                        "--range", "0.5:5", "--events", "5000", "-o", str(out), "-q")  # fmt: skip
     assert code == 0, err
     events, meta = read_events(out, ["Er_keV", "process", "target_pdg"])
@@ -118,11 +112,11 @@ def test_nuclear_recoils_and_range(tmp_path, capsys):
     assert set(np.unique(events["process"].to_numpy())) == {3}
 
 
-def test_workers_do_not_change_the_events(tmp_path, capsys):
+def test_workers_do_not_change_the_events(cli, tmp_path):
     files = []
     for k in ("1", "2"):
         out = tmp_path / f"w{k}.root"
-        code, _, err = run(capsys, "generate", "--target", "xenon", "--mass", "0.3", "--mu", "1e-6",
+        code, _, err = cli("generate", "--target", "xenon", "--mass", "0.3", "--mu", "1e-6",
                            "--events", "70000", "--seed", "5", "--workers", k, "-o", str(out),
                            "-q")  # fmt: skip
         assert code == 0, err
@@ -152,9 +146,9 @@ def test_workers_do_not_change_the_events(tmp_path, capsys):
         (["--site", "lngs", "--period", "2020-02-01,2020-01-01"], "END must come after START"),
     ],
 )
-def test_bad_input_exit_2_one_line_no_file(tmp_path, capsys, args, message):
+def test_bad_input_exit_2_one_line_no_file(cli, tmp_path, args, message):
     out = tmp_path / "bad.root"
-    code, stdout, err = run(capsys, "generate", "--target", "xenon", "-o", str(out), *args)
+    code, stdout, err = cli("generate", "--target", "xenon", "-o", str(out), *args)
     assert code == 2
     assert stdout == ""
     assert err.count("\n") == 1 and err.startswith("nugen: error:"), err
@@ -162,54 +156,54 @@ def test_bad_input_exit_2_one_line_no_file(tmp_path, capsys, args, message):
     assert listing(tmp_path) == []
 
 
-def test_output_folder_must_exist(tmp_path, capsys):
-    code, _, err = run(capsys, "generate", "--target", "xenon", "-o", str(tmp_path / "nope" / "x.root"))
+def test_output_folder_must_exist(cli, tmp_path):
+    code, _, err = cli("generate", "--target", "xenon", "-o", str(tmp_path / "nope" / "x.root"))
     assert code == 2 and "does not exist" in err and err.count("\n") == 1
     assert listing(tmp_path) == []
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root ignores folder permissions")
-def test_output_folder_must_be_writable(tmp_path, capsys):
+def test_output_folder_must_be_writable(cli, tmp_path):
     ro = tmp_path / "ro"
     ro.mkdir()
     ro.chmod(0o500)
     try:
-        code, _, err = run(capsys, "generate", "--target", "xenon", "-o", str(ro / "x.root"))
+        code, _, err = cli("generate", "--target", "xenon", "-o", str(ro / "x.root"))
         assert code == 2 and "not writable" in err
     finally:
         ro.chmod(0o700)
 
 
-def test_existing_output_needs_overwrite(tmp_path, capsys):
+def test_existing_output_needs_overwrite(cli, tmp_path):
     out = tmp_path / "x.root"
     out.write_bytes(b"old")
-    code, _, err = run(capsys, "generate", "--target", "xenon", "--events", "100", "-o", str(out))
+    code, _, err = cli("generate", "--target", "xenon", "--events", "100", "-o", str(out))
     assert code == 2 and "--overwrite" in err
     assert out.read_bytes() == b"old"
-    code, _, err = run(capsys, "generate", "--target", "xenon", "--events", "100", "-o", str(out),
+    code, _, err = cli("generate", "--target", "xenon", "--events", "100", "-o", str(out),
                        "--overwrite", "-q")  # fmt: skip
     assert code == 0, err
     assert listing(tmp_path) == ["x.root"]
 
 
-def test_detector_option_errors_cleanly(tmp_path, capsys):
-    code, _, err = run(capsys, "generate", "--detector", "nosuch", "-o", str(tmp_path / "d.root"))
+def test_detector_option_errors_cleanly(cli, tmp_path):
+    code, _, err = cli("generate", "--detector", "nosuch", "-o", str(tmp_path / "d.root"))
     assert code == 2 and "unknown detector 'nosuch'" in err
-    code, _, err = run(capsys, "generate", "--detector", "xenon1t", "--source", "solar",
+    code, _, err = cli("generate", "--detector", "xenon1t", "--source", "solar",
                        "-o", str(tmp_path / "d.root"))  # fmt: skip
     assert code == 2 and "--source cannot be combined with --detector" in err
     assert listing(tmp_path) == []
 
 
 @pytest.mark.parametrize("name", ["xenon1t", "borexino"])
-def test_detector_sample_reproduces_the_detector_spectrum(tmp_path, capsys, name):
+def test_detector_sample_reproduces_the_detector_spectrum(cli, tmp_path, name):
     """Weighted (weight x efficiency) histogram of Eobs_keV == the detector's expected dipole counts."""
     pytest.importorskip(f"detectors.{name}")
     from detectors import get_detector
     from nugen.model import DipolePortal
 
     out = tmp_path / "d.root"
-    code, _, err = run(capsys, "generate", "--detector", name, "--mass", "0.1", "--mu", "2e-11",
+    code, _, err = cli("generate", "--detector", name, "--mass", "0.1", "--mu", "2e-11",
                        "--events", "200000", "--seed", "2", "-o", str(out), "-q")  # fmt: skip
     assert code == 0, err
     events, meta = read_events(out)
@@ -228,16 +222,16 @@ def test_detector_sample_reproduces_the_detector_spectrum(tmp_path, capsys, name
     assert stats.chi2.sf(chi2, ok.sum()) > 1e-3, chi2
 
 
-def test_site_option(tmp_path, capsys):
+def test_site_option(cli, tmp_path):
     out = tmp_path / "s.root"
-    code, _, err = run(capsys, "generate", "--target", "xenon", "--site", "42.42:13.52", "--period",
+    code, _, err = cli("generate", "--target", "xenon", "--site", "42.42:13.52", "--period",
                        "2020-06-01,2020-07-01", "--events", "2000", "-o", str(out), "-q")  # fmt: skip
     assert code == 0, err
     events, meta = read_events(out, ["time_unix_s", "nu_dir_z"])
     assert meta["site_lat_lon_deg"] == [42.42, 13.52]
     t = events["time_unix_s"].to_numpy()
     assert t.min() >= 1590969600.0 and t.max() <= 1593561600.0  # June 2020 (UTC)
-    code, _, err = run(capsys, "generate", "--target", "xenon", "--period", "2020-01-01,2020-02-01",
+    code, _, err = cli("generate", "--target", "xenon", "--period", "2020-01-01,2020-02-01",
                        "-o", str(tmp_path / "x.root"))  # fmt: skip
     assert code == 2 and "--period needs --site" in err
 
@@ -296,10 +290,10 @@ def test_progress_bar_only_on_a_terminal_and_not_quiet(tmp_path, monkeypatch, qu
         assert "100%" in text and "evt" in text and "nugen: wrote 1000 events" in text
 
 
-def test_hepmc3_output_from_the_suffix(tmp_path, capsys):
+def test_hepmc3_output_from_the_suffix(cli, tmp_path):
     pyhepmc = pytest.importorskip("pyhepmc", minversion="2.13")
     out = tmp_path / "xe.hepmc3"
-    code, stdout, err = run(capsys, "generate", "--target", "xenon", "--mass", "0.1", "--mu", "3e-11",
+    code, stdout, err = cli("generate", "--target", "xenon", "--mass", "0.1", "--mu", "3e-11",
                             "--process", "all", "--events", "500", "--seed", "4", "-o", str(out))  # fmt: skip
     assert code == 0, err
     assert stdout == "" and "wrote 500 events" in err and str(out) in err
@@ -314,7 +308,7 @@ def test_hepmc3_output_from_the_suffix(tmp_path, capsys):
     assert {ev.attributes["ProcID"].astype(int) for ev in events} == {0, 2}  # dipole e and SM nu e
     assert all(ev.length_unit == pyhepmc.Units.MM and ev.momentum_unit == pyhepmc.Units.MEV for ev in events)
     # the same run as ROOT holds the same events
-    code, _, err = run(capsys, "generate", "--target", "xenon", "--mass", "0.1", "--mu", "3e-11",
+    code, _, err = cli("generate", "--target", "xenon", "--mass", "0.1", "--mu", "3e-11",
                        "--process", "all", "--events", "500", "--seed", "4", "-o", str(tmp_path / "xe.root"),
                        "-q")  # fmt: skip
     assert code == 0, err
@@ -331,10 +325,10 @@ def test_hepmc3_output_from_the_suffix(tmp_path, capsys):
         ("x.hepmc3", ["--compression", "lz4:1"], "--compression applies to ROOT output only, got 'lz4:1'"),
     ],
 )
-def test_bad_output_suffix_or_option_exit_2_one_line(tmp_path, capsys, name, extra, message):
+def test_bad_output_suffix_or_option_exit_2_one_line(cli, tmp_path, name, extra, message):
     out = tmp_path / name
     argv = ["generate", "--target", "xenon", "--events", "100", "-o", str(out), *extra]
-    code, stdout, err = run(capsys, *argv)
+    code, stdout, err = cli(*argv)
     assert code == 2
     assert stdout == ""
     assert err.count("\n") == 1 and err.startswith("nugen: error:"), err
@@ -342,20 +336,20 @@ def test_bad_output_suffix_or_option_exit_2_one_line(tmp_path, capsys, name, ext
     assert listing(tmp_path) == []
 
 
-def test_hepmc3_without_pyhepmc_says_how_to_install_it(tmp_path, capsys, monkeypatch):
+def test_hepmc3_without_pyhepmc_says_how_to_install_it(cli, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "pyhepmc", None)  # makes "import pyhepmc" raise ImportError
-    code, stdout, err = run(capsys, "generate", "--target", "xenon", "--events", "100",
+    code, stdout, err = cli("generate", "--target", "xenon", "--events", "100",
                             "-o", str(tmp_path / "x.hepmc3"))  # fmt: skip
     assert code == 2 and stdout == ""
     assert err.count("\n") == 1 and "pip install 'nugen[hepmc]'" in err, err
     assert listing(tmp_path) == []
 
 
-def test_hepmc3_detector_sample_carries_the_detector_columns(tmp_path, capsys):
+def test_hepmc3_detector_sample_carries_the_detector_columns(cli, tmp_path):
     pyhepmc = pytest.importorskip("pyhepmc", minversion="2.13")
     pytest.importorskip("detectors.xenon1t")
     out = tmp_path / "d.hepmc"
-    code, _, err = run(capsys, "generate", "--detector", "xenon1t", "--mass", "0.1", "--events", "300",
+    code, _, err = cli("generate", "--detector", "xenon1t", "--mass", "0.1", "--events", "300",
                        "--seed", "2", "-o", str(out), "-q")  # fmt: skip
     assert code == 0, err
     with pyhepmc.open(out) as f:

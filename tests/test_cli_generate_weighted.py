@@ -22,17 +22,9 @@ import numpy as np
 import pytest
 import uproot
 
-from nugen.cli import main
-
 pytest.importorskip("detectors.charm2")
 
 MODEL = ["--mass", "100", "--mu", "1e-8", "--flavour", "mu"]
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def listing(folder):
@@ -45,14 +37,14 @@ def read(path):
         return fh["events"].arrays(library="np"), json.loads(str(fh["meta"]))
 
 
-def test_photon_channel_weights_sum_to_the_detectors_expectation(tmp_path, capsys):
+def test_photon_channel_weights_sum_to_the_detectors_expectation(cli, tmp_path):
     from detectors import get_detector
     from detectors.charm2 import PROCESS_CODES
     from nugen.model import DipolePortal
 
     n = 20_000
     out = tmp_path / "c2.root"
-    code, stdout, err = run(capsys, "generate", "--detector", "charm2", "--weighted", "--set",
+    code, stdout, err = cli("generate", "--detector", "charm2", "--weighted", "--set",
                             "charm2.photon_efficiency=1", *MODEL, "--process", "all", "--events", str(n),
                             "--seed", "1", "-o", str(out), "-q")  # fmt: skip
     assert code == 0, err
@@ -87,7 +79,7 @@ def test_photon_channel_weights_sum_to_the_detectors_expectation(tmp_path, capsy
     assert set(meta["branches"]) == set(ev)
 
 
-def test_same_seed_same_content_as_the_python_call(tmp_path, capsys):
+def test_same_seed_same_content_as_the_python_call(cli, tmp_path):
     from detectors import get_detector
     from nugen.model import DipolePortal
 
@@ -95,7 +87,7 @@ def test_same_seed_same_content_as_the_python_call(tmp_path, capsys):
     files = []
     for name in ("a.root", "b.root", "c.root"):
         seed = ["--seed", "6"] if name == "c.root" else []
-        code, _, err = run(capsys, *argv, *seed, "-o", str(tmp_path / name))
+        code, _, err = cli(*argv, *seed, "-o", str(tmp_path / name))
         assert code == 0, err
         files.append(read(tmp_path / name))
     (a, ma), (b, mb), (c, _) = files
@@ -113,9 +105,9 @@ def test_same_seed_same_content_as_the_python_call(tmp_path, capsys):
         np.testing.assert_array_equal(a[k], v, err_msg=k)
 
 
-def test_default_photon_efficiency_zero_is_said_and_production_kept(tmp_path, capsys):
+def test_default_photon_efficiency_zero_is_said_and_production_kept(cli, tmp_path):
     out = tmp_path / "p.root"
-    code, _, err = run(capsys, "generate", "--detector", "charm2", "--weighted", *MODEL, "--events", "1000",
+    code, _, err = cli("generate", "--detector", "charm2", "--weighted", *MODEL, "--events", "1000",
                        "--seed", "2", "-o", str(out))  # fmt: skip
     assert code == 0, err
     assert "photon_efficiency=1" in err and "weighted events" in err and str(out) in err
@@ -125,8 +117,8 @@ def test_default_photon_efficiency_zero_is_said_and_production_kept(tmp_path, ca
     assert meta["normalisation"]["expected_events_by_process"]["dipole_A"] == 0
 
 
-def test_help_shows_the_weighted_route(capsys):
-    code, out, _ = run(capsys, "generate", "--help")
+def test_help_shows_the_weighted_route(cli):
+    code, out, _ = cli("generate", "--help")
     assert code == 0
     assert "--weighted" in out
     assert "nugen generate --detector charm2 --weighted --set charm2.photon_efficiency=1" in out
@@ -159,9 +151,9 @@ def test_help_shows_the_weighted_route(capsys):
         ("w.root", ["--detector", "charm2", "--compression", "gzip"], "unknown compression 'gzip'"),
     ],
 )
-def test_bad_input_exit_2_one_line_no_file(tmp_path, capsys, name, args, message):
+def test_bad_input_exit_2_one_line_no_file(cli, tmp_path, name, args, message):
     size = [] if "--exposure" in args else ["--events", "500"]  # --events and --exposure exclude each other
-    code, stdout, err = run(capsys, "generate", "--weighted", *args, *size, "--seed", "1",
+    code, stdout, err = cli("generate", "--weighted", *args, *size, "--seed", "1",
                             "-o", str(tmp_path / name))  # fmt: skip
     assert code == 2
     assert stdout == ""

@@ -13,8 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from nugen.cli import main
-
 LIMIT_KEYS = {
     "command",
     "detector",
@@ -43,12 +41,6 @@ def toy(monkeypatch):
     return mod
 
 
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def one_line_error(code, err, *needles):
     assert code == 2
     lines = err.strip().splitlines()
@@ -58,8 +50,8 @@ def one_line_error(code, err, *needles):
 
 
 # -- limit --------------------------------------------------------------------------------------
-def test_limit_json_has_the_cli_shape(capsys, toy):
-    code, out, err = run(capsys, "limit", "--detector", "toy", "--mass", "0.05", "--flavour", "mu", "--json")
+def test_limit_json_has_the_cli_shape(cli, toy):
+    code, out, err = cli("limit", "--detector", "toy", "--mass", "0.05", "--flavour", "mu", "--json")
     assert code == 0, err
     doc = json.loads(out)
     assert LIMIT_KEYS <= set(doc)
@@ -70,9 +62,8 @@ def test_limit_json_has_the_cli_shape(capsys, toy):
     assert "chi2.ppf(2CL-1, 1)" in doc["method"] and doc["expected"] is False
 
 
-def test_limit_asimov_cl_and_settings(capsys, toy):
-    code, out, err = run(
-        capsys,
+def test_limit_asimov_cl_and_settings(cli, toy):
+    code, out, err = cli(
         "limit",
         "--detector",
         "toy",
@@ -89,22 +80,22 @@ def test_limit_asimov_cl_and_settings(capsys, toy):
     assert doc["cl"] == 0.95 and "3.841" in doc["method"]
 
 
-def test_limit_without_sensitivity_gives_nulls_and_a_reason(capsys, toy):
-    code, out, err = run(capsys, "limit", "--detector", "toy", "--mass", "1", "--json")
+def test_limit_without_sensitivity_gives_nulls_and_a_reason(cli, toy):
+    code, out, err = cli("limit", "--detector", "toy", "--mass", "1", "--json")
     assert code == 0, err
     doc = json.loads(out)
     assert doc["mu_upper_muB"] is None and doc["mu_best_muB"] is None and "no sensitivity" in doc["reason"]
 
 
-def test_limit_text_and_csv(capsys, toy, tmp_path):
-    code, out, _ = run(capsys, "limit", "--detector", "toy")
+def test_limit_text_and_csv(cli, toy, tmp_path):
+    code, out, _ = cli("limit", "--detector", "toy")
     assert code == 0 and "mu_upper_muB" in out and out.startswith("# Toy detector")
     target = tmp_path / "limit.csv"
-    code, _, err = run(capsys, "limit", "--detector", "toy", "--csv", "-o", str(target))
+    code, _, err = cli("limit", "--detector", "toy", "--csv", "-o", str(target))
     assert code == 0 and "wrote" in err
     rows = list(csv.DictReader(io.StringIO(target.read_text())))
     assert len(rows) == 1 and float(rows[0]["mu_upper_muB"]) > 0
-    code, _, err = run(capsys, "limit", "--detector", "toy", "--csv", "-o", str(target))
+    code, _, err = cli("limit", "--detector", "toy", "--csv", "-o", str(target))
     one_line_error(code, err, "exists")
 
 
@@ -121,26 +112,24 @@ def test_limit_text_and_csv(capsys, toy, tmp_path):
         (["--set", "nonsense"], ["nonsense"]),
     ],
 )
-def test_limit_bad_input(capsys, toy, argv, needles):
-    code, _, err = run(capsys, "limit", "--detector", "toy", *argv)
+def test_limit_bad_input(cli, toy, argv, needles):
+    code, _, err = cli("limit", "--detector", "toy", *argv)
     one_line_error(code, err, *needles)
 
 
-def test_limit_unknown_detector(capsys):
-    code, _, err = run(capsys, "limit", "--detector", "xenon2t")
+def test_limit_unknown_detector(cli):
+    code, _, err = cli("limit", "--detector", "xenon2t")
     one_line_error(code, err, "xenon2t")
 
 
-def test_limit_does_not_accept_mu(capsys):
-    code, _, err = run(capsys, "limit", "--detector", "toy", "--mu", "1e-11")
+def test_limit_does_not_accept_mu(cli):
+    code, _, err = cli("limit", "--detector", "toy", "--mu", "1e-11")
     assert code == 2 and "--mu" in err
 
 
 # -- scan ---------------------------------------------------------------------------------------
-def test_scan_json_one_detector_is_an_object(capsys, toy):
-    code, out, err = run(
-        capsys, "scan", "--detector", "toy", "--masses", "0:0.4:5", "--flavour", "e", "--json", "-q"
-    )
+def test_scan_json_one_detector_is_an_object(cli, toy):
+    code, out, err = cli("scan", "--detector", "toy", "--masses", "0:0.4:5", "--flavour", "e", "--json", "-q")
     assert code == 0, err
     doc = json.loads(out)
     assert (
@@ -153,9 +142,9 @@ def test_scan_json_one_detector_is_an_object(capsys, toy):
     assert all(p["mu_upper_muB"] > 0 for p in pts[:3])
 
 
-def test_scan_json_several_detectors_is_a_list_and_workers_agree(capsys, toy):
+def test_scan_json_several_detectors_is_a_list_and_workers_agree(cli, toy):
     argv = ["scan", "--detector", "toy,toy2", "--masses", "0.01:0.2:4", "--log", "--json", "-q"]
-    code, out, err = run(capsys, *argv)
+    code, out, err = cli(*argv)
     assert code == 0, err
     docs = json.loads(out)
     assert isinstance(docs, list) and [d["detector"] for d in docs] == ["toy", "toy2"]
@@ -166,14 +155,14 @@ def test_scan_json_several_detectors_is_a_list_and_workers_agree(capsys, toy):
     import multiprocessing
 
     if multiprocessing.get_start_method() == "fork":  # the toy reaches workers by fork
-        code, out2, err = run(capsys, *argv, "--workers", "2")
+        code, out2, err = cli(*argv, "--workers", "2")
         assert code == 0, err
         assert json.loads(out2) == docs
 
 
-def test_scan_csv_and_failed_points(capsys, toy):
-    code, out, err = run(
-        capsys, "scan", "--detector", "toy", "--masses", "0:0.2:3", "--set", "toy.fail_above=0.15", "--csv"
+def test_scan_csv_and_failed_points(cli, toy):
+    code, out, err = cli(
+        "scan", "--detector", "toy", "--masses", "0:0.2:3", "--set", "toy.fail_above=0.15", "--csv"
     )
     assert code == 0
     assert "1 of 3 scan points failed" in err
@@ -183,10 +172,8 @@ def test_scan_csv_and_failed_points(capsys, toy):
     assert float(rows[0]["mu_upper_muB"]) > 0
 
 
-def test_scan_all_points_failed_is_exit_1(capsys, toy):
-    code, _, err = run(
-        capsys, "scan", "--detector", "toy", "--masses", "0.1:0.2:2", "--set", "toy.fail_above=0.01"
-    )
+def test_scan_all_points_failed_is_exit_1(cli, toy):
+    code, _, err = cli("scan", "--detector", "toy", "--masses", "0.1:0.2:2", "--set", "toy.fail_above=0.01")
     assert code == 1 and "2 of 2" in err
 
 
@@ -207,32 +194,28 @@ def test_scan_all_points_failed_is_exit_1(capsys, toy):
         (["--masses", "0:1:3", "--set", "darwin.a=1"], ["darwin"]),
     ],
 )
-def test_scan_bad_input(capsys, toy, argv, needles):
-    code, _, err = run(capsys, "scan", "--detector", "toy", *argv)
+def test_scan_bad_input(cli, toy, argv, needles):
+    code, _, err = cli("scan", "--detector", "toy", *argv)
     one_line_error(code, err, *needles)
 
 
-def test_scan_bad_detector_list(capsys, toy):
-    code, _, err = run(capsys, "scan", "--detector", "toy,", "--masses", "0:1:2")
+def test_scan_bad_detector_list(cli, toy):
+    code, _, err = cli("scan", "--detector", "toy,", "--masses", "0:1:2")
     one_line_error(code, err, "toy,")
-    code, _, err = run(capsys, "scan", "--detector", "toy,nope", "--masses", "0:1:2")
+    code, _, err = cli("scan", "--detector", "toy,nope", "--masses", "0:1:2")
     one_line_error(code, err, "nope")
 
 
-def test_scan_unreachable_scheduler_is_a_clear_error_within_seconds(capsys, toy):
+def test_scan_unreachable_scheduler_is_a_clear_error_within_seconds(cli, toy):
     pytest.importorskip("distributed")
     t0 = time.perf_counter()
-    code, _, err = run(
-        capsys, "scan", "--detector", "toy", "--masses", "0:0.1:2", "--scheduler", "tcp://127.0.0.1:9"
-    )
+    code, _, err = cli("scan", "--detector", "toy", "--masses", "0:0.1:2", "--scheduler", "tcp://127.0.0.1:9")
     assert time.perf_counter() - t0 < 10.0
     one_line_error(code, err, "tcp://127.0.0.1:9", "dask scheduler")
 
 
-def test_workers_and_scheduler_are_exclusive(capsys):
-    code, _, err = run(
-        capsys, "scan", "--detector", "toy", "--masses", "0:1:2", "--workers", "2", "--scheduler", "x"
-    )
+def test_workers_and_scheduler_are_exclusive(cli):
+    code, _, err = cli("scan", "--detector", "toy", "--masses", "0:1:2", "--workers", "2", "--scheduler", "x")
     assert code == 2 and "not allowed with" in err
 
 

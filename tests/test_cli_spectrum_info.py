@@ -8,18 +8,11 @@ import numpy as np
 import pytest
 
 from detectors import get_detector
-from nugen.cli import main
 from nugen.model import DipolePortal
 
 
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_spectrum_detector_json_matches_cli_md(capsys):
-    code, out, err = run(capsys, "spectrum", "--detector", "xenon1t", "--mu", "2e-11", "--json")
+def test_spectrum_detector_json_matches_cli_md(cli):
+    code, out, err = cli("spectrum", "--detector", "xenon1t", "--mu", "2e-11", "--json")
     assert code == 0, err
     doc = json.loads(out)
     # CLI.md spectrum shape
@@ -56,54 +49,50 @@ def test_spectrum_detector_json_matches_cli_md(capsys):
     assert sum(doc["counts"]["dipole"][:6]) == pytest.approx(37, abs=1.5)
 
 
-def test_spectrum_set_tritium_free_and_darwin_has_no_data(capsys):
-    code, out, err = run(
-        capsys, "spectrum", "--detector", "xenon1t", "--set", "xenon1t.tritium=free", "--json"
-    )
+def test_spectrum_set_tritium_free_and_darwin_has_no_data(cli):
+    code, out, err = cli("spectrum", "--detector", "xenon1t", "--set", "xenon1t.tritium=free", "--json")
     assert code == 0, err
     doc = json.loads(out)
     assert set(doc["background_components"]) == {"B0", "tritium"}
     assert doc["settings"]["tritium"] == "free"
-    code, out, err = run(
-        capsys, "spectrum", "--detector", "darwin", "--set", "darwin.exposure_t_yr=300", "--json"
-    )
+    code, out, err = cli("spectrum", "--detector", "darwin", "--set", "darwin.exposure_t_yr=300", "--json")
     assert code == 0, err
     doc = json.loads(out)
     assert doc["data"] is None and doc["exposure_t_yr"] == 300.0
 
 
-def test_spectrum_borexino_csv_has_data_column(capsys):
-    code, out, err = run(capsys, "spectrum", "--detector", "borexino", "--csv")
+def test_spectrum_borexino_csv_has_data_column(cli):
+    code, out, err = cli("spectrum", "--detector", "borexino", "--csv")
     assert code == 0, err
     lines = out.strip().splitlines()
     assert lines[0].split(",")[:2] == ["E_lo_keV", "E_hi_keV"] and lines[0].endswith("data")
     assert len(lines) == 65
 
 
-def test_spectrum_bad_detector_setting_and_name(capsys):
-    code, out, err = run(capsys, "spectrum", "--detector", "xenon1t", "--set", "xenon1t.tritum=free")
+def test_spectrum_bad_detector_setting_and_name(cli):
+    code, out, err = cli("spectrum", "--detector", "xenon1t", "--set", "xenon1t.tritum=free")
     assert code == 2 and out == ""
     assert "tritum" in err and "known: tritium" in err and len(err.strip().splitlines()) == 1
-    code, out, err = run(capsys, "spectrum", "--detector", "xenonnt")
+    code, out, err = cli("spectrum", "--detector", "xenonnt")
     assert code == 2
     assert "known: xenon1t" in err
-    code, out, err = run(capsys, "spectrum", "--detector", "xenon1t", "--set", "borexino.hits_per_bin=4")
+    code, out, err = cli("spectrum", "--detector", "xenon1t", "--set", "borexino.hits_per_bin=4")
     assert code == 2 and "borexino" in err
 
 
-def test_spectrum_zero_signal_is_noted_in_verbose(capsys):
-    code, out, err = run(capsys, "spectrum", "--detector", "xenon1t", "--mass", "30", "--verbose", "--json")
+def test_spectrum_zero_signal_is_noted_in_verbose(cli):
+    code, out, err = cli("spectrum", "--detector", "xenon1t", "--mass", "30", "--verbose", "--json")
     assert code == 0
     assert not any(json.loads(out)["counts"]["dipole"])
     assert "zero" in err
 
 
-def test_info_text_and_json(capsys):
-    code, out, err = run(capsys, "info", "xenon1t")
+def test_info_text_and_json(cli):
+    code, out, err = cli("info", "xenon1t")
     assert code == 0, err
     for word in ("tritium", "exposure_t_yr", "0.65", "t yr", "arXiv:2006.09721", "B0"):
         assert word in out
-    code, out, err = run(capsys, "info", "borexino", "--json")
+    code, out, err = cli("info", "borexino", "--json")
     assert code == 0, err
     doc = json.loads(out)
     assert doc["detector"] == "borexino" and doc["exposure_unit"] == "t yr"
@@ -113,22 +102,22 @@ def test_info_text_and_json(capsys):
     for s in doc["settings"]:
         assert set(s) == {"key", "default", "value", "unit", "doc"}
     assert doc["observed_events"] > 1e5
-    code, out, err = run(capsys, "info", "darwin", "--set", "darwin.exposure_t_yr=300", "--json")
+    code, out, err = cli("info", "darwin", "--set", "darwin.exposure_t_yr=300", "--json")
     assert code == 0 and json.loads(out)["exposure"] == 300.0
-    code, out, err = run(capsys, "info")
+    code, out, err = cli("info")
     assert code == 0 and "xenon1t" in out and "borexino" in out
 
 
-def test_info_unknown_detector_and_setting(capsys):
-    code, _, err = run(capsys, "info", "darwim")
+def test_info_unknown_detector_and_setting(cli):
+    code, _, err = cli("info", "darwim")
     assert code == 2 and "known: darwin" in err
-    code, _, err = run(capsys, "info", "darwin", "--set", "darwin.exposure=3")
+    code, _, err = cli("info", "darwin", "--set", "darwin.exposure=3")
     assert code == 2 and "exposure_t_yr" in err
 
 
-def test_spectrum_text_header_names_the_detectors_exposure_unit(capsys):
+def test_spectrum_text_header_names_the_detectors_exposure_unit(cli):
     # CHARM-II's exposure is tonnes x protons on target, not tonne-years
-    code, out, err = run(capsys, "spectrum", "--detector", "charm2")
+    code, out, err = cli("spectrum", "--detector", "charm2")
     assert code == 0, err
     header = out.splitlines()[0]
     assert "t POT" in header and "t yr" not in header

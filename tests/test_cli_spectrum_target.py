@@ -9,20 +9,12 @@ import sys
 import numpy as np
 import pytest
 
-from nugen.cli import main
 from nugen.model import DipolePortal
 from nugen.rates import rate_calculator
 
 
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_json_matches_the_cli_contract_and_the_python_api(capsys):
-    code, out, err = run(
-        capsys,
+def test_json_matches_the_cli_contract_and_the_python_api(cli):
+    code, out, err = cli(
         "spectrum",
         "--target",
         "xenon",
@@ -56,22 +48,22 @@ def test_json_matches_the_cli_contract_and_the_python_api(capsys):
     np.testing.assert_allclose(doc["counts"]["sm_nu"], rc.sm_counts(edges).sum(0))
 
 
-def test_csv_and_text_outputs_have_one_row_per_bin(capsys):
-    code, out, _ = run(capsys, "spectrum", "--target", "pseudocumene", "--bins", "200:1000:8", "--csv")
+def test_csv_and_text_outputs_have_one_row_per_bin(cli):
+    code, out, _ = cli("spectrum", "--target", "pseudocumene", "--bins", "200:1000:8", "--csv")
     assert code == 0
     lines = out.strip().splitlines()
     assert lines[0] == "E_lo_keV,E_hi_keV,dipole,sm_nu"
     assert len(lines) == 9
-    code, out, _ = run(capsys, "spectrum", "--target", "xenon", "--flavour", "mu", "--bins", "1:5:4")
+    code, out, _ = cli("spectrum", "--target", "xenon", "--flavour", "mu", "--bins", "1:5:4")
     assert code == 0
     assert "nu" in out and len(out.strip().splitlines()) == 4 + 3  # preamble, header, rule, 4 rows
 
 
-def test_output_file_is_written_atomically_and_not_overwritten(tmp_path, capsys):
+def test_output_file_is_written_atomically_and_not_overwritten(cli, tmp_path):
     dest = tmp_path / "s.json"
-    assert run(capsys, "spectrum", "--target", "xenon", "--json", "-o", str(dest))[0] == 0
+    assert cli("spectrum", "--target", "xenon", "--json", "-o", str(dest))[0] == 0
     assert json.loads(dest.read_text())["command"] == "spectrum"
-    code, _, err = run(capsys, "spectrum", "--target", "xenon", "--json", "-o", str(dest))
+    code, _, err = cli("spectrum", "--target", "xenon", "--json", "-o", str(dest))
     assert code == 2 and "--overwrite" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.json"]
 
@@ -89,23 +81,23 @@ def test_output_file_is_written_atomically_and_not_overwritten(tmp_path, capsys)
         (["--target", "xenon", "--nature", "weyl"], "weyl"),
     ],
 )
-def test_bad_input_gives_one_line_and_exit_2(tmp_path, capsys, argv, needle):
+def test_bad_input_gives_one_line_and_exit_2(cli, tmp_path, argv, needle):
     dest = tmp_path / "never.json"
-    code, _out, err = run(capsys, "spectrum", *argv, "--json", "-o", str(dest))
+    code, _out, err = cli("spectrum", *argv, "--json", "-o", str(dest))
     assert code == 2
     assert err.count("\n") == 1 and err.startswith("nugen: error:")
     assert needle in err
     assert not dest.exists() and list(tmp_path.iterdir()) == []
 
 
-def test_config_file_supplies_options_and_flags_win(tmp_path, capsys):
+def test_config_file_supplies_options_and_flags_win(cli, tmp_path):
     cfg = tmp_path / "run.toml"
     cfg.write_text('target = "xenon"\nbins = "1:3:2"\n[spectrum]\nmu = 3e-11\n')
-    code, out, _ = run(capsys, "spectrum", "--config", str(cfg), "--mu", "1e-11", "--json")
+    code, out, _ = cli("spectrum", "--config", str(cfg), "--mu", "1e-11", "--json")
     doc = json.loads(out)
     assert code == 0 and doc["bin_edges"] == [1.0, 2.0, 3.0] and doc["model"]["mu_muB"] == 1e-11
     cfg.write_text("colour = 3\n")
-    code, _, err = run(capsys, "spectrum", "--target", "xenon", "--config", str(cfg))
+    code, _, err = cli("spectrum", "--target", "xenon", "--config", str(cfg))
     assert code == 2 and "colour" in err
 
 
@@ -125,21 +117,21 @@ def test_console_script_runs_as_a_fresh_process():
     assert version.returncode == 0 and version.stdout.startswith("nugen ")
 
 
-def test_output_files_get_ordinary_permissions(tmp_path, capsys):
+def test_output_files_get_ordinary_permissions(cli, tmp_path):
     import os
 
     dest = tmp_path / "perm.json"
-    assert run(capsys, "spectrum", "--target", "xenon", "--json", "-o", str(dest))[0] == 0
+    assert cli("spectrum", "--target", "xenon", "--json", "-o", str(dest))[0] == 0
     umask = os.umask(0)
     os.umask(umask)
     assert dest.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
-def test_config_top_level_keys_apply_where_they_exist_and_nested_tables_reach_subcommands(tmp_path, capsys):
+def test_config_top_level_keys_apply_where_they_exist_and_nested_tables_reach_subcommands(cli, tmp_path):
     cfg = tmp_path / "run.toml"
     # "bins" belongs to spectrum/plot spectra, not to limit: shared keys are skipped where unknown
     cfg.write_text('bins = "1:3:2"\n[plot.spectra]\ndetector = "xenon1t"\n')
-    code, out, err = run(capsys, "spectrum", "--config", str(cfg), "--target", "xenon", "--json")
+    code, out, err = cli("spectrum", "--config", str(cfg), "--target", "xenon", "--json")
     assert code == 0, err
     assert json.loads(out)["bin_edges"] == [1.0, 2.0, 3.0]
     from nugen.cli import _config_tokens, build_parser
@@ -148,7 +140,7 @@ def test_config_top_level_keys_apply_where_they_exist_and_nested_tables_reach_su
     assert argv[:2] == ["plot", "spectra"]
     i = argv.index("--detector")
     assert argv[i + 1] == "xenon1t" and argv.index("--bins") < argv.index("--config")
-    code, _, err = run(capsys, "info", "--config", str(cfg), "xenon1t", "--json")
+    code, _, err = cli("info", "--config", str(cfg), "xenon1t", "--json")
     assert code == 0, err
 
 
@@ -161,27 +153,27 @@ def test_config_top_level_keys_apply_where_they_exist_and_nested_tables_reach_su
         ("csv = true\n", False),
     ],
 )
-def test_config_output_format_by_destination_or_by_flag_name(tmp_path, capsys, text, is_json):
+def test_config_output_format_by_destination_or_by_flag_name(cli, tmp_path, text, is_json):
     # --json and --csv share one destination; "format" must pick the flag by its value, not the last flag
     cfg = tmp_path / "fmt.toml"
     cfg.write_text(text + 'target = "xenon"\nbins = "1:3:2"\n')
-    code, out, err = run(capsys, "spectrum", "--config", str(cfg))
+    code, out, err = cli("spectrum", "--config", str(cfg))
     assert code == 0, err
     assert out.lstrip().startswith("{") is is_json
     if not is_json:
         assert out.splitlines()[0].startswith("E_lo_keV,")
 
 
-def test_config_format_outside_the_choices_is_a_one_line_error(tmp_path, capsys):
+def test_config_format_outside_the_choices_is_a_one_line_error(cli, tmp_path):
     cfg = tmp_path / "fmt.toml"
     cfg.write_text('format = "xml"\n')
-    code, _, err = run(capsys, "spectrum", "--target", "xenon", "--config", str(cfg))
+    code, _, err = cli("spectrum", "--target", "xenon", "--config", str(cfg))
     assert code == 2 and err.count("\n") == 1 and "'xml'" in err and "'json'" in err
 
 
-def test_config_set_is_accepted_under_its_flag_name(tmp_path, capsys):
+def test_config_set_is_accepted_under_its_flag_name(cli, tmp_path):
     cfg = tmp_path / "set.toml"
     cfg.write_text('set = ["xenon1t.tritium=free"]\n')
-    code, out, err = run(capsys, "spectrum", "--detector", "xenon1t", "--json", "--config", str(cfg))
+    code, out, err = cli("spectrum", "--detector", "xenon1t", "--json", "--config", str(cfg))
     assert code == 0, err
     assert json.loads(out)["settings"]["tritium"] == "free"
