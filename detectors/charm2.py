@@ -599,7 +599,8 @@ class CHARM2(Detector):
             weight_production x pass_selection x selection_efficiency, times P_decay_fiducial for photons
             and P_N_escape for electron recoils when ``n_decay_veto`` is on).
             Reweighting to mu' at the same M_N: production x (mu'/mu)^2; P_decay_fiducial and P_N_escape
-            recomputed with N_lambda_cm x (mu/mu')^2 (:func:`nugen.decays.decay_probability`).
+            recomputed with N_lambda_cm x (mu/mu')^2 (:func:`nugen.decays.decay_probability`,
+            :func:`nugen.decays.undecayed_probability`).
 
         Raises
         ------

@@ -190,7 +190,8 @@ def run_weighted(args: argparse.Namespace, model) -> int:
     if decays:
         reweighting += (
             f"; {' and '.join(decays)} recomputed with N_lambda_cm x (mu/mu')^2 "
-            "(nugen.decays.decay_probability), then weight as described in branches.weight"
+            "(nugen.decays.decay_probability and undecayed_probability), then weight as described in "
+            "branches.weight"
         )
     user_settings = parse_settings(args.settings).get(args.detector, {})
     call_args = ", ".join([repr(det.name), *(f"{k}={v!r}" for k, v in user_settings.items())])
