@@ -87,9 +87,11 @@ from nugen.decays import (
     undecayed_probability,
 )
 from nugen.errors import InvalidParameterError, KinematicsError
+from nugen.generator import FLAVOUR_PDG
 from nugen.model import DipolePortal
 from nugen.rates import RateCalculator, check_edges, rate_calculator
-from nugen.targets import get_target
+from nugen.targets import ELECTRON_PDG, get_target
+from nugen.xsec.sm import FLAVOURS
 
 __all__ = ["BRANCH_DOCS", "CHARM2", "CHUNK_SIZE", "PROCESS_CODES", "params"]
 
@@ -145,6 +147,8 @@ def _p(key: str) -> float:
 BRANCH_DOCS: dict[str, str] = {
     "process": "process code (meta codes.process): 0 dipole nu e -> N e, 1 dipole nu A -> N A, 2 SM nu e",
     "component": "beam component index (meta codes.component), e.g. 0 nu_mu, 1 nubar_mu",
+    "nu_pdg": "PDG code of the incoming neutrino (14 nu_mu, -14 nubar_mu)",
+    "target_pdg": "struck particle: 11 (electron) or the nucleus' code 10LZZZAAAI (photon channel)",
     "E_nu_MeV": "incoming neutrino energy [MeV]; the beam moves along +z",
     "Er_keV": "true recoil kinetic energy of the struck electron or nucleus [keV]",
     "recoil_E_MeV": "recoil total energy [MeV]",
@@ -184,6 +188,15 @@ BRANCH_DOCS: dict[str, str] = {
     "selection_efficiency (x P_decay_fiducial for photons, x P_N_escape for electron recoils with the "
     "N-decay veto)",
 }
+
+
+def _particle_codes(ev, component, material) -> dict[str, np.ndarray]:
+    """``nu_pdg`` (+-12/14/16) and ``target_pdg`` (11 or the nucleus' code) of a batch of scatterings."""
+    n = len(ev)
+    nu = FLAVOUR_PDG[FLAVOURS.index(component.flavour)] * (-1 if ev.antineutrino else 1)
+    by_name = {x.name: x.pdg for x in material.nuclei}
+    codes = np.array([by_name.get(name, ELECTRON_PDG) for name in ev.scatterer_names], dtype=np.int32)
+    return {"nu_pdg": np.full(n, nu, dtype=np.int32), "target_pdg": codes[ev.scatterer]}
 
 
 class CHARM2(Detector):
@@ -647,6 +660,7 @@ class CHARM2(Detector):
                 cols = self._event_columns(
                     ev, proc, model, rng, exposure * size / n_events, mu2, (z1, z2, L), source
                 )
+                cols.update(_particle_codes(ev, comp, glass))
                 if not out:
                     out = {k: np.empty(total, dtype=v.dtype) for k, v in cols.items()}
                 for k, v in cols.items():

@@ -101,7 +101,7 @@ from nugen.model import DipolePortal
 from nugen.rates import PROCESSES, Process, RateCalculator
 from nugen.sampling import StepEnvelope, adaptive_grid, linear_cosine, uniform_or_reciprocal
 from nugen.sources.base import Source, SourceComponent
-from nugen.targets import Material
+from nugen.targets import ELECTRON_PDG, Material, nucleus_pdg
 from nugen.xsec.sm import FLAVOURS, electron_couplings
 
 __all__ = [
@@ -412,7 +412,7 @@ class Generator:
     def _scatterer_list(self, p: Process) -> list[tuple[float, float, int, int, int]]:
         out = []
         for m, count, Z, A, _ in self.rc.scatterers(p.scatterer):
-            pdg = 11 if p.scatterer == "electron" else 1_000_000_000 + 10_000 * Z + 10 * A
+            pdg = ELECTRON_PDG if p.scatterer == "electron" else nucleus_pdg(Z, A)
             out.append((m, count * self.rc.exposure_factor, Z, A, pdg))
         return out
 

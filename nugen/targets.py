@@ -24,9 +24,33 @@ from nugen import data
 from nugen.constants import AMU_MEV, N_A
 from nugen.errors import UnknownNameError
 
-__all__ = ["TARGETS", "Material", "Nucleus", "get_target"]
+__all__ = ["ELECTRON_PDG", "TARGETS", "Material", "Nucleus", "get_target", "nucleus_pdg"]
 
 GRAMS_PER_TONNE = 1.0e6
+
+
+#: PDG code of the electron.
+ELECTRON_PDG = 11
+
+
+def nucleus_pdg(Z, A):
+    """PDG code ``10LZZZAAAI`` of a nucleus in its ground state (L = I = 0): ``1e9 + 1e4 Z + 10 A``.
+
+    Monte Carlo particle numbering scheme, Particle Data Group, R.L. Workman et al., PTEP 2022 083C01,
+    Sec. 45, rule 16 (e.g. ^12C: 1000060120, ^131Xe: 1000541310).
+
+    Parameters
+    ----------
+    Z, A : int or array_like of int
+        Atomic and mass number.
+
+    Returns
+    -------
+    int or numpy.ndarray of int64
+    """
+    if np.ndim(Z) == 0 and np.ndim(A) == 0:
+        return 1_000_000_000 + 10_000 * int(Z) + 10 * int(A)
+    return 1_000_000_000 + 10_000 * np.asarray(Z, dtype=np.int64) + 10 * np.asarray(A, dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -55,6 +79,11 @@ class Nucleus:
     def N(self) -> int:
         """Neutron number."""
         return self.A - self.Z
+
+    @property
+    def pdg(self) -> int:
+        """PDG code of the nucleus (:func:`nucleus_pdg`)."""
+        return nucleus_pdg(self.Z, self.A)
 
 
 @dataclass(frozen=True)

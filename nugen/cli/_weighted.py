@@ -1,13 +1,14 @@
-"""``nugen generate --weighted``: a detector's own weighted event sample (CHARM-II) as a ROOT file.
+"""``nugen generate --weighted``: a detector's own weighted event sample (CHARM-II) as ROOT or HepMC3.
 
 Beam detectors whose signal spans orders of magnitude in weight (CHARM-II's single-photon channel: the
 decay-in-volume probability) generate *weighted* events with their own ``generate(model, n, seed=,
-processes=)`` method (:meth:`detectors.charm2.CHARM2.generate`). This module calls it once and writes its
-columns with the ROOT writer of the unweighted samples (:func:`nugen.io.write_events`), with metadata
-that say the sample is weighted and how the weights normalise. Any detector with such a method works
-(its process names come from the default of ``processes``, its process codes from its module's
-``PROCESS_CODES``, its column descriptions from ``weighted_branch_docs``), so a new beam detector needs
-no change here.
+processes=)`` method (:meth:`detectors.charm2.CHARM2.generate`). This module calls it once and writes
+its columns with the writers of the unweighted samples (:func:`nugen.io.write_events`, or
+:func:`nugen.hepmc.write_hepmc` with the N decay vertex made relative to the scattering,
+:func:`hepmc_columns`), with metadata that say the sample is weighted and how the weights normalise.
+Any detector with such a method works (its process names come from the default of ``processes``, its
+process codes from its module's ``PROCESS_CODES``, its column descriptions from
+``weighted_branch_docs``), so a new beam detector needs no change here.
 """
 
 from __future__ import annotations
@@ -16,17 +17,13 @@ import argparse
 import math
 import sys
 
+import numpy as np
+
 from nugen.cli.common import parse_settings
-from nugen.cli.generate import DEFAULT_EVENTS, _detector, _output_format
+from nugen.cli.generate import DEFAULT_EVENTS, _detector, _output_format, check_output, write_output
 
-__all__ = ["check_options", "processes_for", "run_weighted", "weighted_detectors"]
+__all__ = ["check_options", "hepmc_columns", "processes_for", "run_weighted", "weighted_detectors"]
 
-#: Why ``--weighted`` samples are ROOT only: the HepMC3 writer (:mod:`nugen.hepmc`) builds its particle
-#: record from columns the weighted generators do not write.
-WEIGHTED_HEPMC_REASON = (
-    "the HepMC3 writer needs per-event nu_pdg/target_pdg (the struck nucleus of the photon channel is not "
-    "recorded) and decay vertices relative to the scattering point, which the weighted columns do not hold"
-)
 #: Rows per ``extend`` call when writing a weighted sample (as the unweighted samples' chunks).
 WEIGHTED_CHUNK_ROWS = 65_536
 
@@ -89,12 +86,28 @@ def check_options(args) -> None:
         raise InvalidParameterError(msg)
 
 
+def hepmc_columns(cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The weighted columns with the N decay vertex relative to the scattering, for :mod:`nugen.hepmc`.
+
+    The HepMC3 record puts the scattering vertex at the origin and the N -> nu gamma vertex at
+    ``N_decay_{x,y,z}_cm``; a beam detector's columns give both vertices in its own frame
+    (``prod_*_cm``, ``decay_*_cm``), so the displacement is their difference (NaN, i.e. no decay vertex,
+    where N does not decay in the fiducial region). The detector-frame columns stay as event attributes.
+    """
+    out = dict(cols)
+    if all(f"{w}_{c}_cm" in cols for w in ("prod", "decay") for c in "xyz"):
+        for c in "xyz":
+            out[f"N_decay_{c}_cm"] = np.asarray(cols[f"decay_{c}_cm"]) - np.asarray(cols[f"prod_{c}_cm"])
+    return out
+
+
 def run_weighted(args: argparse.Namespace, model) -> int:
-    """``nugen generate --detector NAME --weighted``: the detector's weighted sample as a ROOT file.
+    """``nugen generate --detector NAME --weighted``: the detector's weighted sample as a file.
 
     Calls ``det.generate(model, N, seed=S, processes=...)`` (e.g. :meth:`detectors.charm2.CHARM2.generate`)
     once, so the file holds exactly the events of that Python call, and writes the columns as the TTree
-    ``events`` with :func:`nugen.io.write_events`. Memory holds the whole sample (~0.3 kB per event).
+    ``events`` (:func:`nugen.io.write_events`) or as HepMC3 events (:func:`nugen.hepmc.write_hepmc`,
+    suffix ``.hepmc3``/``.hepmc``). Memory holds the whole sample (~0.3 kB per event).
 
     Parameters
     ----------
@@ -111,28 +124,18 @@ def run_weighted(args: argparse.Namespace, model) -> int:
     Raises
     ------
     InvalidParameterError
-        HepMC3 output, ``--target``, options without meaning here, a detector without a weighted
+        A bad output, ``--target``, options without meaning here, a detector without a weighted
         generator, or a model under which every event has zero weight.
     KinematicsError
         If no selected process can occur for this M_N (from the detector's generator).
     """
     import inspect
 
-    import numpy as np
-    from tqdm import tqdm
-
     from nugen import __version__
     from nugen.errors import InvalidParameterError
     from nugen.generator import PROCESS_CODES as GENERATOR_CODES
-    from nugen.io import parse_compression, write_events
-    from nugen.outputs import check_output_path
 
-    if _output_format(args.output) != "root":
-        reason = WEIGHTED_HEPMC_REASON
-        msg = f"--weighted writes ROOT files only: {reason}; use -o FILE.root, got {args.output!r}"
-        raise InvalidParameterError(msg)
-    out = check_output_path(args.output, overwrite=args.overwrite)
-    parse_compression(args.compression)  # validate before any work
+    out = check_output(args)
     check_options(args)
     det = _detector(args)
     if not callable(getattr(det, "generate", None)):
@@ -262,17 +265,14 @@ def run_weighted(args: argparse.Namespace, model) -> int:
         )
     n_rows = int(weight.size)
 
+    if _output_format(args.output) != "root":
+        cols = hepmc_columns(cols)
+
     def chunks():
         for start in range(0, n_rows, WEIGHTED_CHUNK_ROWS):
             yield {k: np.asarray(v)[start : start + WEIGHTED_CHUNK_ROWS] for k, v in cols.items()}
 
-    with tqdm(
-        total=n_rows, unit="evt", unit_scale=True, disable=True if args.quiet else None, file=sys.stderr,
-        desc="nugen generate --weighted",
-    ) as bar:  # fmt: skip
-        written = write_events(
-            out, chunks(), meta, overwrite=args.overwrite, compression=args.compression, on_chunk=bar.update
-        )
+    written = write_output(args, out, chunks(), meta, n_rows, "nugen generate --weighted")
     if not args.quiet:
         parts = ", ".join(f"{p} {w:.6g}" for p, w in by_process.items())
         print(

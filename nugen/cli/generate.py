@@ -106,7 +106,7 @@ def register(sub, parents):
         "--weighted (CHARM-II): weighted events of both dipole channels (electron recoils nu e -> N e;\n"
         "single photons from coherent nu A -> N A, N -> nu gamma in the fiducial region) and the SM nu e\n"
         "background, N events per process and beam component; summed 'weight' = expected selected events\n"
-        "for the calibrated exposure, summed 'weight_production' = events produced; ROOT output only.\n"
+        "for the calibrated exposure, summed 'weight_production' = events produced; ROOT or HepMC3.\n"
         "Python: get_detector('charm2', photon_efficiency=1).generate(model, N, seed=S) (docs/cli.md).",
     )
     where = p.add_mutually_exclusive_group(required=True)
@@ -132,8 +132,8 @@ def register(sub, parents):
         action="store_true",
         help="with --detector charm2 (a detector with its own weighted generator): write its weighted "
         "sample, --events N per process and beam component, every column of the detector's generate "
-        "method plus weight (selected events) and weight_production (produced events); ROOT output only; "
-        "not with --exposure, --workers, --site" + _NO_DEFAULT,
+        "method plus weight (selected events) and weight_production (produced events); not with "
+        "--exposure, --workers, --site" + _NO_DEFAULT,
     )
     p.add_argument(
         "--recoil",
@@ -256,6 +256,51 @@ def _parse_period(text: str | None):
     return tuple(stamps)
 
 
+def check_output(args: argparse.Namespace):
+    """Check ``-o``, ``--overwrite`` and ``--compression`` before any work; returns the output path.
+
+    The suffix picks the format (:func:`_output_format`); ``--compression`` is a ROOT setting, and
+    HepMC3 output needs pyhepmc (both said in one line, before events are generated).
+    """
+    from nugen.errors import InvalidParameterError
+    from nugen.hepmc import require_pyhepmc
+    from nugen.io import parse_compression
+    from nugen.outputs import check_output_path
+
+    fmt = _output_format(args.output)
+    out = check_output_path(args.output, overwrite=args.overwrite)
+    if fmt == "root":
+        parse_compression(args.compression)
+    else:
+        if args.compression is not None:
+            msg = f"--compression applies to ROOT output only, got {args.compression!r} with {args.output!r}"
+            raise InvalidParameterError(msg)
+        require_pyhepmc()
+    return out
+
+
+def write_output(args: argparse.Namespace, out, chunks, meta: dict, total: int, desc: str) -> dict:
+    """Write event ``chunks`` to ``out`` in the format of its suffix, with a progress bar of ``total`` events.
+
+    ROOT: :func:`nugen.io.write_events`; HepMC3: :func:`nugen.hepmc.write_hepmc`. Returns the writer's
+    summary (``n_events``, ``sum_weights``, ...).
+    """
+    from tqdm import tqdm
+
+    from nugen.hepmc import write_hepmc
+    from nugen.io import write_events
+
+    with tqdm(
+        total=total, unit="evt", unit_scale=True, disable=True if args.quiet else None, file=sys.stderr,
+        desc=desc,
+    ) as bar:  # fmt: skip
+        if _output_format(args.output) == "root":
+            return write_events(
+                out, chunks, meta, overwrite=args.overwrite, compression=args.compression, on_chunk=bar.update
+            )
+        return write_hepmc(out, chunks, meta, overwrite=args.overwrite, on_chunk=bar.update)
+
+
 def _output_format(path: str) -> str:
     """``"root"`` or ``"hepmc3"`` from the suffix of ``-o``."""
     from pathlib import Path
@@ -290,14 +335,10 @@ def _detector(args):
 def run(args: argparse.Namespace) -> int:
     """Generate the sample and write it."""
     import numpy as np
-    from tqdm import tqdm
 
     from nugen import __version__
     from nugen.errors import InvalidParameterError, KinematicsError
     from nugen.generator import CHUNK_SIZE, ChunkDiagnostics, Generator
-    from nugen.hepmc import require_pyhepmc, write_hepmc
-    from nugen.io import parse_compression, write_events
-    from nugen.outputs import check_output_path
     from nugen.rates import RateCalculator
     from nugen.sources import get_source
     from nugen.targets import get_target
@@ -307,18 +348,10 @@ def run(args: argparse.Namespace) -> int:
         from nugen.cli._weighted import run_weighted
 
         return run_weighted(args, model)
-    fmt = _output_format(args.output)
-    out = check_output_path(args.output, overwrite=args.overwrite)
+    out = check_output(args)
     if args.period is not None and args.site is None:
         msg = f"--period needs --site (event times only matter for the Sun's direction), got {args.period!r}"
         raise InvalidParameterError(msg)
-    if fmt == "root":
-        parse_compression(args.compression)  # validate before any work
-    else:
-        if args.compression is not None:
-            msg = f"--compression applies to ROOT output only, got {args.compression!r} with {args.output!r}"
-            raise InvalidParameterError(msg)
-        require_pyhepmc()  # fail before any work when pyhepmc is missing
     det = None
     if args.detector:
         for flag, given in (("--source", args.source), ("--range", args.range)):
@@ -422,17 +455,7 @@ def run(args: argparse.Namespace) -> int:
             "mc_rate_estimate_per_exposure": gen.envelope_integral * diag.accepted / max(diag.proposed, 1),
         }
 
-    with tqdm(
-        total=n_events, unit="evt", unit_scale=True, disable=True if args.quiet else None, file=sys.stderr,
-        desc="nugen generate",
-    ) as bar:  # fmt: skip
-        if fmt == "root":
-            written = write_events(
-                out, chunks(), meta, overwrite=args.overwrite, compression=args.compression,
-                on_chunk=bar.update,
-            )  # fmt: skip
-        else:
-            written = write_hepmc(out, chunks(), meta, overwrite=args.overwrite, on_chunk=bar.update)
+    written = write_output(args, out, chunks(), meta, n_events, "nugen generate")
     if not args.quiet:
         lo_hi = ", ".join(
             f"{s} {lo / ENERGY_UNITS_MEV[unit]:g}-{hi / ENERGY_UNITS_MEV[unit]:g} {unit}"

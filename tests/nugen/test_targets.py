@@ -8,7 +8,7 @@ import pytest
 from nugen import NugenError
 from nugen.constants import N_A
 from nugen.errors import UnknownNameError
-from nugen.targets import TARGETS, get_target
+from nugen.targets import TARGETS, get_target, nucleus_pdg
 
 KEV = 1e-3
 GRAMS_PER_TONNE = 1e6
@@ -124,3 +124,13 @@ def test_unknown_target_lists_known_closest_first(name, closest):
     assert isinstance(info.value, NugenError) and isinstance(info.value, ValueError)
     assert info.value.known[0] == closest
     assert sorted(info.value.known) == sorted(TARGETS)
+
+
+def test_nucleus_pdg_codes_follow_the_pdg_numbering_scheme():
+    # PDG RPP Sec. 45 "Monte Carlo particle numbering scheme": 10LZZZAAAI, e.g. 12C, 131Xe, 208Pb
+    assert nucleus_pdg(6, 12) == 1000060120
+    assert nucleus_pdg(54, 131) == 1000541310
+    assert nucleus_pdg(82, 208) == 1000822080
+    assert nucleus_pdg([6, 54], [12, 131]).tolist() == [1000060120, 1000541310]
+    xe131 = next(x for x in get_target("xenon").nuclei if x.A == 131)
+    assert xe131.pdg == 1000541310
