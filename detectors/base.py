@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import ndtr
 
-from nugen.errors import UnknownNameError, check_number
+from nugen.errors import InvalidParameterError, UnknownNameError, check_number
 from nugen.model import DipolePortal
 from nugen.rates import RateCalculator, check_edges, rate_calculator
 
@@ -41,6 +41,7 @@ __all__ = [
     "Setting",
     "get_detector",
     "parse_choice",
+    "parse_int_range",
     "parse_positive",
 ]
 
@@ -54,6 +55,26 @@ def parse_positive(name: str) -> Callable[[object], float]:
 def parse_nonnegative(name: str) -> Callable[[object], float]:
     """Return a parser accepting a finite number >= 0 for setting ``name``."""
     return functools.partial(check_number, f"setting {name}")
+
+
+def parse_int_range(name: str, lo: int, hi: int, what: str = "") -> Callable[[object], int]:
+    """Return a parser accepting a whole number in ``[lo, hi]`` for setting ``name``.
+
+    ``what`` names the unit in the error for a non-integer (e.g. ``"of N_h hits"``).
+    """
+
+    def parse(value: object) -> int:
+        try:
+            v = int(str(value))
+        except ValueError:
+            msg = f"setting {name} must be a whole number{' ' + what if what else ''}, got {value!r}"
+            raise InvalidParameterError(msg) from None
+        if not lo <= v <= hi:
+            msg = f"setting {name} must be between {lo} and {hi}, got {value!r}"
+            raise InvalidParameterError(msg)
+        return v
+
+    return parse
 
 
 def parse_choice(name: str, choices: tuple[str, ...]) -> Callable[[object], str]:

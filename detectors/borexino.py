@@ -49,7 +49,7 @@ from numpy.typing import ArrayLike
 from scipy.special import log_ndtr, ndtr
 
 from detectors import data
-from detectors.base import Background, Detector, Setting, parse_choice, parse_positive
+from detectors.base import Background, Detector, Setting, parse_choice, parse_int_range, parse_positive
 from detectors.beta_spectra import BetaShape, pileup_spectrum
 from nugen.errors import DataFileError, InvalidParameterError
 from nugen.rates import RateCalculator, rate_calculator
@@ -85,18 +85,6 @@ def _parse_fit_or_positive(name: str):
         return "fit" if str(value) == "fit" else positive(value)
 
     return parse
-
-
-def _parse_hits(value: object) -> int:
-    try:
-        v = int(str(value))
-    except ValueError:
-        msg = f"setting hits_per_bin must be a whole number of N_h hits, got {value!r}"
-        raise InvalidParameterError(msg) from None
-    if not 1 <= v <= 100:
-        msg = f"setting hits_per_bin must be between 1 and 100, got {value!r}"
-        raise InvalidParameterError(msg)
-    return v
 
 
 @functools.cache
@@ -184,7 +172,7 @@ class Borexino(Detector):
             DEFAULT_HITS_PER_BIN,
             "N_h",
             "1-hit N_h bins of the open data merged into one analysis bin",
-            _parse_hits,
+            parse_int_range("hits_per_bin", 1, 100, "of N_h hits"),
         ),
         Setting(
             "energy_scale",

@@ -75,7 +75,14 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from detectors import data
-from detectors.base import Detector, Setting, parse_choice, parse_nonnegative, parse_positive
+from detectors.base import (
+    Detector,
+    Setting,
+    parse_choice,
+    parse_int_range,
+    parse_nonnegative,
+    parse_positive,
+)
 from nugen.beam_events import sample_scatterings
 from nugen.constants import M_E
 from nugen.decays import (
@@ -108,21 +115,6 @@ _MU = 1
 def params() -> dict[str, float]:
     """The numeric rows of ``detectors/data/charm2_params.csv`` as ``{quantity: value}``."""
     return data.parameters("charm2_params.csv", "quantity")
-
-
-def _parse_int(name: str, lo: int, hi: int):
-    def parse(value: object) -> int:
-        try:
-            v = int(str(value))
-        except ValueError:
-            msg = f"setting {name} must be a whole number, got {value!r}"
-            raise InvalidParameterError(msg) from None
-        if not lo <= v <= hi:
-            msg = f"setting {name} must be between {lo} and {hi}, got {value!r}"
-            raise InvalidParameterError(msg)
-        return v
-
-    return parse
 
 
 def _parse_fraction(name: str):
@@ -269,9 +261,9 @@ class CHARM2(Detector):
                 "samples combined by the CHARM-II limit: both, numu or numubar",
                 parse_choice("limit_samples", ("both", "numu", "numubar"))),
         Setting("n_mc", 100_000, "events", "Monte Carlo events per beam component for the photon acceptance",
-                _parse_int("n_mc", 1000, 10_000_000)),
+                parse_int_range("n_mc", 1000, 10_000_000)),
         Setting("mc_seed", 20_170_820, "", "seed of the photon-acceptance Monte Carlo (same for every M_N)",
-                _parse_int("mc_seed", 0, 2**63 - 1)),
+                parse_int_range("mc_seed", 0, 2**63 - 1)),
     )  # fmt: skip
 
     def __init__(self, **settings: object):

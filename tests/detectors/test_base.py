@@ -195,3 +195,19 @@ def test_corrupted_borexino_spectrum(monkeypatch, fresh_tables):
     _patch_table(monkeypatch, "borexino_phase2_spectrum.csv", text)
     with pytest.raises(DataFileError, match=r"borexino_phase2_spectrum\.csv"):
         get_detector("borexino")
+
+
+def test_integer_settings_accept_whole_numbers_in_range_and_name_the_bad_value():
+    from detectors.base import parse_int_range
+
+    parse = parse_int_range("n_mc", 1000, 10_000)
+    assert parse("2000") == 2000 and parse(1000) == 1000 and parse(10_000) == 10_000
+    with pytest.raises(InvalidParameterError, match=r"n_mc must be a whole number, got '2\.5'"):
+        parse("2.5")
+    with pytest.raises(InvalidParameterError, match="n_mc must be between 1000 and 10000, got '999'"):
+        parse("999")
+    hits = parse_int_range("hits_per_bin", 1, 100, "of N_h hits")
+    with pytest.raises(InvalidParameterError, match="whole number of N_h hits, got 'x'"):
+        hits("x")
+    with pytest.raises(InvalidParameterError, match="hits_per_bin must be between 1 and 100"):
+        get_detector("borexino", hits_per_bin="0")
