@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from nugen.cli.common import add_output_file_options, add_settings_option, detector_settings
+from nugen.cli.common import add_output_file_options, add_settings_option, detector_settings, settings_for
 from nugen.errors import InvalidParameterError
 
 
@@ -47,3 +47,16 @@ def test_settings_and_output_file_options_parse():
     q = argparse.ArgumentParser()
     add_output_file_options(q, help="FILE")
     assert q.parse_args([]).output is None
+
+
+def test_settings_for_keeps_the_listed_detectors_and_names_the_others():
+    items = ["xenon1t.tritium=free", "borexino.hits_per_bin=3"]
+    assert settings_for(items, ["xenon1t", "borexino"]) == {
+        "xenon1t": {"tritium": "free"},
+        "borexino": {"hits_per_bin": "3"},
+    }
+    assert settings_for(None, ["xenon1t"]) == {}
+    with pytest.raises(
+        InvalidParameterError, match="detector\\(s\\) borexino not among --detector 'xenon1t,darwin'"
+    ):
+        settings_for(items[1:], ["xenon1t", "darwin"])

@@ -32,6 +32,7 @@ __all__ = [
     "parse_bins",
     "parse_range",
     "parse_settings",
+    "settings_for",
 ]
 
 #: Size of each energy unit the command line accepts, in MeV.
@@ -184,6 +185,34 @@ def detector_settings(
         msg = f"--set names detector(s) {', '.join(sorted(settings))}, but {named} is {detector!r}"
         raise InvalidParameterError(msg)
     return own
+
+
+def settings_for(items: Sequence[str] | None, names: Sequence[str]) -> dict[str, dict[str, str]]:
+    """The ``--set`` values of the detectors a command works on (``scan``, ``plot limits``).
+
+    Parameters
+    ----------
+    items : sequence of str or None
+        The repeated ``DETECTOR.KEY=VALUE`` texts (``args.settings``).
+    names : sequence of str
+        The detectors of ``--detector``.
+
+    Returns
+    -------
+    dict of str to dict
+        ``{detector: {key: value}}`` (values stay strings; the detectors parse them).
+
+    Raises
+    ------
+    InvalidParameterError
+        On malformed text (:func:`parse_settings`) or if a setting names a detector not in ``names``.
+    """
+    settings = parse_settings(items)
+    unknown = sorted(set(settings) - set(names))
+    if unknown:
+        msg = f"--set names detector(s) {', '.join(unknown)} not among --detector {','.join(names)!r}"
+        raise InvalidParameterError(msg)
+    return settings
 
 
 def add_settings_option(

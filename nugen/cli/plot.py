@@ -22,7 +22,7 @@ from nugen.cli.common import (
     add_settings_option,
     model_from_args,
     parse_bins,
-    parse_settings,
+    settings_for,
 )
 from nugen.errors import InvalidParameterError
 
@@ -177,15 +177,6 @@ def output_format(path: str) -> str:
     return ext
 
 
-def _settings_for(names, settings_args) -> dict[str, dict[str, str]]:
-    settings = parse_settings(settings_args)
-    unknown = sorted(set(settings) - set(names))
-    if unknown:
-        msg = f"--set names detector(s) {', '.join(unknown)} not among --detector {','.join(names)}"
-        raise InvalidParameterError(msg)
-    return settings
-
-
 def _new_figure(size):
     from matplotlib.figure import Figure
 
@@ -252,7 +243,7 @@ def _run_spectra(args) -> int:
     from nugen.cli.common import ENERGY_UNITS_MEV
 
     model = model_from_args(args)
-    settings = _settings_for([args.detector], args.settings)
+    settings = settings_for(args.settings, [args.detector])
     det = get_detector(args.detector, **settings.get(args.detector, {}))
     edges = parse_bins(args.bins, det.energy_unit) if args.bins else None
     comps, data = spectrum_components(det, model, edges)
@@ -312,7 +303,7 @@ def _run_limits(args) -> int:
     if not all(names):
         msg = f"--detector needs comma-separated names, got {args.detector!r}"
         raise InvalidParameterError(msg)
-    settings = _settings_for(names, args.settings)
+    settings = settings_for(args.settings, names)
     for n in names:  # unknown names and bad settings fail before the scan starts
         get_detector(n, **settings.get(n, {}))
     results = scan(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from nugen.cli.common import add_model_options, add_output_options, emit, parse_range, parse_settings
+from nugen.cli.common import add_model_options, add_output_options, emit, parse_range, settings_for
 from nugen.cli.limit import add_fit_options, check_cl_option
 
 COMMAND = "scan"
@@ -87,11 +87,7 @@ def run(args: argparse.Namespace) -> int:
     if not all(names):
         msg = f"--detector needs comma-separated names, got {args.detector!r}"
         raise InvalidParameterError(msg)
-    settings = parse_settings(args.settings)
-    unknown = sorted(set(settings) - set(names))
-    if unknown:
-        msg = f"--set names detector(s) {', '.join(unknown)} not among --detector {args.detector!r}"
-        raise InvalidParameterError(msg)
+    settings = settings_for(args.settings, names)
 
     from fits.scan import scan
 
