@@ -12,13 +12,18 @@ Tolerances, once for the whole file:
   with 17 digits, 1e-15 relative for the mm conversion and vertex time (one or two roundings);
 * double attributes: 1e-14 relative (HepMC3 prints them with 15 significant digits);
 * summed weights against the ROOT writer on the same chunks: identical (both add the chunk sums in the
-  same order); the sum of the weights read back: 1e-12 relative (a different order of ~1e3 additions).
+  same order); the sum of the weights read back: 1e-12 relative (a different order of ~1e3 additions);
+* NuHepMC ``lab_pos`` (HepMC3 prints vector attributes with 6 decimals): 1e-6 absolute (mm, s);
+* the flux-averaged total cross section recomputed from literature inputs (``FATX_REL``): 1e-5 relative
+  for the Sun on xenon (same atomic weight and solar fluxes as nugen's tables, other arithmetic), 1e-3 for
+  the CHARM-II beam (its flux integrals are quoted to 4 digits).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 
@@ -32,6 +37,7 @@ from nugen.hepmc import (
     STATUS_DECAYED,
     STATUS_FINAL,
     STATUS_INCOMING,
+    STATUS_TARGET,
     VERTEX_DECAY,
     VERTEX_PRIMARY,
     WEIGHT_NAME,
@@ -104,6 +110,13 @@ def four(p):
     return np.array([m.e, m.px, m.py, m.pz])
 
 
+def parsed(attrs, key, typ):
+    """Attribute ``key`` as ``typ``: pyhepmc parses an attribute once (``astype``), later reads get the value,
+    and the module-scoped events are read by several tests."""
+    value = attrs[key]
+    return value.astype(typ) if hasattr(value, "astype") else value
+
+
 def test_count_weights_and_summary_match_the_root_writer(written):
     events, summary, root = written["events"], written["summary"], written["root"]
     assert len(events) == N_EVENTS == summary["n_events"] == root["n_events"]
@@ -129,13 +142,13 @@ def test_units_numbers_weight_names_and_run_info(written, pyhepmc):
     ri = ev.run_info
     assert [(t.name, t.version) for t in ri.tools] == [("nugen", "test")]
     attrs = ri.attributes
-    assert json.loads(attrs["nugen.meta"].astype(str)) == meta
-    assert json.loads(attrs["nugen.model"].astype(str)) == meta["model"]
-    assert attrs["nugen.seed"].astype(str) == str(2**90 + 11)
-    assert attrs["nugen.normalisation"].astype(str) == "summed weights = expected events in 1 t yr"
+    assert json.loads(parsed(attrs, "nugen.meta", str)) == meta
+    assert json.loads(parsed(attrs, "nugen.model", str)) == meta["model"]
+    assert parsed(attrs, "nugen.seed", str) == str(2**90 + 11)
+    assert parsed(attrs, "nugen.normalisation", str) == "summed weights = expected events in 1 t yr"
     for code, name in ((0, "dipole_e"), (3, "cevns")):
-        assert attrs[f"NuHepMC.ProcessInfo[{code}].Name"].astype(str) == name
-    assert attrs[f"NuHepMC.VertexStatusInfo[{VERTEX_DECAY}].Name"].astype(str) == "NDecayVertex"
+        assert parsed(attrs, f"NuHepMC.ProcessInfo[{code}].Name", str) == name
+    assert parsed(attrs, f"NuHepMC.VertexStatusInfo[{VERTEX_DECAY}].Name", str) == "NDecayVertex"
 
 
 def test_pdg_codes_statuses_and_kinematics_against_the_columns(written):
@@ -152,7 +165,7 @@ def test_pdg_codes_statuses_and_kinematics_against_the_columns(written):
         for p in (beam, target):  # no production vertex (HepMC3 reports the event's root vertex, id 0)
             assert p.production_vertex is None or p.production_vertex.id == 0
         assert (beam.pid, beam.status) == (cols["nu_pdg"][i], STATUS_INCOMING)
-        assert (target.pid, target.status) == (cols["target_pdg"][i], STATUS_INCOMING)
+        assert (target.pid, target.status) == (cols["target_pdg"][i], STATUS_TARGET)
         assert abs(beam.pid) in (12, 14, 16)
         assert target.pid == 11 or 1_000_000_000 < target.pid < 1_001_000_000
         assert target.momentum.px == target.momentum.py == target.momentum.pz == 0.0  # at rest
@@ -168,9 +181,9 @@ def test_pdg_codes_statuses_and_kinematics_against_the_columns(written):
         else:
             assert out.pid == beam.pid and out.generated_mass == 0.0
         attrs = ev.attributes
-        assert attrs["ProcID"].astype(int) == cols["process"][i]
-        assert attrs["P_e"].astype(float) == pytest.approx(cols["P_e"][i], rel=ATTRIBUTE)
-        assert attrs["Er_keV"].astype(float) == pytest.approx(cols["Er_keV"][i], rel=ATTRIBUTE)
+        assert parsed(attrs, "signal_process_id", int) == parsed(attrs, "ProcID", int) == cols["process"][i]
+        assert parsed(attrs, "P_e", float) == pytest.approx(cols["P_e"][i], rel=ATTRIBUTE)
+        assert parsed(attrs, "Er_keV", float) == pytest.approx(cols["Er_keV"][i], rel=ATTRIBUTE)
         assert ("N_lambda_cm" in attrs) == bool(np.isfinite(cols["N_lambda_cm"][i]))
         decays = np.isfinite(cols["N_decay_x_cm"][i])
         assert len(ev.vertices) == (2 if decays else 1)
@@ -221,7 +234,7 @@ def test_site_rotates_the_beam(written):
         beam = next(p for p in ev.particles if p.status == STATUS_INCOMING and abs(p.pid) in (12, 14, 16))
         d = np.array([cols[f"nu_dir_{c}"][i] for c in "xyz"])
         np.testing.assert_allclose(four(beam)[1:], cols["E_nu_MeV"][i] * d, rtol=CONVERSION, atol=0)
-        t = ev.attributes["time_unix_s"].astype(float)
+        t = parsed(ev.attributes, "time_unix_s", float)
         assert t == pytest.approx(cols["time_unix_s"][i], rel=ATTRIBUTE)
 
 
@@ -270,3 +283,246 @@ def test_importing_the_module_does_not_import_pyhepmc():
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["True", "None"]
+
+
+# -- NuHepMC 1.0.0 (github.com/NuHepMC/Spec README; Gardiner, Isaacson, Pickering et al., arXiv:2310.13211) --
+
+#: Inputs of the flux-averaged cross section taken from the literature, not from nugen's code:
+#: Avogadro's number (SI, exact), the Julian year, IUPAC standard atomic weights [g/mol], the B16-GS98
+#: solar fluxes [cm^-2 s^-1] (Vinyoles et al., ApJ 835 (2017) 202, Table 6: pp, pep, hep, 7Be, 8B, 13N,
+#: 15O, 17F) and the integrals of the CHARM-II flux tables [cm^-2 POT^-1] quoted to 4 digits in the
+#: provenance of the tables (nu_mu + nubar_mu in nu_mu mode, and in nubar_mu mode).
+AVOGADRO = 6.02214076e23
+JULIAN_YEAR_S = 365.25 * 86400.0
+ATOMS_PER_TONNE = {"xenon": AVOGADRO * 1e6 / 131.293, "glass": 3 * AVOGADRO * 1e6 / (28.085 + 2 * 15.999)}
+FLUX = {
+    "solar": (5.98e10 + 1.44e8 + 7.98e3 + 4.93e9 + 5.46e6 + 2.78e8 + 2.05e8 + 5.29e6, JULIAN_YEAR_S),
+    "charm2": (7.402e-8 + 4.829e-9, 1.0),
+    "charm2 numubar": (6.415e-9 + 4.950e-8, 1.0),
+}
+#: Tolerance of that recomputation: the literature inputs have 3-4 digits (atomic weights and solar fluxes
+#: as nugen's tables: 1e-5; the CHARM-II integrals are rounded to 4 digits: 1e-3).
+FATX_REL = {"solar": 1e-5, "charm2": 1e-3}
+PB_PER_CM2 = 1e36
+SM_CODES = {11, 12, 14, 16, 22}
+
+
+def run_attr(ri, key, typ):
+    """A run attribute as ``typ``."""
+    return parsed(ri.attributes, key, typ)
+
+
+def expected_fatx_pb(sum_w, exposure, source, target):
+    """sum of CV weights / (exposure x atoms per tonne x flux x seconds per exposure time unit), in pb."""
+    flux, per_unit = FLUX[source]
+    return sum_w / exposure / (ATOMS_PER_TONNE[target] * flux * per_unit) * PB_PER_CM2
+
+
+def test_nuhepmc_run_info_requirements(written):
+    """G.R.1-G.R.4 and G.R.6-G.R.11, and the conventions G.C.3, G.C.5, G.S.2, E.C.5 on the run info."""
+    events = written["events"]
+    ri = events[0].run_info
+    assert ri is not None  # G.R.1
+    version = [run_attr(ri, f"NuHepMC.Version.{p}", int) for p in ("Major", "Minor", "Patch")]
+    assert version == [1, 0, 0]  # G.R.2
+    assert written["summary"]["nuhepmc"] == "1.0.0"
+    assert all(t.name and t.version for t in ri.tools) and ri.tools[0].name == "nugen"  # G.R.3
+    conventions = run_attr(ri, "NuHepMC.Conventions", list[str])  # G.R.4
+    site = written["name"] == "xenon_site_majorana"
+    assert conventions == ["G.C.2", "G.C.3", "G.C.5", "G.S.2", *(["E.C.5"] if site else [])]
+    assert run_attr(ri, "NuHepMC.Units.CrossSection.Unit", str) == "pb"  # G.R.6
+    assert run_attr(ri, "NuHepMC.Units.CrossSection.TargetScale", str) == "PerAtom"
+    assert ri.weight_names == ["CV"]  # G.R.7: declared once, filled for every event
+    assert all(len(ev.weights) == 1 for ev in events)
+    ids = run_attr(ri, "NuHepMC.ProcessIDs", list[int])  # G.R.8
+    assert sorted(ids) == sorted(PROCESS_CODES.values())
+    for code in ids:
+        assert run_attr(ri, f"NuHepMC.ProcessInfo[{code}].Name", str)
+        assert run_attr(ri, f"NuHepMC.ProcessInfo[{code}].Description", str)
+        # G.C.3: arXiv eprint numbers and DOIs of the theory behind each process
+        arxiv = run_attr(ri, f"NuHepMC.Citations.Process[{code}].arXiv", list[str]) if code in (0, 1) else []
+        doi = run_attr(ri, f"NuHepMC.Citations.Process[{code}].DOI", list[str])
+        assert all(re.fullmatch(r"\d{4}\.\d{4,5}", a) for a in arxiv)
+        assert doi and all(re.fullmatch(r"10\.\d{4,9}/\S+", x) for x in doi)
+    assert {parsed(ev.attributes, "signal_process_id", int) for ev in events} <= set(ids)
+    # G.R.9, G.R.10 (and G.S.2): every status in the file is declared, with a name and a description
+    for kind, used in (
+        ("VertexStatus", {v.status for ev in events for v in ev.vertices}),
+        ("ParticleStatus", {p.status for ev in events for p in ev.particles}),
+    ):
+        declared = set(run_attr(ri, f"NuHepMC.{kind}IDs", list[int]))
+        assert used <= declared
+        for code in declared:
+            assert run_attr(ri, f"NuHepMC.{kind}Info[{code}].Name", str)
+            assert run_attr(ri, f"NuHepMC.{kind}Info[{code}].Description", str)
+    # G.R.11 (and G.C.5): codes outside the PDG scheme (all but the SM leptons, the photon and the nuclei
+    # 10LZZZAAAI) are declared, with unique names and a description
+    extra = set(run_attr(ri, "NuHepMC.AdditionalParticleNumbers", list[int]))
+    pids = {p.pid for ev in events for p in ev.particles}
+    nonstandard = {p for p in pids if abs(p) not in SM_CODES and not 1_000_000_000 < p < 1_100_000_000}
+    assert nonstandard <= extra
+    assert extra == ({N_PDG} if written["meta"]["model"]["nature"] == "majorana" else {N_PDG, -N_PDG})
+    names = [run_attr(ri, f"NuHepMC.AdditionalParticleNumber[{p}].Name", str) for p in extra]
+    assert len(set(names)) == len(names) == len(extra) and all(names)
+    assert all(run_attr(ri, f"NuHepMC.AdditionalParticleInfo[{p}].Description", str) for p in extra)
+
+
+def test_nuhepmc_flux_averaged_cross_section(written):
+    """G.R.5 via G.C.2: FATX [pb per atom] = sum of the CV weights read back / (exposure x atoms x flux),
+    with the atoms and the flux from the literature (not from nugen's tables) and the exposure of the
+    sample (1 t yr, or 1 t POT for the beam): the definition int(Phi sigma) / int(Phi)."""
+    events, meta = written["events"], written["meta"]
+    ri = events[0].run_info
+    fatx = run_attr(ri, "NuHepMC.FluxAveragedTotalCrossSection", float)
+    sum_w = math.fsum(ev.weights[0] for ev in events)
+    source = meta["source"]["name"]
+    want = expected_fatx_pb(sum_w, 1.0, source, meta["target"])
+    assert fatx == pytest.approx(want, rel=FATX_REL[source])
+    assert "NuHepMC.FluxAveragedTotalCrossSectionUncertainty" not in ri.attributes  # a quadrature, no MC
+    assert "pb per atom of" in run_attr(ri, "nugen.FluxAveragedTotalCrossSection", str)
+
+
+def test_nuhepmc_event_requirements(written, pyhepmc):
+    """E.R.2-E.R.9, V.R.1, P.R.1 and E.C.5 on every event read back."""
+    events, cols = written["events"], written["cols"]
+    numbers = [ev.event_number for ev in events]
+    assert min(numbers) >= 0 and len(set(numbers)) == len(numbers)  # E.R.2
+    site = "time_unix_s" in cols
+    for i, ev in enumerate(events):
+        attrs = ev.attributes
+        assert parsed(attrs, "signal_process_id", int) == cols["process"][i]  # E.R.3
+        assert ev.momentum_unit == pyhepmc.Units.MEV and ev.length_unit == pyhepmc.Units.MM  # E.R.4
+        lab = parsed(attrs, "lab_pos", list[float])  # E.R.5 (mm), E.C.5 (s)
+        assert lab[:3] == [0.0, 0.0, 0.0] and len(lab) == (4 if site else 3)
+        if site:  # printed with 6 decimals: microseconds
+            assert lab[3] == pytest.approx(cols["time_unix_s"][i], abs=1e-6, rel=0)
+        statuses = [v.status for v in ev.vertices]
+        assert statuses.count(1) == 1 and 0 not in statuses  # E.R.6
+        assert all(s == 1 or 21 <= s <= 999 for s in statuses)  # V.R.1
+        particles = ev.particles
+        beams = [p for p in particles if p.status == STATUS_INCOMING]
+        targets = [p for p in particles if p.status == STATUS_TARGET]
+        assert len(beams) == len(targets) == 1  # E.R.7
+        (beam,), (target,) = beams, targets
+        assert abs(beam.pid) in (12, 14, 16) and target.generated_mass > beam.generated_mass
+        for p in particles:  # P.R.1, E.R.8: incoming 4 or 20, outgoing 1, decayed 2
+            incoming = p.production_vertex is None or p.production_vertex.id == 0
+            if incoming:
+                assert p.status in (STATUS_INCOMING, STATUS_TARGET)
+            elif p.end_vertex is None:
+                assert p.status == STATUS_FINAL
+            else:
+                assert p.status == STATUS_DECAYED
+        assert np.all(four(target)[1:] == 0.0)  # E.R.9: lab frame, the target at rest
+
+
+def test_weighted_sample_fatx_uncertainty_and_lab_position(pyhepmc, tmp_path):
+    """A beam detector's weighted sample: FATX from normalisation (expected events / exposure), the beam
+    mode from the detector's settings, the MC uncertainty, and lab_pos = production vertex x 10 mm."""
+    _, chunks, _ = make_sample("glass_charm2")
+    rng = np.random.default_rng(5)
+    sel = []
+    for c in chunks:  # a selection that keeps some events with reduced weights, a production vertex
+        n = c["weight"].size
+        c = {**c, "weight": c["weight"] * rng.uniform(0.0, 1.0, n)}
+        for k, scale in (("x", 100.0), ("y", 100.0), ("z", 3000.0)):
+            c[f"prod_{k}_cm"] = rng.uniform(-1.0, 1.0, n) * scale
+        sel.append(c)
+    sum_w = math.fsum(math.fsum(c["weight"]) for c in sel)
+    meta = {
+        "weighted": True,
+        "model": {"mass_MeV": 10.0, "nature": "dirac"},
+        "source": {"name": "charm2", "components": ["numu", "numubar"]},
+        "target": "glass",
+        "detector_settings": {"beam": "numubar"},
+        "normalisation": {"expected_events": sum_w, "exposure": 2.5, "exposure_unit": "t POT",
+                          "mc_error_by_process": {"dipole_e": 3.0, "dipole_A": 4.0}},
+    }  # fmt: skip
+    out = tmp_path / "w.hepmc3"
+    assert write_hepmc(out, iter(sel), meta)["nuhepmc"] == "1.0.0"
+    with pyhepmc.open(out) as f:
+        events = list(f)
+    ri = events[0].run_info
+    fatx = run_attr(ri, "NuHepMC.FluxAveragedTotalCrossSection", float)
+    want = expected_fatx_pb(sum_w, 2.5, "charm2 numubar", "glass")
+    assert fatx == pytest.approx(want, rel=FATX_REL["charm2"])
+    unc = run_attr(ri, "NuHepMC.FluxAveragedTotalCrossSectionUncertainty", float)
+    assert unc == pytest.approx(fatx * 5.0 / sum_w, rel=ATTRIBUTE)  # sqrt(3^2 + 4^2) events
+    assert "effective cross section of the selected sample" in run_attr(
+        ri, "nugen.FluxAveragedTotalCrossSection", str
+    )
+    prod = np.concatenate([np.stack([c[f"prod_{k}_cm"] for k in "xyz"], axis=1) for c in sel]) * 10.0
+    lab = np.array([parsed(ev.attributes, "lab_pos", list[float]) for ev in events])
+    np.testing.assert_allclose(lab, prod, rtol=0, atol=1e-6)  # printed with 6 decimals [mm]
+
+
+def test_without_the_cross_section_the_file_is_plain_hepmc3(pyhepmc, tmp_path):
+    """Metadata that do not give the flux-averaged cross section (G.R.5): the same record, not declared
+    NuHepMC, and the reason in the run info; metadata that contradict the source are refused the same way."""
+    _, chunks, meta = make_sample("massless")
+    cases = {
+        "no source": {"bench": True},
+        "other components": {**meta, "codes": {**meta["codes"], "component": {"pp": 0}}},
+        "exposure unit": {**meta, "exposure_unit": "t POT"},
+    }
+    for label, bad in cases.items():
+        out = tmp_path / f"{label.replace(' ', '_')}.hepmc3"
+        assert write_hepmc(out, iter(chunks), bad)["nuhepmc"] is None, label
+        with pyhepmc.open(out) as f:
+            events = list(f)
+        assert len(events) == N_EVENTS
+        attrs = events[0].run_info.attributes
+        assert "NuHepMC.Version.Major" not in attrs and "NuHepMC.FluxAveragedTotalCrossSection" not in attrs
+        assert run_attr(events[0].run_info, "nugen.NuHepMC", str).startswith("not a NuHepMC file"), label
+        assert parsed(events[0].attributes, "signal_process_id", int) == chunks[0]["process"][0]
+
+
+def test_unknown_process_codes_and_bad_lab_positions_are_refused(pyhepmc, tmp_path):
+    """E.R.3 needs every process ID declared; E.R.5 a finite position."""
+    _, chunks, meta = make_sample("massless")
+    bad = {**chunks[0], "process": np.full_like(chunks[0]["process"], 7)}
+    with pytest.raises(InvalidParameterError, match=r"process codes \[7\]"):
+        write_hepmc(tmp_path / "x.hepmc3", [bad], meta)
+    nan = {**chunks[0], **{f"prod_{k}_cm": np.full(CHUNK, np.nan) for k in "xyz"}}
+    with pytest.raises(InvalidParameterError, match="finite prod_x_cm"):
+        write_hepmc(tmp_path / "x.hepmc3", [nan], meta)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "source", "target", "exposure"),
+    [
+        (["--target", "xenon", "--mass", "0.1", "--mu", "3e-11", "--exposure", "0.5"], "solar", "xenon", 0.5),
+        (
+            ["--detector", "charm2", "--weighted", "--set", "charm2.photon_efficiency=1", "--mass", "100",
+             "--mu", "1e-8", "--flavour", "mu", "--process", "all", "--events", "200"],
+            "charm2",
+            "glass",
+            None,
+        ),
+    ],
+    ids=["solar_xenon", "charm2_weighted"],
+)  # fmt: skip
+def test_command_line_files_are_nuhepmc(cli, pyhepmc, tmp_path, argv, source, target, exposure):
+    """``nugen generate -o FILE.hepmc3`` declares NuHepMC 1.0.0, and its FATX times atoms, flux and the
+    exposure (``--exposure``: ~170 events of 0.5 t yr, or the detector's calibrated exposure in t POT)
+    gives the summed CV weights."""
+    if "--detector" in argv:
+        pytest.importorskip("detectors.charm2")
+    out = tmp_path / "s.hepmc3"
+    code, _, err = cli("generate", *argv, "--seed", "2", "-q", "-o", out)
+    assert code == 0, err
+    with pyhepmc.open(out) as f:
+        events = list(f)
+    ri = events[0].run_info
+    assert [run_attr(ri, f"NuHepMC.Version.{p}", int) for p in ("Major", "Minor", "Patch")] == [1, 0, 0]
+    meta = json.loads(run_attr(ri, "nugen.meta", str))
+    if exposure is None:
+        exposure = meta["normalisation"]["exposure"]
+        assert meta["normalisation"]["exposure_unit"] == "t POT"
+        assert meta["detector_settings"]["beam"] == "numu"  # the flux of FLUX["charm2"]
+    sum_w = math.fsum(ev.weights[0] for ev in events)
+    fatx = run_attr(ri, "NuHepMC.FluxAveragedTotalCrossSection", float)
+    assert fatx == pytest.approx(expected_fatx_pb(sum_w, exposure, source, target), rel=FATX_REL[source])
+    has_error = "NuHepMC.FluxAveragedTotalCrossSectionUncertainty" in ri.attributes
+    assert has_error == (source == "charm2")  # the weighted sample's Monte Carlo error
