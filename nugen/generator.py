@@ -798,7 +798,7 @@ class Generator:
     def describe(self) -> dict:
         """JSON-ready description of the generator: model, source, target, processes, windows, rates."""
         src = {"name": self.source.name}
-        for attr in ("model", "oscillation_parameters"):
+        for attr in ("model", "mode", "oscillation_parameters"):
             if hasattr(self.source, attr):
                 src[attr] = getattr(self.source, attr)
         return {

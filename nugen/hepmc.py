@@ -79,10 +79,8 @@ the material. Example: solar neutrinos on xenon, M_N = 0.1 MeV, mu = 3e-11 mu_B,
 keV (dipole and SM): R = 345.39 per t yr, N_atoms = 4.5868e27 per t, Phi = 6.5368e10 cm^-2 s^-1, so
 FATX = 3.6504e-44 cm^2 = 3.6504e-8 pb. The run attribute ``nugen.FluxAveragedTotalCrossSection`` spells
 out these numbers for each file. The source is rebuilt from its name in the metadata, with its solar
-``model`` and beam ``mode`` where the metadata record them (``Generator.describe`` records the solar
-model but not a CHARM-II beam's mode, so a Python sample made with ``get_source("charm2",
-mode="numubar")`` needs ``meta["source"]["mode"]``; the command line builds the default mode), and the
-metadata's component names must be the source's.
+``model`` and beam ``mode`` where the metadata record them (``Generator.describe`` records both), and
+the metadata's component names must be the source's.
 
 Weighted detector samples (``nugen generate --weighted``, CHARM-II): R = expected events / exposure
 (``meta["normalisation"]``, the detector's calibrated exposure in t POT) and the beam mode is the

@@ -382,6 +382,21 @@ def test_nuhepmc_flux_averaged_cross_section(written):
     assert "pb per atom of" in run_attr(ri, "nugen.FluxAveragedTotalCrossSection", str)
 
 
+def test_beam_mode_is_recorded_and_sets_the_flux_of_the_cross_section(pyhepmc, tmp_path):
+    """A Python sample on CHARM-II's antineutrino-mode beam: describe() records the mode, so the FATX
+    divides by the nubar_mu-mode flux integral (literature value), not the nu_mu-mode one."""
+    gen = Generator(get_source("charm2", mode="numubar"), get_target("glass"), DipolePortal(10.0, 1e-8))
+    meta = {"nugen_version": "test", **gen.describe(), "seed": 5}
+    assert meta["source"]["mode"] == "numubar"
+    chunks = [c for c, _ in gen.iter_chunks(2000, seed=5, chunk_size=1000)]
+    write_hepmc(tmp_path / "b.hepmc3", iter(chunks), meta)
+    with pyhepmc.open(tmp_path / "b.hepmc3") as f:
+        events = list(f)
+    fatx = run_attr(events[0].run_info, "NuHepMC.FluxAveragedTotalCrossSection", float)
+    want = expected_fatx_pb(math.fsum(ev.weights[0] for ev in events), 1.0, "charm2 numubar", "glass")
+    assert fatx == pytest.approx(want, rel=FATX_REL["charm2"])
+
+
 def test_nuhepmc_event_requirements(written, pyhepmc):
     """E.R.2-E.R.9, V.R.1, P.R.1 and E.C.5 on every event read back."""
     events, cols = written["events"], written["cols"]
