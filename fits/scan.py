@@ -31,7 +31,7 @@ from fits.limits import LimitResult, check_cl, detector_limit, method_text
 from nugen.errors import InvalidParameterError
 from nugen.model import check_nature
 
-__all__ = ["ScanResult", "mass_grid", "scan", "start_method"]
+__all__ = ["ScanResult", "mass_grid", "process_pool", "scan", "start_method"]
 
 #: Masses per unit of work: small enough to balance two or more workers, large enough that the
 #: per-unit overhead (pickling, scheduling) is negligible next to ~10 ms per limit.
@@ -206,8 +206,12 @@ def start_method() -> str | None:
     return None
 
 
-def _process_pool(workers: int) -> Executor:
-    """``workers`` local processes started with :func:`start_method`."""
+def process_pool(workers: int) -> Executor:
+    """Local worker processes started with :func:`start_method`, as ``scan(workers=K)`` uses them.
+
+    Pass the returned :class:`concurrent.futures.ProcessPoolExecutor` as ``executor=`` to share one pool
+    between several scans (``scripts/fig3_exclusion.py``); the caller shuts it down.
+    """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -366,7 +370,7 @@ def scan(
         client = _connect(scheduler, scheduler_timeout)
         executor = client.get_executor()
     elif executor is None and workers and workers > 1:
-        executor = own = _process_pool(int(workers))
+        executor = own = process_pool(int(workers))
 
     results: dict[str, list[LimitResult]] = {name: [] for name in names}
     bar = _NoProgress()

@@ -32,7 +32,6 @@ import contextlib
 import logging
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -79,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
 # -- computation -------------------------------------------------------------------------------------
 def compute(n_masses: int, workers: int, charm2: bool, quiet: bool = True) -> list[dict]:
     """Run the scans; return one dict per drawn element with its ScanResult and how it is drawn."""
-    from fits.scan import scan
+    from fits.scan import process_pool, scan
 
     solar = np.geomspace(*SOLAR_RANGE_MEV, n_masses)
     opts = {"cl": CL, "progress": False if quiet else None}
@@ -95,7 +94,7 @@ def compute(n_masses: int, workers: int, charm2: bool, quiet: bool = True) -> li
     # one pool of worker processes for every scan (results do not depend on it: fits.scan)
     with contextlib.ExitStack() as stack:
         if workers > 1:
-            opts["executor"] = stack.enter_context(ProcessPoolExecutor(max_workers=workers))
+            opts["executor"] = stack.enter_context(process_pool(workers))
         for label, kind, det, settings, masses in jobs:
             t0 = time.perf_counter()
             (res,) = scan([det], masses, FLAVOUR, settings={det: settings} if settings else None, **opts)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from fits.limits import detector_limit
-from fits.scan import ScanResult, mass_grid, scan, start_method
+from fits.scan import ScanResult, mass_grid, process_pool, scan, start_method
 from nugen.errors import InvalidParameterError, UnknownNameError
 
 MASSES = [0.25, 0.0, 0.1, 0.31, 0.05, 0.2, 0.15]  # unsorted on purpose; 0.31 MeV is beyond the toy's reach
@@ -67,6 +67,17 @@ def test_workers_are_forked_on_linux_only_when_single_threaded():
         finally:
             stop.set()
             extra.join()
+
+
+@pytest.mark.skipif(
+    (start_method() or multiprocessing.get_start_method()) != "fork",
+    reason="the toy detector reaches workers by fork",
+)
+def test_one_shared_process_pool_serves_several_scans(toy):
+    serial = [scan("toy", MASSES, f) for f in ("e", "mu")]
+    with process_pool(2) as pool:
+        shared = [scan("toy", MASSES, f, executor=pool, chunk_size=2) for f in ("e", "mu")]
+    assert [as_dicts(r) for r in shared] == [as_dicts(r) for r in serial]
 
 
 def test_any_executor_gives_the_serial_results(toy):
