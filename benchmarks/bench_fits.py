@@ -121,10 +121,7 @@ def _spread(values) -> str:
 
 def bench_scan(names, pairs):
     print(
-        f"\n(2-process speed-up of a pure-Python loop right now: {free_cores():.2f}; load {os.getloadavg()})"
-    )
-    print(
-        f"nugen scan --masses 0.01:3:50 --log --flavour mu (all available detectors): {pairs} interleaved "
+        f"\nnugen scan --masses 0.01:3:50 --log --flavour mu (all available detectors): {pairs} interleaved "
         "pairs (serial, --workers 2), wall [s], median [min-max]"
     )
 
@@ -200,11 +197,13 @@ def compile_sources() -> None:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--repeat", type=int, default=10)
-    ap.add_argument("--skip-scan", action="store_true")
+    ap.add_argument("--repeat", type=int, default=10, help="timings per single-limit case (default 10)")
+    ap.add_argument("--skip-scan", action="store_true", help="only the single-limit and start-up parts")
     ap.add_argument("--pairs", type=int, default=7, help="interleaved serial/parallel scan pairs (default 7)")
     opts = ap.parse_args()
     print(machine_note())
+    # the machine's state: its speed drifts by up to 2x, so every number below belongs to this line
+    print(f"(2-process speed-up of a pure-Python loop right now: {free_cores():.2f}; load {os.getloadavg()})")
     compile_sources()
     names = available()
     bench_one_limit(names, opts.repeat)

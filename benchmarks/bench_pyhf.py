@@ -184,8 +184,12 @@ def bench_case(pyhf, name, mass, repeat, cls_repeat, optimizers):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--repeat", type=int, default=7, help="interleaved rounds for nugen and pyhf PL")
-    ap.add_argument("--cls-repeat", type=int, default=3, help="rounds that also time pyhf's CLs limit")
+    ap.add_argument(
+        "--repeat", type=int, default=7, help="interleaved rounds for nugen and pyhf PL (default 7)"
+    )
+    ap.add_argument(
+        "--cls-repeat", type=int, default=3, help="rounds that also time pyhf's CLs limit (default 3)"
+    )
     opts = ap.parse_args()
     print(machine_note())
     try:

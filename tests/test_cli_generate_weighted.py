@@ -197,6 +197,7 @@ def test_hepmc3_output_holds_the_same_events_with_displaced_photon_vertices(cli,
             "every event has zero weight",
         ),
         ("w.root", ["--detector", "charm2", "--set", "charm2.photon_efficiency=2"], "between 0 and 1"),
+        ("w.root", ["--detector", "charm2", "--mass", "100", "--mu", "0"], "--mu 0 gives no dipole events"),
         ("w.root", ["--detector", "charm2", "--compression", "gzip"], "unknown compression 'gzip'"),
     ],
 )

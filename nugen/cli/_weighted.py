@@ -161,11 +161,14 @@ def run_weighted(args: argparse.Namespace, model) -> int:
     if not np.any(produced != 0):
         flavours = sorted({c.flavour for c in det.rates.source.components})
         beam = "/".join(f"nu_{f}" for f in flavours)
-        msg = (
-            f"every event has zero weight for (mu_e, mu_mu, mu_tau) = {mu_vec} mu_B: the beam of detector "
-            f"{det.name!r} holds {beam} only; give them a coupling (e.g. --flavour {flavours[0]}) or use "
-            "--process sm"
-        )
+        if not model.mu_max > 0:
+            msg = f"--mu {model.mu_max:g} gives no dipole events: give --mu > 0, or use --process sm"
+        else:
+            msg = (
+                f"every event has zero weight for (mu_e, mu_mu, mu_tau) = {mu_vec} mu_B: the beam of "
+                f"detector {det.name!r} holds {beam} only; give them a coupling (e.g. --flavour "
+                f"{flavours[0]}) or use --process sm"
+            )
         raise InvalidParameterError(msg)
     not_finite = {
         p: int(np.count_nonzero(~(np.isfinite(weight) & np.isfinite(produced))[proc_col == c]))
@@ -274,9 +277,10 @@ def run_weighted(args: argparse.Namespace, model) -> int:
 
     written = write_output(args, out, chunks(), meta, n_rows, "nugen generate --weighted")
     if not args.quiet:
-        parts = ", ".join(f"{p} {w:.6g}" for p, w in by_process.items())
+        made = [p for p in processes if n_by[p]]
+        parts = ", ".join(f"{p} {by_process[p]:.6g}" for p in made)
         print(
-            f"nugen: wrote {written['n_events']} weighted events ({', '.join(processes)}; {n_events} per "
+            f"nugen: wrote {written['n_events']} weighted events ({', '.join(made)}; {n_events} per "
             f"process and beam component) in detector {det.name} to {out}; summed weights = "
             f"{written['sum_weights']:.6g} expected selected events in {exposure:.6g} {exposure_unit} "
             f"({parts}); M_N = {model.mass_MeV:g} MeV, mu = {model.mu_max:g} mu_B ({model.flavour})",

@@ -133,7 +133,7 @@ def register(sub, parents):
         help="with --detector charm2 (a detector with its own weighted generator): write its weighted "
         "sample, --events N per process and beam component, every column of the detector's generate "
         "method plus weight (selected events) and weight_production (produced events); not with "
-        "--exposure, --workers, --site" + _NO_DEFAULT,
+        "--exposure, --workers, --site, --period, --source, --range" + _NO_DEFAULT,
     )
     p.add_argument(
         "--recoil",
