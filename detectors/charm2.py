@@ -659,7 +659,19 @@ class CHARM2(Detector):
                     out[k][pos : pos + size] = v
                 pos += size
         if not out:
-            msg = f"no CHARM-II events can be generated for M_N = {M:g} MeV: " + "; ".join(reasons)
+            reach = self.reach()
+            limits = [
+                reach["electron_MeV" if p == "dipole_e" else "nucleus_MeV"] for p in processes if p != "sm_e"
+            ]
+            if limits and M >= max(limits):
+                why = (
+                    f"beyond the beam's reach (largest M_N with its {reach['beam_E_max_MeV']:g} MeV "
+                    f"neutrinos: {reach['electron_MeV']:.4g} MeV on electrons, "
+                    f"{reach['nucleus_MeV']:.4g} MeV on nuclei)"
+                )
+            else:
+                why = "; ".join(dict.fromkeys(reasons))
+            msg = f"no CHARM-II events of {', '.join(processes)} can be generated for M_N = {M:g} MeV: {why}"
             raise KinematicsError(msg)
         return {k: v[:pos] for k, v in out.items()}
 

@@ -179,7 +179,7 @@ def test_hepmc3_output_holds_the_same_events_with_displaced_photon_vertices(cli,
         ("w.hepmc3", ["--detector", "charm2", "--compression", "lz4:1"], "ROOT output only"),
         ("w.root", ["--target", "glass"], "--weighted needs --detector"),
         ("w.root", ["--detector", "xenon1t"], "detector 'xenon1t' has no weighted event generator"),
-        ("w.root", ["--detector", "charm2", "--mass", "1e6"], "no CHARM-II events can be generated"),
+        ("w.root", ["--detector", "charm2", "--mass", "1e6"], "beyond the beam's reach"),
         (
             "w.root",
             ["--detector", "charm2", "--exposure", "2"],
