@@ -55,16 +55,17 @@ and ``a = 0`` for Majorana N (physics.md Sec. 4.3), boosted to the lab (Sec. 4.4
 Normalisation: every event has the same ``weight``; the weights of a sample add up to the expected
 number of events in its exposure (``RateCalculator`` counts in the recoil window x exposure).
 Reweighting to another mu at the same M_N needs no regeneration (DESIGN.md): production scales as
-``sum_alpha P_alpha(E) mu_alpha^2`` (stored per event as ``P_e, P_mu, P_tau``), see :func:`reweight`;
+``sum_alpha P_alpha(E) mu_alpha^2`` (stored per event as ``P_e, P_mu, P_tau``), see
+:func:`nugen.reweighting.reweight`;
 decays are analytic in mu through ``N_betagamma`` and the decay distance in units of the mean,
-``N_decay_u`` (see :func:`decay_vertex` and :func:`decay_probability`).
+``N_decay_u`` (see :func:`nugen.reweighting.decay_vertex` and :func:`nugen.reweighting.decay_probability`).
 
 Approximations (all as in ``rates`` or physics.md): bound xenon electrons enter the rate through the
 stepping approximation but scatter kinematically as free electrons at rest; nuclei are at rest with mass
 A x u; N is given its dominant helicity exactly (physics.md Sec. 2.5 finds >= 0.99 except near the
 kinematic edges, 0.88-0.99 when E_N/M < 3), which sets the photon angular distribution of Dirac N.
 Optionally (``site=``) the neutrinos come from the Sun's direction at a given laboratory and time, with
-every vector rotated into the local East-North-Up frame (:func:`sun_direction_enu`).
+every vector rotated into the local East-North-Up frame (:func:`nugen.sun.sun_direction_enu`).
 
 Reproducibility: a sample of n events is cut into chunks of :data:`CHUNK_SIZE` events; chunk i draws
 from ``numpy.random.default_rng(SeedSequence(seed).spawn(n_chunks)[i])``. The chunking depends only on
@@ -101,6 +102,7 @@ from nugen.model import DipolePortal
 from nugen.rates import PROCESSES, Process, RateCalculator
 from nugen.sampling import StepEnvelope, adaptive_grid, linear_cosine, uniform_or_reciprocal
 from nugen.sources.base import Source, SourceComponent
+from nugen.sun import R_MIN_AU, SUN_PERIOD_START_UNIX, check_site, sun_direction_enu, sun_distance_au
 from nugen.targets import ELECTRON_PDG, Material, nucleus_pdg
 from nugen.xsec.sm import FLAVOURS, electron_couplings
 
@@ -110,16 +112,9 @@ __all__ = [
     "FLAVOUR_PDG",
     "N_PDG",
     "PROCESS_CODES",
-    "SITES",
     "SITE_BRANCH_DOCS",
-    "SUN_PERIOD_START_UNIX",
     "ChunkDiagnostics",
     "Generator",
-    "decay_probability",
-    "decay_vertex",
-    "reweight",
-    "sun_direction_enu",
-    "sun_distance_au",
 ]
 
 #: Events per chunk: the unit of random streams, of parallel work and of ROOT baskets (2^16 events,
@@ -143,15 +138,6 @@ DEFAULT_RECOIL_RANGES_MEV: dict[tuple[str, str], tuple[float, float]] = {
     ("glass", "electron"): (3e3, 24e3),
     ("glass", "nucleus"): (1e-4, 10.0),
 }
-
-#: Underground laboratories: (geodetic latitude, longitude) in degrees, east positive (approximate).
-SITES: dict[str, tuple[float, float]] = {
-    "lngs": (42.42, 13.52),  # Laboratori Nazionali del Gran Sasso (XENON1T, Borexino)
-    "snolab": (46.47, -81.19),
-    "kamioka": (36.42, 137.31),
-}
-#: Default start of the event-time window with a site: 2020-01-01T00:00:00Z.
-SUN_PERIOD_START_UNIX = 1_577_836_800.0
 
 _K_DIPOLE = ALPHA * MU_B_PER_MEV**2 * CM2_PER_MEV2  # alpha mu_B^2 in cm^2 (physics.md Sec. 0)
 _GRID_RTOL = 0.01  # neighbouring envelope-marginal values differ by at most 1 % ...
@@ -224,24 +210,6 @@ def _check_range(name: str, rng_: Sequence[float], positive: bool = True) -> tup
         msg = f"{name} must satisfy {'0 < ' if positive else ''}lo < hi, got {rng_!r}"
         raise InvalidParameterError(msg)
     return lo, hi
-
-
-def _check_site(site) -> tuple[float, float] | None:
-    if site is None:
-        return None
-    if isinstance(site, str):
-        if site.lower() not in SITES:
-            raise UnknownNameError("site", site, SITES)
-        return SITES[site.lower()]
-    try:
-        lat, lon = (float(v) for v in site)
-    except (TypeError, ValueError):
-        msg = f"site must be a name ({', '.join(SITES)}) or (latitude, longitude) in degrees, got {site!r}"
-        raise InvalidParameterError(msg) from None
-    if not (-90.0 <= lat <= 90.0 and -360.0 <= lon <= 360.0):
-        msg = f"site latitude must be in [-90, 90] and longitude in [-360, 360] degrees, got {site!r}"
-        raise InvalidParameterError(msg)
-    return lat, lon
 
 
 class Generator:
@@ -325,7 +293,7 @@ class Generator:
         self.model = model
         self.process = process
         self.scatterer = scatterer
-        self.site = _check_site(site)
+        self.site = check_site(site)
         self.period_unix_s = _check_range("period_unix_s", period_unix_s, positive=False)
         self.rc = rate_calculator or RateCalculator(source, target, sin2_theta_w=sin2_theta_w)
         self.windows: dict[str, tuple[float, float]] = {}
@@ -712,7 +680,7 @@ class Generator:
         while have < n:  # flux ∝ 1/r^2: accept with (r_min/r)^2, r_min below the perihelion distance
             t = t0 + rng.random(n - have + 64) * (t1 - t0)
             r = sun_distance_au(t)
-            t = t[rng.random(t.size) < (_R_MIN_AU / r) ** 2][: n - have]
+            t = t[rng.random(t.size) < (R_MIN_AU / r) ** 2][: n - have]
             times.append(t)
             have += t.size
         t = np.concatenate(times)
@@ -957,133 +925,3 @@ def _parallel(gen: Generator, tasks: list, workers: int):
     finally:
         if ex is not None:
             ex.shutdown(wait=True, cancel_futures=True)
-
-
-# -- the Sun's direction -------------------------------------------------------------------------------
-_R_MIN_AU = 0.983  # below the perihelion distance 0.98329 AU
-_J2000_UNIX = 946_728_000.0  # 2000-01-01T12:00:00 UTC (JD 2451545.0, UTC ~ TT to 69 s: negligible here)
-
-
-def _sun_elements(t_unix: np.ndarray):
-    """Days since J2000, mean anomaly g and ecliptic longitude lambda [rad], obliquity [rad]."""
-    n = (np.asarray(t_unix, dtype=float) - _J2000_UNIX) / 86400.0
-    L = np.radians((280.460 + 0.9856474 * n) % 360.0)
-    g = np.radians((357.528 + 0.9856003 * n) % 360.0)
-    lam = L + np.radians(1.915) * np.sin(g) + np.radians(0.020) * np.sin(2.0 * g)
-    eps = np.radians(23.439 - 4.0e-7 * n)
-    return n, g, lam, eps
-
-
-def sun_distance_au(t_unix) -> np.ndarray:
-    """Earth-Sun distance [AU] at Unix time ``t_unix`` (Astronomical Almanac low-precision formula).
-
-    ``r = 1.00014 - 0.01671 cos g - 0.00014 cos 2g`` (The Astronomical Almanac, Sec. C, "Low-precision
-    formulas for the Sun"; accurate to ~1e-4 AU for 1950-2050).
-    """
-    _, g, _, _ = _sun_elements(t_unix)
-    return 1.00014 - 0.01671 * np.cos(g) - 0.00014 * np.cos(2.0 * g)
-
-
-def sun_direction_enu(t_unix, lat_deg: float, lon_deg: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Unit vector towards the Sun in the local East-North-Up frame at (``lat_deg``, ``lon_deg``).
-
-    Right ascension and declination from the Astronomical Almanac's low-precision solar coordinates
-    (accuracy ~0.01 deg for 1950-2050), local hour angle from the Greenwich mean sidereal time
-    ``GMST = 280.46061837 + 360.98564736629 d`` deg (d = days since J2000; Meeus, *Astronomical
-    Algorithms*, Eq. 12.4), then ``(E, N, U) = (-cos dec sin H, cos phi sin dec - sin phi cos dec cos H,
-    sin phi sin dec + cos phi cos dec cos H)``. Refraction and parallax are neglected.
-
-    Parameters
-    ----------
-    t_unix : array_like
-        Unix time [s, UTC].
-    lat_deg, lon_deg : float
-        Geodetic latitude and longitude (east positive) [deg].
-    """
-    n, _, lam, eps = _sun_elements(t_unix)
-    ra = np.arctan2(np.cos(eps) * np.sin(lam), np.cos(lam))
-    dec = np.arcsin(np.sin(eps) * np.sin(lam))
-    gmst = np.radians((280.46061837 + 360.98564736629 * n) % 360.0)
-    H = gmst + math.radians(lon_deg) - ra
-    phi = math.radians(lat_deg)
-    cd = np.cos(dec)
-    east = -cd * np.sin(H)
-    north = math.cos(phi) * np.sin(dec) - math.sin(phi) * cd * np.cos(H)
-    up = math.sin(phi) * np.sin(dec) + math.cos(phi) * cd * np.cos(H)
-    return east, north, up
-
-
-# -- reweighting -------------------------------------------------------------------------------------
-def _column(events, name: str) -> np.ndarray:
-    return np.asarray(events[name], dtype=float)
-
-
-def reweight(events, model_from: DipolePortal, model_to: DipolePortal) -> np.ndarray:
-    """Weights of a sample generated with ``model_from`` as if it had been generated with ``model_to``.
-
-    Production of N scales as ``sum_alpha P_alpha(E) mu_alpha^2`` at fixed M_N (physics.md Sec. 1.3,
-    5.5), so each dipole event's weight is multiplied by
-    ``sum_alpha P_alpha mu'_alpha^2 / sum_alpha P_alpha mu_alpha^2``; SM events keep theirs. The summed
-    new weights estimate the expected events of ``model_to`` (any flavour pattern, any mu > 0 of
-    the original pattern's support).
-
-    Parameters
-    ----------
-    events : awkward.Array or mapping of arrays
-        Needs ``weight``, ``process``, ``P_e``, ``P_mu``, ``P_tau``.
-    model_from, model_to : DipolePortal
-        Models of the sample and of the target; same M_N.
-
-    Raises
-    ------
-    InvalidParameterError
-        If the masses differ (the kinematics depend on M_N) or ``model_to`` couples to a flavour the
-        sample's model does not (events of that flavour were never generated).
-    """
-    if model_from.mass_MeV != model_to.mass_MeV:
-        msg = (
-            f"reweighting needs the same M_N: the sample has {model_from.mass_MeV!r} MeV, "
-            f"the target model {model_to.mass_MeV!r} MeV"
-        )
-        raise InvalidParameterError(msg)
-    old = np.asarray(model_from.mu_flavour) ** 2
-    new = np.asarray(model_to.mu_flavour) ** 2
-    if np.any((new > 0) & (old == 0)):
-        msg = (
-            f"cannot reweight to mu = {tuple(model_to.mu_flavour)!r}: the sample was generated with "
-            f"mu = {tuple(model_from.mu_flavour)!r}, which does not produce every flavour needed"
-        )
-        raise InvalidParameterError(msg)
-    P = np.stack([_column(events, f) for f in ("P_e", "P_mu", "P_tau")])
-    w = _column(events, "weight")
-    proc = np.asarray(events["process"])
-    dip = (proc == PROCESS_CODES["dipole_e"]) | (proc == PROCESS_CODES["dipole_A"])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        factor = np.where(dip, (new @ P) / (old @ P), 1.0)
-    return w * factor
-
-
-def decay_vertex(events, model: DipolePortal) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """N decay vertices [cm] for ``model`` (same M_N as the sample), reusing each event's decay draw.
-
-    The distance is ``N_decay_u x N_betagamma x c tau(model)`` along the N direction (physics.md
-    Sec. 4.2), so a sample made at one mu gives correctly distributed vertices at any other.
-    """
-    bg = _column(events, "N_betagamma")
-    d = _column(events, "N_decay_u") * bg * model.ctau_cm
-    p = np.sqrt(sum(_column(events, f"N_p{c}_MeV") ** 2 for c in "xyz"))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        s = d / p
-    return tuple(_column(events, f"N_p{c}_MeV") * s for c in "xyz")
-
-
-def decay_probability(events, model: DipolePortal, L1_cm: float, L2_cm: float) -> np.ndarray:
-    """Probability that N decays between ``L1_cm`` and ``L2_cm`` along its path, for ``model``.
-
-    ``exp(-L1/lambda) - exp(-L2/lambda)`` with ``lambda = N_betagamma x c tau(model)`` (physics.md
-    Sec. 4.2); 0 for events without a decaying N. Multiply ``weight`` (or :func:`reweight`) by it.
-    """
-    lam = _column(events, "N_betagamma") * model.ctau_cm
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = np.exp(-L1_cm / lam) - np.exp(-L2_cm / lam)
-    return np.where(np.isfinite(lam) & (lam > 0), p, 0.0)

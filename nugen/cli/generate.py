@@ -240,7 +240,7 @@ def _parse_period(text: str | None):
     import datetime as dt
 
     from nugen.errors import InvalidParameterError
-    from nugen.generator import SUN_PERIOD_START_UNIX
+    from nugen.sun import SUN_PERIOD_START_UNIX
 
     if text is None:
         return (SUN_PERIOD_START_UNIX, SUN_PERIOD_START_UNIX + 366 * 86400.0)

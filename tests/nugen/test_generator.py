@@ -25,15 +25,7 @@ from scipy import stats
 
 from nugen.constants import M_E
 from nugen.errors import InvalidParameterError, KinematicsError, UnknownNameError
-from nugen.generator import (
-    BRANCH_DOCS,
-    CHUNK_SIZE,
-    PROCESS_CODES,
-    Generator,
-    decay_probability,
-    decay_vertex,
-    reweight,
-)
+from nugen.generator import BRANCH_DOCS, CHUNK_SIZE, PROCESS_CODES, Generator
 from nugen.kinematics import (
     boost,
     decay_to_massless_pair,
@@ -45,6 +37,7 @@ from nugen.kinematics import (
 )
 from nugen.model import DipolePortal
 from nugen.rates import RateCalculator
+from nugen.reweighting import decay_probability, decay_vertex, reweight
 from nugen.sources import get_source
 from nugen.targets import get_target
 
@@ -457,7 +450,7 @@ def test_boost_rejects_superluminal():
 def test_sun_ephemeris_reference_values():
     import datetime as dt
 
-    from nugen.generator import SITES, sun_direction_enu, sun_distance_au
+    from nugen.sun import SITES, sun_direction_enu, sun_distance_au
 
     t0 = dt.datetime(2020, 6, 20, tzinfo=dt.UTC).timestamp()
     t = t0 + np.arange(0.0, 86400.0, 10.0)
@@ -481,7 +474,8 @@ def test_sun_ephemeris_reference_values():
 
 
 def test_site_sample_points_neutrinos_from_the_sun(sun, xenon, rc):
-    from nugen.generator import SITE_BRANCH_DOCS, SUN_PERIOD_START_UNIX, sun_direction_enu, sun_distance_au
+    from nugen.generator import SITE_BRANCH_DOCS
+    from nugen.sun import SUN_PERIOD_START_UNIX, sun_direction_enu, sun_distance_au
 
     plain = make(sun, xenon, rc, mass=0.3, mu=1e-6)
     sited = make(sun, xenon, rc, mass=0.3, mu=1e-6, site="lngs")
