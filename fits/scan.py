@@ -5,8 +5,8 @@ process (:func:`_detector`, cached) and computes :func:`fits.limits.detector_lim
 Units run
 
 * serially in this process (default),
-* in local processes (``workers=K``: :class:`concurrent.futures.ProcessPoolExecutor`, forked where
-  that is safe, see :func:`start_method`), or
+* in local processes (``workers=K``: :func:`nugen.parallel.process_pool`, forked where that is
+  safe), or
 * on a running dask.distributed cluster (``scheduler="tcp://host:8786"``:
   ``distributed.Client(address).get_executor()``, the ``[dask]`` extra), or
 * on any :class:`concurrent.futures.Executor` passed as ``executor``.
@@ -30,8 +30,9 @@ import numpy as np
 from fits.limits import LimitResult, check_cl, detector_limit, method_text
 from nugen.errors import InvalidParameterError
 from nugen.model import check_nature
+from nugen.parallel import process_pool
 
-__all__ = ["ScanResult", "mass_grid", "process_pool", "scan", "start_method"]
+__all__ = ["ScanResult", "mass_grid", "scan"]
 
 #: Masses per unit of work: small enough to balance two or more workers, large enough that the
 #: per-unit overhead (pickling, scheduling) is negligible next to ~10 ms per limit.
@@ -188,36 +189,6 @@ def _run_unit(unit: _Unit) -> list[LimitResult]:
         except Exception as exc:
             out.append(_failed(unit, m, exc))
     return out
-
-
-def start_method() -> str | None:
-    """Start method of the local worker processes of :func:`scan` (``None``: the platform default).
-
-    ``"fork"`` on Linux when this process runs a single thread: the workers then inherit the imported
-    modules and the detectors built while validating the arguments, instead of re-importing numpy,
-    scipy and iminuit and rebuilding every detector (~0.6 s per worker, which is what Python 3.14's
-    new default, ``forkserver``, would cost). With other threads running (a notebook holding a dask
-    client, say) forking is unsafe, and so it is on macOS; there the platform default is used.
-    """
-    import threading
-
-    if sys.platform.startswith("linux") and threading.active_count() == 1:
-        return "fork"
-    return None
-
-
-def process_pool(workers: int) -> Executor:
-    """Local worker processes started with :func:`start_method`, as ``scan(workers=K)`` uses them.
-
-    Pass the returned :class:`concurrent.futures.ProcessPoolExecutor` as ``executor=`` to share one pool
-    between several scans (``scripts/fig3_exclusion.py``); the caller shuts it down.
-    """
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    method = start_method()
-    context = multiprocessing.get_context(method) if method else None
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
 def _connect(address: str, timeout: float):

@@ -74,10 +74,8 @@ n, so the events are identical for any number of worker processes.
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import math
-import multiprocessing
 import pickle
 import signal
 import threading
@@ -99,6 +97,7 @@ from nugen.kinematics import (
     two_body_final_state,
 )
 from nugen.model import DipolePortal
+from nugen.parallel import process_pool
 from nugen.rates import PROCESSES, Process, RateCalculator
 from nugen.sampling import StepEnvelope, adaptive_grid, linear_cosine, uniform_or_reciprocal
 from nugen.sources.base import Source, SourceComponent
@@ -877,11 +876,6 @@ def _worker_chunk(task):
     return _WORKER_GENERATOR.generate_chunk(n, np.random.default_rng(seq), weight)
 
 
-def _mp_context():
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-
-
 @contextlib.contextmanager
 def _deferred_sigint():
     """Hold back Ctrl-C while worker processes start; raise the KeyboardInterrupt when the block ends.
@@ -909,9 +903,7 @@ def _parallel(gen: Generator, tasks: list, workers: int):
     ex = None
     try:
         with _deferred_sigint():
-            ex = concurrent.futures.ProcessPoolExecutor(
-                max_workers=workers, mp_context=_mp_context(), initializer=_init_worker, initargs=(blob,)
-            )
+            ex = process_pool(workers, initializer=_init_worker, initargs=(blob,))
             for t in it:  # the first submission starts the workers
                 pending.append(ex.submit(_worker_chunk, t))
                 if len(pending) >= 2 * workers:

@@ -78,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
 # -- computation -------------------------------------------------------------------------------------
 def compute(n_masses: int, workers: int, charm2: bool, quiet: bool = True) -> list[dict]:
     """Run the scans; return one dict per drawn element with its ScanResult and how it is drawn."""
-    from fits.scan import process_pool, scan
+    from fits.scan import scan
+    from nugen.parallel import process_pool
 
     solar = np.geomspace(*SOLAR_RANGE_MEV, n_masses)
     opts = {"cl": CL, "progress": False if quiet else None}

@@ -6,6 +6,15 @@ import numpy as np
 import pytest
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_progress_bar_threads():
+    """Progress bars start no monitor thread (as on the command line, ``nugen.parallel.quiet_threads``),
+    so that a bar shown by one test does not keep later tests' worker processes from being forked."""
+    from nugen.parallel import quiet_threads
+
+    quiet_threads()
+
+
 @pytest.fixture
 def rng(request):
     """A numpy Generator seeded from the test's node id: reproducible, and different for every test."""

@@ -152,9 +152,9 @@ def test_scan_json_several_detectors_is_a_list_and_workers_agree(cli, toy):
     assert [p["mass_MeV"] for p in docs[0]["points"]] == pytest.approx(
         [0.01, 0.01 * 20 ** (1 / 3), 0.01 * 20 ** (2 / 3), 0.2]
     )
-    import multiprocessing
+    from nugen.parallel import start_method
 
-    if multiprocessing.get_start_method() == "fork":  # the toy reaches workers by fork
+    if start_method() == "fork":  # the toy reaches workers by fork
         code, out2, err = cli(*argv, "--workers", "2")
         assert code == 0, err
         assert json.loads(out2) == docs

@@ -289,7 +289,9 @@ def write_output(args: argparse.Namespace, out, chunks, meta: dict, total: int, 
 
     from nugen.hepmc import write_hepmc
     from nugen.io import write_events
+    from nugen.parallel import quiet_threads
 
+    quiet_threads()  # no monitor thread: --workers can then fork (nugen.parallel)
     with tqdm(
         total=total, unit="evt", unit_scale=True, disable=True if args.quiet else None, file=sys.stderr,
         desc=desc,
