@@ -6,6 +6,12 @@ import numpy as np
 import pytest
 
 
+def pytest_collection_modifyitems(session, config, items):
+    """Run the tests marked ``leaves_threads`` last: a live thread makes nugen.parallel use forkserver,
+    and the tests of forked workers (the toy detector only reaches forked workers) would then skip."""
+    items.sort(key=lambda item: item.get_closest_marker("leaves_threads") is not None)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _no_progress_bar_threads():
     """Progress bars start no monitor thread (as on the command line, ``nugen.parallel.quiet_threads``),

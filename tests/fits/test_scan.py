@@ -66,6 +66,7 @@ def test_any_executor_gives_the_serial_results(toy):
     assert as_dicts(threaded) == as_dicts(serial)
 
 
+@pytest.mark.leaves_threads
 @pytest.mark.filterwarnings("ignore")  # dask's own deprecation and resource warnings
 def test_dask_scheduler_gives_the_serial_results(toy):
     distributed = pytest.importorskip("distributed")
@@ -77,6 +78,7 @@ def test_dask_scheduler_gives_the_serial_results(toy):
     assert as_dicts(remote) == as_dicts(serial)
 
 
+@pytest.mark.leaves_threads
 def test_unreachable_scheduler_fails_fast_and_clearly(toy):
     pytest.importorskip("distributed")
     t0 = time.perf_counter()
