@@ -2,7 +2,8 @@
 
 ``fork`` is the fast way on Linux: a worker inherits the parent's imported modules and built objects
 (numpy, scipy, iminuit, detectors, generators) and starts in milliseconds. It is unsafe when the parent
-runs other threads (a lock held by one of them at the fork stays locked in the child), and on macOS;
+runs other threads (a lock held by one of them at the fork stays locked in the child; notebooks, dask
+clients and uproot's fsspec reader start such threads), and on macOS;
 there a fresh interpreter per worker (``forkserver``, else ``spawn``) costs ~0.5 s of imports per worker.
 Python 3.14 makes ``forkserver`` the Linux default, so the choice is made here explicitly rather than
 left to the platform (:func:`start_method`). The command line keeps itself single-threaded (tqdm's
