@@ -210,3 +210,18 @@ def test_bad_input_exit_2_one_line_no_file(cli, tmp_path, name, args, message):
     assert err.count("\n") == 1 and err.startswith("nugen: error:"), err
     assert message in err
     assert listing(tmp_path) == []
+
+
+def test_a_sample_beyond_the_free_memory_is_refused_before_any_work(cli, tmp_path, monkeypatch):
+    import nugen.cli._weighted as weighted
+
+    monkeypatch.setattr(weighted, "available_memory_bytes", lambda: 1e9)  # 1 GB free
+    # 1e6 events x 3 processes x 2 beam components x 400 B = 2.4 GB > 0.8 GB
+    code, stdout, err = cli("generate", "--detector", "charm2", "--weighted", *MODEL, "--process", "all",
+                            "--events", "1e6", "-o", str(tmp_path / "big.root"))  # fmt: skip
+    assert code == 2 and stdout == ""
+    assert err.count("\n") == 1 and "needs ~2.4 GB of memory, 1.0 GB are available" in err
+    assert listing(tmp_path) == []
+    monkeypatch.undo()
+    real = weighted.available_memory_bytes()
+    assert real is None or real > 0
