@@ -147,7 +147,7 @@ def run_weighted(args: argparse.Namespace, model) -> int:
     Calls ``det.generate(model, N, seed=S, processes=...)`` (e.g. :meth:`detectors.charm2.CHARM2.generate`)
     once, so the file holds exactly the events of that Python call, and writes the columns as the TTree
     ``events`` (:func:`nugen.io.write_events`) or as HepMC3 events (:func:`nugen.hepmc.write_hepmc`,
-    suffix ``.hepmc3``/``.hepmc``). Memory holds the whole sample (~0.3 kB per event).
+    suffix ``.hepmc3``/``.hepmc``). Memory holds the whole sample (~0.26 kB per event; :func:`check_memory`).
 
     Parameters
     ----------
