@@ -94,7 +94,7 @@ from nugen.decays import (
     undecayed_probability,
 )
 from nugen.errors import InvalidParameterError, KinematicsError
-from nugen.generator import FLAVOUR_PDG
+from nugen.generator import FLAVOUR_PDG, Generator
 from nugen.model import DipolePortal
 from nugen.rates import RateCalculator, check_edges, rate_calculator
 from nugen.targets import ELECTRON_PDG, get_target
@@ -628,9 +628,7 @@ class CHARM2(Detector):
         M = model.mass_MeV
         exposure = self.exposure_t_yr
         pairs = [(p, c) for p in processes for c in source.components]
-        sizes = [CHUNK_SIZE] * (n_events // CHUNK_SIZE) + (
-            [n_events % CHUNK_SIZE] if n_events % CHUNK_SIZE else []
-        )
+        sizes = Generator.chunk_sizes(n_events, CHUNK_SIZE)
         streams = np.random.SeedSequence(seed).spawn(len(pairs) * len(sizes))
         out: dict[str, np.ndarray] = {}
         reasons = []
