@@ -18,9 +18,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-
-class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Show every option's default and keep the line breaks of the examples."""
+from nugen.cli.common import HelpFormatter
 
 
 def figure_parser(script: str, doc: str, summary: str, examples: Sequence[str]) -> argparse.ArgumentParser:
@@ -48,7 +46,7 @@ def figure_parser(script: str, doc: str, summary: str, examples: Sequence[str]) 
         prog=prog,
         description=doc.split("\n\n")[0] + " " + summary,
         epilog="examples:\n" + "\n".join(f"  python scripts/{prog} {e}" for e in examples),
-        formatter_class=_Formatter,
+        formatter_class=HelpFormatter,
     )
     p.add_argument("--outdir", default="out", help="output folder (created if missing)")
     return p

@@ -19,6 +19,8 @@ import sys
 import tomllib
 from collections.abc import Sequence
 
+from nugen.cli.common import HelpFormatter
+
 __all__ = ["main"]
 
 EPILOG = """examples:
@@ -38,10 +40,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str):
         self.exit(2, f"nugen: error: {message} (see '{self.prog} --help')\n")
-
-
-class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    pass
 
 
 def _version() -> str:
@@ -83,13 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Monte Carlo generator, detector simulator and limit fitter for the neutrino "
         "magnetic-moment (dipole) portal.",
         epilog=EPILOG,
-        formatter_class=_Formatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for mod in _command_modules():
         p = mod.register(sub, [common])
-        p.formatter_class = _Formatter
+        p.formatter_class = HelpFormatter
         p.set_defaults(_run=mod.run)
     return parser
 

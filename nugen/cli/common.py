@@ -22,6 +22,7 @@ from nugen.outputs import atomic_output, check_output_path
 
 __all__ = [
     "ENERGY_UNITS_MEV",
+    "HelpFormatter",
     "add_model_options",
     "add_output_file_options",
     "add_output_options",
@@ -139,6 +140,10 @@ def parse_bins(text: str, unit: str) -> np.ndarray:
         msg = f"--bins range is empty or reversed: {text!r} (HI must exceed LO)"
         raise InvalidParameterError(msg)
     return np.linspace(lo, hi, n + 1) * ENERGY_UNITS_MEV[unit]
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """``--help`` layout of every command and script: defaults shown, examples kept as written."""
 
 
 def parse_settings(items: Sequence[str] | None) -> dict[str, dict[str, str]]:

@@ -17,6 +17,7 @@ import argparse
 import sys
 
 from nugen.cli.common import (
+    HelpFormatter,
     add_model_options,
     add_output_file_options,
     add_settings_option,
@@ -45,10 +46,6 @@ FLAVOUR_NOTE = {
 BACKGROUND_COLOURS = ("#7f7f7f", "#8c564b", "#17becf", "#bcbd22", "#9467bd", "#393b79", "#ad494a")
 
 
-class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    pass
-
-
 def register(sub, parents):
     """Add the ``plot`` subcommand with its ``spectra`` and ``limits`` subcommands."""
     p = sub.add_parser(
@@ -65,7 +62,7 @@ def register(sub, parents):
         "--flavour mu --workers 2 -o limits.pdf",
     )
     kinds = p.add_subparsers(dest="plot_kind", metavar="KIND", parser_class=type(p), required=True)
-    fmt = _Formatter
+    fmt = HelpFormatter
 
     s = kinds.add_parser(
         "spectra",
