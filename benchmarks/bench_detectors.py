@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, os.path.dirname(__file__))
 
 import numpy as np
-from machine import machine_note
+from machine import machine_note, timings
 
 from detectors import get_detector
 from nugen.model import DipolePortal
@@ -27,15 +26,6 @@ from nugen.model import DipolePortal
 DETECTORS = ("xenon1t", "borexino", "darwin")
 #: A new mass for every timed call of the scan case [MeV].
 MASSES = np.linspace(0.011, 0.4, 40)
-
-
-def timings(fn, repeat):
-    out = []
-    for i in range(repeat):
-        t0 = time.perf_counter()
-        fn(i)
-        out.append(time.perf_counter() - t0)
-    return np.array(out)
 
 
 def main():

@@ -23,7 +23,7 @@ os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 sys.path.insert(0, os.path.dirname(__file__))
 
 import numpy as np
-from machine import machine_note
+from machine import best_and_median, machine_note
 
 from detectors import get_detector
 from fits.likelihood import BinnedLikelihood
@@ -45,15 +45,6 @@ def available() -> list[str]:
     return out
 
 
-def timed(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), float(np.median(times))
-
-
 def bench_one_limit(names, repeat):
     print("\none limit at one M_N after warm-up [ms] (best / median)")
     print(f"{'detector':>10} {'bins':>5} {'nuis':>5} {'fit only':>16} {'new mass (templates + fit)':>28}")
@@ -70,8 +61,8 @@ def bench_one_limit(names, repeat):
         def new_mass(det=det, masses=masses):
             detector_limit(det, float(next(masses)))
 
-        b1, m1 = timed(fit_only, repeat)
-        b2, m2 = timed(new_mass, repeat)
+        b1, m1 = best_and_median(fit_only, repeat)
+        b2, m2 = best_and_median(new_mass, repeat)
         print(
             f"{name:>10} {base.data.size:>5} {len(base.components):>5} {b1 * 1e3:>7.1f} / {m1 * 1e3:>6.1f} "
             f"{b2 * 1e3:>17.1f} / {m2 * 1e3:>6.1f}"

@@ -13,21 +13,12 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, os.path.dirname(__file__))
 
 import numpy as np
-from machine import machine_note
+from machine import best_and_median, machine_note
 
 from nugen.model import DipolePortal
 from nugen.rates import RateCalculator
 from nugen.sources import get_source
 from nugen.targets import get_target
-
-
-def best_of(fn, repeat=20):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), float(np.median(times))
 
 
 def main():
@@ -43,7 +34,7 @@ def main():
             rc.sm_counts(edges)
 
         job()  # warm-up: caches, lazy tables
-        best, med = best_of(job)
+        best, med = best_and_median(job, 20)
         print(f"{mass:>10.2f} {best * 1e3:>10.2f} {med * 1e3:>12.2f}")
     # Nothing cached: SM recomputed too (what the first call for a new binning costs).
     cold_model = DipolePortal(0.1, 2e-11)
@@ -53,7 +44,7 @@ def main():
         rc.dipole_counts(edges, model)
         rc.sm_counts(edges)
 
-    best, med = best_of(cold)
+    best, med = best_and_median(cold, 20)
     print(f"{'0.10 cold':>10} {best * 1e3:>10.2f} {med * 1e3:>12.2f}  (SM cache cleared each call)")
     # A new mass each call (as in a scan): the SM part is mass independent and typically cached by callers.
     masses = np.linspace(0.01, 0.5, 20)

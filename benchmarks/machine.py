@@ -1,9 +1,11 @@
-"""Machine description printed by every benchmark (CPU model, cores, Python and numpy versions)."""
+"""Shared by the benchmarks: the machine description every one prints, and a repeat-and-time helper."""
 
 from __future__ import annotations
 
 import os
 import platform
+import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -23,3 +25,19 @@ def machine_note() -> str:
         f"{cpu}; {os.cpu_count()} cores; Python {platform.python_version()}; numpy {np.__version__}; "
         f"{platform.system()} {platform.release()}"
     )
+
+
+def timings(fn: Callable[[int], object], repeat: int) -> np.ndarray:
+    """Wall times [s] of ``fn(i)`` for ``i = 0 .. repeat-1`` (``perf_counter``)."""
+    out = []
+    for i in range(repeat):
+        t0 = time.perf_counter()
+        fn(i)
+        out.append(time.perf_counter() - t0)
+    return np.array(out)
+
+
+def best_and_median(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """Best and median wall time [s] of ``repeat`` calls of ``fn()``."""
+    t = timings(lambda _: fn(), repeat)
+    return float(t.min()), float(np.median(t))
