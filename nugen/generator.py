@@ -764,10 +764,7 @@ class Generator:
     # -- description -------------------------------------------------------------------------------
     def describe(self) -> dict:
         """JSON-ready description of the generator: model, source, target, processes, windows, rates."""
-        src = {"name": self.source.name}
-        for attr in ("model", "mode", "oscillation_parameters"):
-            if hasattr(self.source, attr):
-                src[attr] = getattr(self.source, attr)
+        src = self.source.describe()
         return {
             "model": {**self.model.describe(), "width_MeV": self.model.width_MeV,
                       "lifetime_s": _finite_or_none(self.model.lifetime_s),

@@ -83,12 +83,12 @@ out these numbers for each file. The source is rebuilt from its name in the meta
 the metadata's component names must be the source's.
 
 Weighted detector samples (``nugen generate --weighted``, CHARM-II): R = expected events / exposure
-(``meta["normalisation"]``, the detector's calibrated exposure in t POT) and the beam mode is the
-detector's ``beam`` setting; the CV weights are expected *selected* events (decay in the fiducial volume,
-selection and efficiency folded in, see ``normalisation.weight``), so the FATX is the effective
-flux-averaged cross section per atom of the selected sample for that exposure (the identity
-``FATX x N_atoms x Phi x X = sum w`` holds as for the other samples), and the Monte Carlo error of the
-summed weights, ``sqrt(sum_p mc_error_p^2)``, scaled the same way, is
+(``meta["normalisation"]``, the detector's calibrated exposure in t POT) and the beam mode is the source's
+(``meta["source"]["mode"]``, from :meth:`nugen.sources.base.Source.describe`); the CV weights are expected
+*selected* events (decay in the fiducial volume, selection and efficiency folded in, see
+``normalisation.weight``), so the FATX is the effective flux-averaged cross section per atom of the selected
+sample for that exposure (the identity ``FATX x N_atoms x Phi x X = sum w`` holds as for the other samples),
+and the Monte Carlo error of the summed weights, ``sqrt(sum_p mc_error_p^2)``, scaled the same way, is
 ``NuHepMC.FluxAveragedTotalCrossSectionUncertainty``.
 
 NuHepMC 1.0.0 Requirements:
@@ -316,9 +316,6 @@ def _flux_averaged_cross_section(meta: Mapping) -> tuple[dict | None, str]:
     if not (math.isfinite(rate) and rate > 0):
         return None, f"the rate per exposure is {rate!r}, not a positive number"
     options = {k: src[k] for k in ("model", "mode") if isinstance(src.get(k), str)}
-    settings = meta.get("detector_settings")
-    if weighted and "mode" not in options and isinstance(settings, Mapping) and "beam" in settings:
-        options["mode"] = str(settings["beam"])  # a beam detector's own generator uses its beam setting
     try:
         source = get_source(src["name"], **options)
         target = get_target(meta["target"])
@@ -326,9 +323,9 @@ def _flux_averaged_cross_section(meta: Mapping) -> tuple[dict | None, str]:
         return None, f"the source or target of the metadata cannot be rebuilt ({exc})"
     names = {c.name for c in source.components}
     codes = meta.get("codes") if isinstance(meta.get("codes"), Mapping) else {}
-    recorded = src.get("components", codes.get("component"))
-    if recorded is not None and set(recorded) != names:
-        return None, f"the metadata's source components {sorted(recorded)} are not {sorted(names)}"
+    for recorded in (src.get("components"), codes.get("component")):
+        if recorded is not None and set(recorded) != names:
+            return None, f"the metadata's source components {sorted(recorded)} are not {sorted(names)}"
     if source.exposure_unit == "s":
         per_unit, flux_unit, expected_unit = SECONDS_PER_YEAR, "cm^-2 s^-1", "t yr"
     else:

@@ -68,6 +68,7 @@ def test_photon_channel_weights_sum_to_the_detectors_expectation(cli, tmp_path):
     # metadata: weighted, normalised to the calibrated exposure, codes as in the detector module
     assert meta["sample"] == "weighted" and meta["weighted"] is True
     assert meta["detector"] == "charm2" and meta["process"] == "all" and meta["seed"] == 1
+    assert meta["source"] == {"name": "charm2", "components": ["numu", "numubar"], "mode": "numu"}
     assert meta["processes"] == ["dipole_e", "dipole_A", "sm_e"]
     assert meta["codes"]["process"] == PROCESS_CODES
     assert meta["detector_settings"]["photon_efficiency"] == "1.0"

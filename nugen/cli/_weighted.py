@@ -254,7 +254,7 @@ def run_weighted(args: argparse.Namespace, model) -> int:
         "sample": "weighted",
         "weighted": True,
         "model": model_meta,
-        "source": {"name": det.source, "components": components},
+        "source": det.rates.source.describe(),
         "target": det.target,
         "detector": det.name,
         "detector_settings": {k: str(v) for k, v in det.settings.items()},

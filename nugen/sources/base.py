@@ -84,6 +84,18 @@ class Source(abc.ABC):
     exposure_unit: str = "s"
     components: tuple[SourceComponent, ...] = ()
 
+    def describe(self) -> dict:
+        """JSON-ready identity of the source: ``name``, ``components`` and the options it was built with.
+
+        ``get_source(d["name"], model=..., mode=...)`` rebuilds it from ``d`` (solar ``model`` and
+        ``oscillation_parameters``, a beam's ``mode``, where the source has them).
+        """
+        out = {"name": self.name, "components": [c.name for c in self.components]}
+        for attr in ("model", "mode", "oscillation_parameters"):
+            if hasattr(self, attr):
+                out[attr] = getattr(self, attr)
+        return out
+
     def component(self, name: str) -> SourceComponent:
         """Return the component called ``name`` (:class:`UnknownNameError` lists the known ones)."""
         for c in self.components:

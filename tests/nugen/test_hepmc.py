@@ -433,7 +433,7 @@ def test_nuhepmc_event_requirements(written, pyhepmc):
 
 def test_weighted_sample_fatx_uncertainty_and_lab_position(pyhepmc, tmp_path):
     """A beam detector's weighted sample: FATX from normalisation (expected events / exposure), the beam
-    mode from the detector's settings, the MC uncertainty, and lab_pos = production vertex x 10 mm."""
+    mode from the source's description, the MC uncertainty, and lab_pos = production vertex x 10 mm."""
     _, chunks, _ = make_sample("glass_charm2")
     rng = np.random.default_rng(5)
     sel = []
@@ -447,9 +447,8 @@ def test_weighted_sample_fatx_uncertainty_and_lab_position(pyhepmc, tmp_path):
     meta = {
         "weighted": True,
         "model": {"mass_MeV": 10.0, "nature": "dirac"},
-        "source": {"name": "charm2", "components": ["numu", "numubar"]},
+        "source": {"name": "charm2", "components": ["numu", "numubar"], "mode": "numubar"},
         "target": "glass",
-        "detector_settings": {"beam": "numubar"},
         "normalisation": {"expected_events": sum_w, "exposure": 2.5, "exposure_unit": "t POT",
                           "mc_error_by_process": {"dipole_e": 3.0, "dipole_A": 4.0}},
     }  # fmt: skip
