@@ -83,6 +83,7 @@ from detectors.base import (
     parse_nonnegative,
     parse_positive,
 )
+from nugen.beam_events import PROCESSES as BEAM_PROCESSES
 from nugen.beam_events import sample_scatterings
 from nugen.constants import M_E
 from nugen.decays import (
@@ -95,6 +96,7 @@ from nugen.decays import (
 )
 from nugen.errors import InvalidParameterError, KinematicsError
 from nugen.generator import FLAVOUR_PDG, Generator
+from nugen.generator import PROCESS_CODES as GENERATOR_PROCESS_CODES
 from nugen.model import DipolePortal
 from nugen.rates import RateCalculator, check_edges, rate_calculator
 from nugen.targets import ELECTRON_PDG, get_target
@@ -103,7 +105,7 @@ from nugen.xsec.sm import FLAVOURS
 __all__ = ["BRANCH_DOCS", "CHARM2", "CHUNK_SIZE", "PROCESS_CODES", "params"]
 
 #: Integer codes of the ``process`` column of :meth:`CHARM2.generate` (same as :mod:`nugen.generator`).
-PROCESS_CODES: dict[str, int] = {"dipole_e": 0, "dipole_A": 1, "sm_e": 2}
+PROCESS_CODES: dict[str, int] = {p: GENERATOR_PROCESS_CODES[p] for p in BEAM_PROCESSES}
 #: Events per chunk of :meth:`CHARM2.generate` (each chunk draws from its own spawned random stream).
 CHUNK_SIZE = 16_384
 #: Half-width of the square glass plates [cm] (3.7 m plates, UNVERIFIED; only for event vertices).
@@ -612,8 +614,6 @@ class CHARM2(Detector):
         KinematicsError
             If no requested process can occur for this M_N (the message says why).
         """
-        from nugen.beam_events import PROCESSES as BEAM_PROCESSES
-
         bad = [p for p in processes if p not in BEAM_PROCESSES]
         if bad:
             msg = f"unknown CHARM-II process(es) {bad!r}; known: {', '.join(BEAM_PROCESSES)}"

@@ -7,7 +7,8 @@ its columns with the writers of the unweighted samples (:func:`nugen.io.write_ev
 :func:`nugen.hepmc.write_hepmc` with the N decay vertex made relative to the scattering,
 :func:`hepmc_columns`), with metadata that say the sample is weighted and how the weights normalise.
 Any detector with such a method works (its process names come from the default of ``processes``, its
-process codes from its module's ``PROCESS_CODES``, its column descriptions from
+process codes from :data:`nugen.generator.PROCESS_CODES`, the one table of every event file, its
+column descriptions from
 ``weighted_branch_docs``), so a new beam detector needs no change here.
 """
 
@@ -169,11 +170,9 @@ def run_weighted(args: argparse.Namespace, model) -> int:
     KinematicsError
         If no selected process can occur for this M_N (from the detector's generator).
     """
-    import inspect
-
     from nugen import __version__
     from nugen.errors import InvalidParameterError
-    from nugen.generator import PROCESS_CODES as GENERATOR_CODES
+    from nugen.generator import PROCESS_CODES
 
     out = check_output(args)
     check_options(args)
@@ -192,8 +191,7 @@ def run_weighted(args: argparse.Namespace, model) -> int:
     seed = int(root.entropy)
     cols = det.generate(model, n_events, seed=seed, processes=processes)  # KinematicsError -> exit 2
 
-    codes_all = getattr(inspect.getmodule(type(det)), "PROCESS_CODES", GENERATOR_CODES)
-    codes = {p: int(codes_all[p]) for p in processes}
+    codes = {p: int(PROCESS_CODES[p]) for p in processes}  # one code table for every event file
     components = [c.name for c in det.rates.source.components]
     weight = np.asarray(cols["weight"], dtype=float)
     produced = np.asarray(cols.get("weight_production", weight), dtype=float)
