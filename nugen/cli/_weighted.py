@@ -8,8 +8,7 @@ its columns with the writers of the unweighted samples (:func:`nugen.io.write_ev
 :func:`hepmc_columns`), with metadata that say the sample is weighted and how the weights normalise.
 Any detector with such a method works (its process names come from the default of ``processes``, its
 process codes from :data:`nugen.generator.PROCESS_CODES`, the one table of every event file, its
-column descriptions from
-``weighted_branch_docs``), so a new beam detector needs no change here.
+column descriptions from ``weighted_branch_docs``), so a new beam detector needs no change here.
 """
 
 from __future__ import annotations
