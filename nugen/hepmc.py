@@ -157,7 +157,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 
-from nugen.constants import M_E, SECONDS_PER_YEAR
+from nugen.constants import M_E
 from nugen.errors import InvalidParameterError, NugenError
 from nugen.generator import N_PDG, PROCESS_CODES
 from nugen.outputs import atomic_output, check_output_path, column_chunks
@@ -326,11 +326,8 @@ def _flux_averaged_cross_section(meta: Mapping) -> tuple[dict | None, str]:
     for recorded in (src.get("components"), codes.get("component")):
         if recorded is not None and set(recorded) != names:
             return None, f"the metadata's source components {sorted(recorded)} are not {sorted(names)}"
-    if source.exposure_unit == "s":
-        per_unit, flux_unit, expected_unit = SECONDS_PER_YEAR, "cm^-2 s^-1", "t yr"
-    else:
-        per_unit, flux_unit = 1.0, f"cm^-2 {source.exposure_unit}^-1"
-        expected_unit = f"t {source.exposure_unit}"
+    per_unit, expected_unit = source.exposure_factor, source.exposure_label
+    flux_unit = f"cm^-2 {source.exposure_unit}^-1"
     if unit is not None and unit != expected_unit:
         return None, f"the exposure unit {unit!r} is not the source's {expected_unit!r}"
     atoms = float(sum(n.per_tonne for n in target.nuclei))

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from nugen.constants import M_E, SECONDS_PER_YEAR, SIN2_THETA_W
+from nugen.constants import M_E, SIN2_THETA_W
 from nugen.errors import InvalidParameterError, UnknownNameError
 from nugen.kinematics import min_neutrino_energy, recoil_range
 from nugen.model import DipolePortal, check_nonnegative
@@ -174,10 +174,9 @@ class RateCalculator:
         self.sin2_theta_w = float(sin2_theta_w)
         self.n_energy = int(n_energy)
         self.n_recoil = int(n_recoil)
-        #: Multiplies a flux per second into a flux per exposure unit: seconds per year for steady
-        #: sources (rates per tonne-year), 1 for beams whose flux is per POT.
-        self.exposure_factor = SECONDS_PER_YEAR if source.exposure_unit == "s" else 1.0
-        self.exposure_label = "t yr" if source.exposure_unit == "s" else f"t {source.exposure_unit}"
+        #: Multiplies a flux per second into a flux per exposure unit (:attr:`Source.exposure_factor`).
+        self.exposure_factor = source.exposure_factor
+        self.exposure_label = source.exposure_label
         self.components = tuple(source.components)
         self._sm_cache: dict[tuple[str, bytes], np.ndarray] = {}
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from nugen.constants import SECONDS_PER_YEAR
 from nugen.errors import UnknownNameError
 
 __all__ = ["SOURCES", "Source", "SourceComponent", "get_source", "register_source"]
@@ -83,6 +84,20 @@ class Source(abc.ABC):
     #: flux in cm^-2 s^-1 (rates then scale with tonne-years), ``"POT"`` for a beam.
     exposure_unit: str = "s"
     components: tuple[SourceComponent, ...] = ()
+
+    @property
+    def exposure_factor(self) -> float:
+        """Multiplies a flux per second into a flux per exposure unit.
+
+        Seconds per (Julian) year for a steady source (rates per tonne-year), 1 for a beam whose flux is
+        per POT.
+        """
+        return SECONDS_PER_YEAR if self.exposure_unit == "s" else 1.0
+
+    @property
+    def exposure_label(self) -> str:
+        """Unit of a detector exposure with this source: ``"t yr"`` or, for a beam, ``"t POT"``."""
+        return "t yr" if self.exposure_unit == "s" else f"t {self.exposure_unit}"
 
     def describe(self) -> dict:
         """JSON-ready identity of the source: ``name``, ``components`` and the options it was built with.
