@@ -14,6 +14,11 @@ Units run
 Limits are deterministic (no random numbers), so results do not depend on the executor, the number
 of workers or the chunking; they come back in mass order. A point that fails is reported in its row
 (``error``), not raised. A progress bar (tqdm) is shown when standard error is a terminal.
+
+The machinery is reusable: :func:`run_units` runs any picklable function over units of work on the
+executor chosen by ``workers``/``scheduler``/``executor`` (validated by :func:`check_execution`) with
+a :func:`progress_bar`, and :func:`cached_detector` builds a detector once per process;
+:mod:`fits.sensitivity` uses all three.
 """
 
 from __future__ import annotations
@@ -21,9 +26,10 @@ from __future__ import annotations
 import functools
 import math
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -32,7 +38,15 @@ from nugen.errors import InvalidParameterError
 from nugen.model import check_nature
 from nugen.parallel import process_pool
 
-__all__ = ["ScanResult", "mass_grid", "scan"]
+__all__ = [
+    "ScanResult",
+    "cached_detector",
+    "check_execution",
+    "mass_grid",
+    "progress_bar",
+    "run_units",
+    "scan",
+]
 
 #: Masses per unit of work: small enough to balance two or more workers, large enough that the
 #: per-unit overhead (pickling, scheduling) is negligible next to ~10 ms per limit.
@@ -130,12 +144,23 @@ def mass_grid(lo: float, hi: float, n: int, *, log: bool = False) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=16)
-def _detector(name: str, settings: tuple[tuple[str, object], ...]):
-    """Build (once per process) the detector ``name`` with ``settings``.
+def cached_detector(name: str, settings: tuple[tuple[str, object], ...]):
+    """Build (once per process) the registered detector ``name`` with ``settings``.
 
-    Cached so that every unit of a scan that runs in this process reuses the detector's response
-    kernels and SM counts; with the ``fork`` start method the workers inherit the detectors the parent
-    built while validating the arguments.
+    Parameters
+    ----------
+    name : str
+        Registry name.
+    settings : tuple of (str, object) pairs
+        Detector settings, sorted by key (hashable, so that the cache can key on them).
+
+    Returns
+    -------
+    detectors.base.Detector
+        The same object for the same arguments within one process: every unit of a scan (or of a
+        sensitivity scan, :mod:`fits.sensitivity`) that runs in this process reuses the detector's
+        response kernels and SM counts; with the ``fork`` start method the workers inherit the
+        detectors the parent built while validating the arguments.
     """
     from detectors import get_detector
 
@@ -177,7 +202,7 @@ def _failed(unit: _Unit, mass: float, exc: BaseException) -> LimitResult:
 def _run_unit(unit: _Unit) -> list[LimitResult]:
     """Limits at each mass of ``unit`` (runs in a worker); failures become rows with ``error``."""
     try:
-        det = _detector(unit.detector, unit.settings)
+        det = cached_detector(unit.detector, unit.settings)
     except Exception as exc:
         return [_failed(unit, m, exc) for m in unit.masses]
     out = []
@@ -216,15 +241,120 @@ class _NoProgress:
         pass
 
 
-def _progress(total: int, enabled: bool | None):
-    """A tqdm bar on standard error if ``enabled`` (``None``: if standard error is a terminal)."""
+def progress_bar(total: int, enabled: bool | None, desc: str = "nugen scan", unit: str = "mass"):
+    """A tqdm bar on standard error if ``enabled`` (``None``: if standard error is a terminal).
+
+    A disabled bar is a stand-in with ``update`` and ``close`` that never imports tqdm (~20 ms).
+    """
     if enabled is None:
         enabled = sys.stderr.isatty()
     if not enabled:
         return _NoProgress()
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, unit="mass", desc="nugen scan", file=sys.stderr, leave=False)
+    return tqdm(total=total, unit=unit, desc=desc, file=sys.stderr, leave=False)
+
+
+#: The former private name of :func:`progress_bar`.
+_progress = progress_bar
+
+
+def check_execution(
+    workers: int | None = None, scheduler: str | None = None, executor: Executor | None = None
+) -> None:
+    """Validate the execution options of a scan: ``workers`` >= 1 and at most one way to run in parallel.
+
+    Raises
+    ------
+    InvalidParameterError
+        For ``workers`` not an integer >= 1, or more than one of ``workers > 1``, ``scheduler`` and
+        ``executor``.
+    """
+    if workers is not None and (int(workers) != workers or workers < 1):
+        msg = f"workers must be an integer >= 1, got {workers!r}"
+        raise InvalidParameterError(msg)
+    if sum([bool(workers and workers > 1), scheduler is not None, executor is not None]) > 1:
+        msg = "give at most one of workers > 1, scheduler and executor"
+        raise InvalidParameterError(msg)
+
+
+def run_units(
+    fn: Callable[[Any], list],
+    units: Sequence[Any],
+    failed: Callable[[Any, BaseException], list],
+    *,
+    size: Callable[[Any], int] = lambda unit: 1,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    executor: Executor | None = None,
+    progress: bool | None = None,
+    scheduler_timeout: float = SCHEDULER_TIMEOUT_S,
+    desc: str = "nugen scan",
+) -> list[list]:
+    """Run ``fn(unit)`` for every unit, serially or on an executor, and return the results in order.
+
+    Parameters
+    ----------
+    fn : callable
+        A picklable module-level function of one unit returning a list of rows (runs in a worker). It
+        should turn its own failures into rows; ``failed`` covers a worker or cluster that fails.
+    units : sequence
+        Picklable units of work.
+    failed : callable
+        ``failed(unit, exc)`` -> the rows reported for a unit whose future raised ``exc``.
+    size : callable
+        Progress-bar steps per unit (e.g. its number of masses).
+    workers, scheduler, executor
+        As in :func:`scan` (validated with :func:`check_execution`): local processes
+        (:func:`nugen.parallel.process_pool`, shut down here), a dask.distributed scheduler address, or
+        any executor (not shut down here); none of them: serial, in this process.
+    progress : bool or None
+        Show a progress bar (:func:`progress_bar`); ``None``: if standard error is a terminal.
+    scheduler_timeout : float
+        Seconds to wait for the scheduler.
+    desc : str
+        Label of the progress bar.
+
+    Returns
+    -------
+    list of list
+        ``fn(unit)`` (or ``failed(unit, exc)``) per unit, in the order of ``units``.
+    """
+    check_execution(workers, scheduler, executor)
+    total = sum(size(u) for u in units)
+    own = None
+    client = None
+    if scheduler is not None:
+        client = _connect(scheduler, scheduler_timeout)
+        executor = client.get_executor()
+    elif executor is None and workers and workers > 1:
+        executor = own = process_pool(int(workers))
+    out: list[list] = []
+    bar = _NoProgress()
+    try:
+        if executor is None:
+            bar = progress_bar(total, progress, desc)
+            for unit in units:
+                out.append(fn(unit))
+                bar.update(size(unit))
+        else:
+            # submit first: local workers are forked then, before the progress bar starts its thread
+            futures = [executor.submit(fn, unit) for unit in units]
+            bar = progress_bar(total, progress, desc)
+            for unit, fut in zip(units, futures, strict=True):
+                try:
+                    rows = fut.result()
+                except Exception as exc:  # a worker died or the cluster failed: report, go on
+                    rows = failed(unit, exc)
+                out.append(rows)
+                bar.update(size(unit))
+    finally:
+        bar.close()
+        if own is not None:
+            own.shutdown(cancel_futures=True)
+        if client is not None:
+            client.close()
+    return out
 
 
 def scan(
@@ -302,14 +432,9 @@ def scan(
     if not np.all(np.isfinite(mass)) or np.any(mass < 0):
         msg = f"masses must be finite and >= 0 MeV, got {mass.tolist()}"
         raise InvalidParameterError(msg)
-    if workers is not None and (int(workers) != workers or workers < 1):
-        msg = f"workers must be an integer >= 1, got {workers!r}"
-        raise InvalidParameterError(msg)
+    check_execution(workers, scheduler, executor)
     if int(chunk_size) != chunk_size or chunk_size < 1:
         msg = f"chunk_size must be an integer >= 1, got {chunk_size!r}"
-        raise InvalidParameterError(msg)
-    if sum([bool(workers and workers > 1), scheduler is not None, executor is not None]) > 1:
-        msg = "give at most one of workers > 1, scheduler and executor"
         raise InvalidParameterError(msg)
     settings = {k: dict(v) for k, v in (settings or {}).items()}
     unknown = sorted(set(settings) - set(names))
@@ -326,7 +451,7 @@ def scan(
     expected = {}
     for name in names:
         frozen[name] = tuple(sorted(settings.get(name, {}).items()))
-        det = _detector(name, frozen[name])
+        det = cached_detector(name, frozen[name])
         expected[name] = bool(asimov) or det.observed() is None
 
     units = []
@@ -335,39 +460,20 @@ def scan(
         for name in names:  # interleave detectors so that workers share the heavy ones
             units.append(_Unit(name, frozen[name], chunk, fl, cl, asimov, nature))
 
-    own = None
-    client = None
-    if scheduler is not None:
-        client = _connect(scheduler, scheduler_timeout)
-        executor = client.get_executor()
-    elif executor is None and workers and workers > 1:
-        executor = own = process_pool(int(workers))
-
     results: dict[str, list[LimitResult]] = {name: [] for name in names}
-    bar = _NoProgress()
-    try:
-        if executor is None:
-            bar = _progress(mass.size * len(names), progress)
-            for unit in units:
-                results[unit.detector].extend(_run_unit(unit))
-                bar.update(len(unit.masses))
-        else:
-            # submit first: local workers are forked then, before the progress bar starts its thread
-            futures = [executor.submit(_run_unit, unit) for unit in units]
-            bar = _progress(mass.size * len(names), progress)
-            for unit, fut in zip(units, futures, strict=True):
-                try:
-                    rows = fut.result()
-                except Exception as exc:  # a worker died or the cluster failed: report, go on
-                    rows = [_failed(unit, m, exc) for m in unit.masses]
-                results[unit.detector].extend(rows)
-                bar.update(len(unit.masses))
-    finally:
-        bar.close()
-        if own is not None:
-            own.shutdown(cancel_futures=True)
-        if client is not None:
-            client.close()
+    rows = run_units(
+        _run_unit,
+        units,
+        lambda unit, exc: [_failed(unit, m, exc) for m in unit.masses],
+        size=lambda unit: len(unit.masses),
+        workers=workers,
+        scheduler=scheduler,
+        executor=executor,
+        progress=progress,
+        scheduler_timeout=scheduler_timeout,
+    )
+    for unit, got in zip(units, rows, strict=True):
+        results[unit.detector].extend(got)
 
     return [
         ScanResult(
