@@ -10,6 +10,11 @@ What to use when
   extra polygons, and the published astrophysical, cosmological and accelerator bands of
   Brdar, Greljo, Kopp, Opferkuch, JCAP 01 (2021) 039 [arXiv:2007.15563], Fig. 3 (:func:`reference_bands`),
   each with a legend label and a numbered citation in a caption.
+* :func:`plot_brazil_bands` — expected sensitivity over M_N (:mod:`fits.sensitivity`): the median
+  expected upper limit (dashed) with its ±1σ (green) and ±2σ (yellow) bands, optionally the median
+  3σ/5σ discovery reach and an observed limit, on log–log axes.
+* :func:`plot_sensitivity_vs_exposure` — the same quantities against the exposure at fixed M_N, with a
+  reference slope (T^-1/4: a background-dominated counting experiment).
 
 Every plot function takes ``ax`` (a :class:`matplotlib.axes.Axes`, or ``None`` for the current axes)
 and returns a small frozen dataclass holding the artists it drew, so callers and tests can inspect or
@@ -43,16 +48,20 @@ from nugen.errors import InvalidParameterError, UnknownNameError
 
 __all__ = [
     "BAND_STYLES",
+    "BRAZIL_COLOURS",
     "CURVE_STYLES",
     "DETECTOR_LABELS",
     "ONE_SIGMA",
+    "BrazilArtists",
     "ExclusionArtists",
     "ReferenceBand",
     "SpectrumArtists",
     "detector_label",
     "garwood_interval",
+    "plot_brazil_bands",
     "plot_exclusion",
     "plot_recoil_spectrum",
+    "plot_sensitivity_vs_exposure",
     "reference_bands",
     "save_figure",
     "save_figures",
@@ -653,6 +662,327 @@ def plot_exclusion(
         citations=citations,
         legend=leg,
         caption=cap,
+    )
+
+
+# -- expected sensitivity (Brazil bands) --------------------------------------------------------------
+#: Fill colours of the expected-limit bands: ±1σ green, ±2σ yellow (the usual "Brazil" plot).
+BRAZIL_COLOURS = {"1": "#2eb82e", "2": "#ffdf1a"}
+
+
+@dataclass(frozen=True)
+class BrazilArtists:
+    """Artists drawn by :func:`plot_brazil_bands` and :func:`plot_sensitivity_vs_exposure`.
+
+    Attributes
+    ----------
+    ax : matplotlib.axes.Axes
+        The axes drawn on.
+    median : dict of str to matplotlib.lines.Line2D
+        Median expected limit per curve label (dashed).
+    one_sigma, two_sigma : dict of str to matplotlib.collections.PolyCollection
+        The ±1σ and ±2σ bands per curve label (missing where not drawn).
+    discovery : dict of str to matplotlib.lines.Line2D
+        Median discovery reach lines, keyed ``"3"``, ``"5"`` (or ``"<label> 3"`` for several curves).
+    observed : matplotlib.lines.Line2D or None
+        An observed limit, if given.
+    reference : matplotlib.lines.Line2D or None
+        The reference slope (:func:`plot_sensitivity_vs_exposure`).
+    legend : matplotlib.legend.Legend or None
+        The legend.
+    """
+
+    ax: Axes
+    median: dict[str, Line2D]
+    one_sigma: dict[str, Artist] = field(default_factory=dict)
+    two_sigma: dict[str, Artist] = field(default_factory=dict)
+    discovery: dict[str, Line2D] = field(default_factory=dict)
+    observed: Line2D | None = None
+    reference: Line2D | None = None
+    legend: Legend | None = None
+
+
+def _band_arrays(x: ArrayLike, median: ArrayLike, bands: Mapping[str, ArrayLike] | None):
+    xs = np.asarray(x, dtype=float)
+    med = np.asarray(median, dtype=float)
+    if xs.ndim != 1 or med.shape != xs.shape:
+        msg = f"x and median must be 1-d arrays of equal length, got shapes {xs.shape} and {med.shape}"
+        raise InvalidParameterError(msg)
+    out = {}
+    for k, v in (bands or {}).items():
+        if k not in ("-2", "-1", "+1", "+2"):
+            msg = f"band keys are '-2', '-1', '+1', '+2', got {k!r}"
+            raise InvalidParameterError(msg)
+        a = np.asarray(v, dtype=float)
+        if a.shape != xs.shape:
+            msg = f"band {k!r} has shape {a.shape}, expected {xs.shape}"
+            raise InvalidParameterError(msg)
+        out[k] = a
+    order = np.argsort(xs, kind="stable")
+    return xs[order], med[order], {k: a[order] for k, a in out.items()}
+
+
+def _draw_bands(ax, x, med, bands, *, label, colour, fill_alpha, one_label, two_label):
+    """Draw ±2σ then ±1σ fills and the median; returns (median line, one-sigma fill, two-sigma fill)."""
+    fills = {}
+    for n, lab in (("2", two_label), ("1", one_label)):
+        lo, hi = bands.get(f"-{n}"), bands.get(f"+{n}")
+        if lo is None or hi is None:
+            continue
+        ok = np.isfinite(lo) & np.isfinite(hi) & (lo > 0)
+        kw = {"linewidth": 0, "zorder": 2 if n == "2" else 3}
+        if colour is None:
+            kw["facecolor"] = BRAZIL_COLOURS[n]
+        else:
+            kw.update(facecolor=colour, alpha=fill_alpha * (0.5 if n == "2" else 1.0))
+        fills[n] = ax.fill_between(x, lo, hi, where=ok, interpolate=False, label=lab, **kw)
+    (line,) = ax.plot(
+        x,
+        med,
+        linestyle="--",
+        color="black" if colour is None else colour,
+        linewidth=1.8,
+        label=label,
+        zorder=5,
+    )
+    return line, fills.get("1"), fills.get("2")
+
+
+def plot_brazil_bands(
+    ax: Axes | None,
+    mass_MeV: ArrayLike,
+    median: ArrayLike,
+    bands: Mapping[str, ArrayLike] | None = None,
+    *,
+    discovery: Mapping[str, ArrayLike] | None = None,
+    observed: ArrayLike | None = None,
+    cl: float = 0.9,
+    label: str | None = None,
+    logx: bool = True,
+    logy: bool = True,
+    xlabel: str = r"Right-handed neutrino mass $M_N$ [MeV]",
+    ylabel: str = r"Magnetic moment $\mu_\nu$ [$\mu_B$]",
+    legend: bool | Mapping = True,
+) -> BrazilArtists:
+    """Draw the expected upper limit over M_N: median (dashed), ±1σ (green) and ±2σ (yellow) bands.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes or None
+        Axes to draw on (``None``: the current axes).
+    mass_MeV : array_like
+        M_N [MeV] (sorted here).
+    median : array_like
+        Median expected limit [mu_B]; NaN leaves a gap (no sensitivity).
+    bands : mapping of str to array_like, optional
+        ``{"-2", "-1", "+1", "+2"}`` -> band edges [mu_B] (:meth:`fits.sensitivity.SensitivityResult.arrays`).
+    discovery : mapping of str to array_like, optional
+        Significance (``"3"``, ``"5"``) -> mu of that median discovery significance [mu_B], drawn as
+        dash-dotted / dotted lines.
+    observed : array_like, optional
+        An observed limit [mu_B] at the same masses (solid black).
+    cl : float
+        Confidence level, for the labels.
+    label : str, optional
+        Legend label of the median (default ``"median expected (CL)"``).
+    logx, logy : bool
+        Logarithmic axes (default both; masses <= 0 are then not shown).
+    xlabel, ylabel : str
+        Axis labels.
+    legend : bool or mapping
+        Draw a legend (a mapping is passed to :meth:`~matplotlib.axes.Axes.legend`).
+
+    Returns
+    -------
+    BrazilArtists
+    """
+    ax = _get_ax(ax)
+    x, med, bds = _band_arrays(mass_MeV, median, bands)
+    order = np.argsort(np.asarray(mass_MeV, dtype=float), kind="stable")
+    lab = label or f"median expected {100 * cl:g}% CL upper limit"
+    line, one, two = _draw_bands(
+        ax,
+        x,
+        med,
+        bds,
+        label=lab,
+        colour=None,
+        fill_alpha=1.0,
+        one_label=r"expected $\pm 1\sigma$",
+        two_label=r"expected $\pm 2\sigma$",
+    )
+    disc = {}
+    for (z, values), ls in zip((discovery or {}).items(), ("-.", ":", (0, (5, 1, 1, 1))), strict=False):
+        d = np.asarray(values, dtype=float)
+        if d.shape != x.shape:
+            msg = f"discovery {z!r} has shape {d.shape}, expected {x.shape}"
+            raise InvalidParameterError(msg)
+        (disc[z],) = ax.plot(
+            x, d[order], color="#c0392b", linestyle=ls, linewidth=1.5, label=rf"median {z}$\sigma$ discovery"
+        )
+    obs = None
+    if observed is not None:
+        o = np.asarray(observed, dtype=float)
+        if o.shape != x.shape:
+            msg = f"observed has shape {o.shape}, expected {x.shape}"
+            raise InvalidParameterError(msg)
+        (obs,) = ax.plot(
+            x, o[order], color="black", linewidth=2.0, label=f"observed {100 * cl:g}% CL", zorder=6
+        )
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    _limits_x(ax, x, logx)
+    if logx:  # labelled minor ticks of a short log range run into each other
+        from matplotlib.ticker import NullFormatter
+
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, which="major", linewidth=0.3, alpha=0.5)
+    leg = _brazil_legend(ax, legend, [a for a in (line, one, two) if a is not None])
+    return BrazilArtists(
+        ax=ax,
+        median={lab: line},
+        one_sigma={lab: one} if one is not None else {},
+        two_sigma={lab: two} if two is not None else {},
+        discovery=disc,
+        observed=obs,
+        legend=leg,
+    )
+
+
+def _brazil_legend(ax: Axes, legend: bool | Mapping, first: Sequence[Artist]) -> Legend | None:
+    """A legend listing ``first`` (medians, then the bands) before every other labelled artist."""
+    if not legend:
+        return None
+    handles, labels = ax.get_legend_handles_labels()
+    rank = {id(a): i for i, a in enumerate(first)}
+    pairs = sorted(zip(handles, labels, strict=True), key=lambda hl: rank.get(id(hl[0]), len(rank)))
+    kw = dict(legend) if isinstance(legend, Mapping) else {"frameon": False, "fontsize": 8}
+    return ax.legend([h for h, _ in pairs], [lab for _, lab in pairs], **kw)
+
+
+def _limits_x(ax: Axes, x: np.ndarray, log: bool) -> None:
+    shown = x[np.isfinite(x) & (x > 0)] if log else x[np.isfinite(x)]
+    if shown.size > 1:
+        ax.set_xlim(shown.min(), shown.max())
+
+
+def plot_sensitivity_vs_exposure(
+    ax: Axes | None,
+    exposure_t_yr: ArrayLike,
+    curves: Mapping[str, tuple[ArrayLike, Mapping[str, ArrayLike] | None]],
+    *,
+    discovery: Mapping[str, Mapping[str, ArrayLike]] | None = None,
+    reference_slope: float | None = -0.25,
+    cl: float = 0.9,
+    exposure_unit: str = "t yr",
+    ylabel: str = r"Magnetic moment $\mu_\nu$ [$\mu_B$]",
+    legend: bool | Mapping = True,
+) -> BrazilArtists:
+    """Draw the expected upper limit against the exposure, one curve (with its bands) per label.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes or None
+        Axes to draw on (``None``: the current axes).
+    exposure_t_yr : array_like
+        Exposures [``exposure_unit``] (sorted here), shared by every curve.
+    curves : mapping of str to (array_like, mapping or None)
+        Label (e.g. ``"M_N = 0.1 MeV"``) -> ``(median [mu_B], bands)`` with ``bands`` as in
+        :func:`plot_brazil_bands`. With one curve the bands are green and yellow, the median black
+        dashed; with several, each curve has its own colour and translucent bands.
+    discovery : mapping of str to mapping, optional
+        Label -> ``{"3": mu, "5": mu}`` median discovery reach [mu_B] of that curve (dash-dotted, dotted).
+    reference_slope : float or None
+        Draw ``mu ∝ T^slope`` through the first median point (default -1/4: the limit on the signal
+        strength of a background-dominated counting experiment grows like sqrt(T), while the signal
+        per mu^2 grows like T, so mu_up ∝ T^-1/4); ``None``: no reference.
+    cl : float
+        Confidence level, for the labels.
+    exposure_unit : str
+        Unit of the exposure axis.
+    ylabel : str
+        Label of the limit axis.
+    legend : bool or mapping
+        Draw a legend.
+
+    Returns
+    -------
+    BrazilArtists
+    """
+    ax = _get_ax(ax)
+    one, two, meds, disc = {}, {}, {}, {}
+    palette = itertools.cycle(_PALETTE)
+    single = len(curves) == 1
+    first = None
+    for label, (median, bands) in curves.items():
+        x, med, bds = _band_arrays(exposure_t_yr, median, bands)
+        colour = None if single else next(palette)
+        if not single:  # several curves: only their ±1σ bands, translucent, or the figure is unreadable
+            bds = {k: v for k, v in bds.items() if k in ("-1", "+1")}
+        lab = f"{label}: median expected" if label else f"median expected {100 * cl:g}% CL upper limit"
+        line, o, t = _draw_bands(
+            ax,
+            x,
+            med,
+            bds,
+            label=lab,
+            colour=colour,
+            fill_alpha=0.35,
+            one_label=r"expected $\pm 1\sigma$" if single else (None if one else r"shaded: $\pm 1\sigma$"),
+            two_label=r"expected $\pm 2\sigma$" if single else None,
+        )
+        meds[label] = line
+        if o is not None:
+            one[label] = o
+        if t is not None:
+            two[label] = t
+        order = np.argsort(np.asarray(exposure_t_yr, dtype=float), kind="stable")
+        for (z, values), ls in zip(((discovery or {}).get(label) or {}).items(), ("-.", ":"), strict=False):
+            d = np.asarray(values, dtype=float)[order]
+            key = z if single else f"{label} {z}"
+            (disc[key],) = ax.plot(
+                x,
+                d,
+                color="#c0392b" if single else colour,
+                linestyle=ls,
+                linewidth=1.4,
+                label=rf"{label + ': ' if label and not single else ''}median {z}$\sigma$ discovery",
+            )
+        if first is None:
+            ok = np.isfinite(med) & (med > 0) & (x > 0)
+            if ok.any():
+                first = (x, x[ok][0], med[ok][0])
+    ref = None
+    if reference_slope is not None and first is not None:
+        from fractions import Fraction
+
+        x, x0, y0 = first
+        slope = Fraction(reference_slope).limit_denominator(12)
+        text = f"{slope.numerator}/{slope.denominator}" if slope.denominator != 1 else f"{slope.numerator}"
+        # drawn at half the first median (through it, it would hide behind a curve that follows it)
+        (ref,) = ax.plot(
+            x,
+            0.5 * y0 * (x / x0) ** reference_slope,
+            color="#555555",
+            linestyle=(0, (1, 2)),
+            linewidth=1.6,
+            label=rf"$\propto T^{{{text}}}$ (reference slope)",
+            zorder=6,
+        )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    _limits_x(ax, np.sort(np.asarray(exposure_t_yr, dtype=float)), True)
+    ax.set_xlabel(f"Exposure $T$ [{exposure_unit}]")
+    ax.set_ylabel(ylabel)
+    ax.grid(True, which="major", linewidth=0.3, alpha=0.5)
+    firsts = [a for lab in meds for a in (meds[lab], one.get(lab), two.get(lab)) if a is not None]
+    leg = _brazil_legend(ax, legend, firsts)
+    return BrazilArtists(
+        ax=ax, median=meds, one_sigma=one, two_sigma=two, discovery=disc, reference=ref, legend=leg
     )
 
 

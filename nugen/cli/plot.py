@@ -1,11 +1,15 @@
-"""``nugen plot spectra|limits``: the seed's Fig. 2 and Fig. 3 kinds of figure, written to PNG or PDF.
+"""``nugen plot spectra|limits|sensitivity``: the seed's Fig. 2 and Fig. 3 kinds of figure and Brazil plots.
 
 * ``spectra``: expected counts per bin of observed energy for one detector (backgrounds, Standard-Model
   solar neutrinos, the dipole signal of the model, their total) and the detector's data with Garwood
   error bars (:func:`fits.plots.plot_recoil_spectrum`);
 * ``limits``: limits in mu over a range of M_N for one or more detectors, computed by the fits API
   (:mod:`fits.scan`), drawn on the exclusion plane with the published astrophysical and cosmological
-  bands (:func:`fits.plots.plot_exclusion`).
+  bands (:func:`fits.plots.plot_exclusion`);
+* ``sensitivity``: median expected limits with their ±1σ/±2σ bands over M_N (one panel per exposure,
+  :func:`fits.plots.plot_brazil_bands`) or against the exposure
+  (:func:`fits.plots.plot_sensitivity_vs_exposure`), from a ``nugen sensitivity --json`` file
+  (``--input``) or computed here (:mod:`fits.sensitivity`).
 
 Figures are drawn on a :class:`matplotlib.figure.Figure` (no pyplot, no GUI backend) and written
 atomically (:func:`nugen.outputs.atomic_output`); the format follows the extension of ``-o``.
@@ -47,7 +51,7 @@ BACKGROUND_COLOURS = ("#7f7f7f", "#8c564b", "#17becf", "#bcbd22", "#9467bd", "#3
 
 
 def register(sub, parents):
-    """Add the ``plot`` subcommand with its ``spectra`` and ``limits`` subcommands."""
+    """Add the ``plot`` subcommand with its ``spectra``, ``limits`` and ``sensitivity`` subcommands."""
     p = sub.add_parser(
         COMMAND,
         parents=parents,
@@ -59,7 +63,8 @@ def register(sub, parents):
         epilog="examples:\n"
         "  nugen plot spectra --detector xenon1t --mass 0.01 --mu 5e-11 --flavour mu -o xenon1t.png\n"
         "  nugen plot limits --detector xenon1t,borexino,darwin --masses 0.01:3:30 --log "
-        "--flavour mu --workers 2 -o limits.pdf",
+        "--flavour mu --workers 2 -o limits.pdf\n"
+        "  nugen plot sensitivity --detector darwin --masses 0.01:1:30 --log --flavour mu -o brazil.png",
     )
     kinds = p.add_subparsers(dest="plot_kind", metavar="KIND", parser_class=type(p), required=True)
     fmt = HelpFormatter
@@ -148,7 +153,53 @@ def register(sub, parents):
         "--nature", default="dirac", choices=("dirac", "majorana"), help="Dirac or Majorana N (N decays only)"
     )
     _add_figure_options(lim)
+    _register_sensitivity(kinds, parents)
     return p
+
+
+def _register_sensitivity(kinds, parents) -> None:
+    from nugen.cli.sensitivity import add_sensitivity_options
+
+    sen = kinds.add_parser(
+        "sensitivity",
+        parents=parents,
+        formatter_class=HelpFormatter,
+        help="expected limits with ±1σ/±2σ bands (Brazil plot) over M_N or against the exposure",
+        description="The median expected upper limit in mu (dashed) with its ±1σ (green) and ±2σ (yellow) "
+        "bands, from a 'nugen sensitivity --json' file (--input) or computed here with the options of "
+        "'nugen sensitivity'. Against M_N: one panel per exposure; against the exposure (--vs exposure, "
+        "the default when there is one mass and several exposures): one curve per mass, with the "
+        "T^-1/4 slope of a background-dominated counting experiment for reference. With --discovery (or a "
+        "file that has it) the median 3 and 5 sigma discovery reach is drawn as well.",
+        epilog="examples:\n"
+        "  nugen plot sensitivity --detector darwin --masses 0.01:1:30 --log --flavour mu -o brazil.png\n"
+        "  nugen sensitivity --detector darwin --masses 0.01:1:30 --log --json -o darwin.json\n"
+        "  nugen plot sensitivity --input darwin.json -o brazil.pdf\n"
+        "  nugen plot sensitivity --detector darwin --masses 0.1:0.1:1 --exposure 1,3,10,30,100,300,1000 "
+        "--discovery -o exposure.png",
+    )
+    src = sen.add_argument_group("input (one of)").add_mutually_exclusive_group(required=True)
+    src.add_argument("--input", metavar="FILE.json", default=None, help="a 'nugen sensitivity --json' file")
+    src.add_argument(
+        "--detector", metavar="NAME", default=None, help="compute for this detector: darwin, ..."
+    )
+    sen.add_argument(
+        "--masses",
+        metavar="LO:HI:N",
+        default=None,
+        help="with --detector: N masses M_N from LO to HI [MeV] (inclusive); --log: log-spaced",
+    )
+    sen.add_argument("--log", action="store_true", help="logarithmic mass spacing (LO must be > 0)")
+    sen.add_argument("--workers", type=int, default=1, metavar="K", help="local worker processes")
+    sen.add_argument(
+        "--vs",
+        choices=("auto", "mass", "exposure"),
+        default="auto",
+        help="horizontal axis; auto: exposure if there is one mass and several exposures, else mass",
+    )
+    add_model_options(sen, with_mu=False, with_mass=False)
+    add_sensitivity_options(sen)
+    _add_figure_options(sen)
 
 
 def _add_figure_options(p: argparse.ArgumentParser) -> None:
@@ -206,6 +257,8 @@ def run(args: argparse.Namespace) -> int:
     check_output_path(args.output, overwrite=args.overwrite)
     if args.plot_kind == "spectra":
         return _run_spectra(args)
+    if args.plot_kind == "sensitivity":
+        return _run_sensitivity(args)
     return _run_limits(args)
 
 
@@ -335,5 +388,136 @@ def _run_limits(args) -> int:
     )
     if args.title:
         ax.set_title(args.title, fontsize=10)
+    save_figure(fig, args.output, args.overwrite, args.dpi, args.quiet)
+    return 0
+
+
+#: Most exposures ``plot sensitivity`` draws as panels over M_N.
+MAX_PANELS = 6
+
+
+def load_sensitivity(path: str):
+    """Read a ``nugen sensitivity --json`` file as a :class:`fits.sensitivity.SensitivityResult`.
+
+    Raises
+    ------
+    InvalidParameterError
+        If the file cannot be read, is not JSON, or is not a sensitivity document (naming the file).
+    """
+    import json
+
+    from fits.sensitivity import SensitivityResult
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            doc = json.load(fh)
+    except OSError as exc:
+        msg = f"--input {path!r}: cannot read it ({exc.strerror})"
+        raise InvalidParameterError(msg) from None
+    except ValueError as exc:
+        msg = f"--input {path!r} is not valid JSON ({exc})"
+        raise InvalidParameterError(msg) from None
+    try:
+        return SensitivityResult.from_dict(doc)
+    except InvalidParameterError as exc:
+        msg = f"--input {path!r}: {exc}"
+        raise InvalidParameterError(msg) from None
+
+
+def _sensitivity_result(args):
+    """The result to draw: read from ``--input`` or computed from the options."""
+    if args.input is not None:
+        ignored = [f"--{k}" for k in ("masses", "exposure", "toys", "discovery") if getattr(args, k)]
+        if ignored:
+            msg = f"--input {args.input!r} is drawn as it is; {', '.join(ignored)} need --detector instead"
+            raise InvalidParameterError(msg)
+        return load_sensitivity(args.input)
+    if args.masses is None:
+        msg = "plot sensitivity --detector needs --masses LO:HI:N"
+        raise InvalidParameterError(msg)
+    if args.workers < 1:
+        msg = f"--workers must be >= 1, got {args.workers}"
+        raise InvalidParameterError(msg)
+    from nugen.cli.scan import parse_masses
+    from nugen.cli.sensitivity import compute
+
+    return compute(args, parse_masses(args.masses, args.log), progress=False if args.quiet else None)
+
+
+def _run_sensitivity(args) -> int:
+    import numpy as np
+
+    from fits.plots import detector_label, plot_brazil_bands, plot_sensitivity_vs_exposure
+
+    res = _sensitivity_result(args)
+    if not res.points:
+        msg = "the sensitivity result has no points to draw"
+        raise InvalidParameterError(msg)
+    exposures = res.exposures
+    masses = sorted({p.mass_MeV for p in res.points})
+    vs = args.vs
+    if vs == "auto":
+        vs = "exposure" if len(masses) == 1 and len(exposures) > 1 else "mass"
+    if vs == "exposure" and len(exposures) < 2:
+        msg = "--vs exposure needs at least two exposures (nugen sensitivity --exposure T1,T2,...)"
+        raise InvalidParameterError(msg)
+    if vs == "mass" and len(masses) < 2:
+        msg = "a plot over M_N needs at least two masses (or use --vs exposure with several exposures)"
+        raise InvalidParameterError(msg)
+    if vs == "mass" and len(exposures) > MAX_PANELS:
+        n = len(exposures)
+        msg = f"{n} exposures would be {n} panels over M_N (at most {MAX_PANELS}); use --vs exposure"
+        raise InvalidParameterError(msg)
+    name = detector_label(res.detector)
+    flav = res.flavour if isinstance(res.flavour, str) else "custom"
+    how = f"{res.toys} toys per point" if res.method == "toys" else "asymptotic (Asimov)"
+    note = f"{FLAVOUR_NOTE.get(flav, flav)}; {how}"
+    legend = {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0), "fontsize": 8, "frameon": False}
+    if vs == "mass":
+        fig = _new_figure((9.0, 1.0 + 3.6 * len(exposures)))
+        axes = fig.subplots(len(exposures), 1, sharex=True, squeeze=False)[:, 0]
+        for ax, T in zip(axes, exposures, strict=True):
+            arr = res.arrays(res.select(exposure_t_yr=T))
+            disc = {f"{z:g}": arr[f"Z{z:g}"] for z in (3, 5)} if res.discovery else None
+            plot_brazil_bands(
+                ax,
+                arr["mass_MeV"],
+                arr["median"],
+                {k: arr[k] for k in ("-2", "-1", "+1", "+2")},
+                discovery=disc,
+                cl=res.cl,
+                logx=bool(np.all(arr["mass_MeV"] > 0)),
+                legend=legend if ax is axes[0] else False,
+            )
+            ax.set_title(f"{name}, exposure {T:g} t yr: expected sensitivity", fontsize=10)
+            if ax is not axes[-1]:
+                ax.set_xlabel("")
+        axes[0].text(0.01, 0.98, note, transform=axes[0].transAxes, fontsize=8, ha="left", va="top")
+    else:
+        fig = _new_figure((9.0, 5.0))
+        ax = fig.add_subplot()
+        curves, disc = {}, {}
+        for m in masses:
+            pts = sorted(res.select(mass_MeV=m), key=lambda p: p.exposure_t_yr)
+            arr = res.arrays(pts)
+            label = f"$M_N$ = {m:g} MeV"
+            curves[label] = (arr["median"], {k: arr[k] for k in ("-2", "-1", "+1", "+2")})
+            if res.discovery:
+                disc[label] = {f"{z:g}": arr[f"Z{z:g}"] for z in (3, 5)}
+            x = arr["exposure_t_yr"]
+        if len(curves) == 1:  # one mass: its value goes in the title, the legend says what is drawn
+            (label,) = curves
+            curves = {"": curves[label]}
+            disc = {"": disc[label]} if disc else {}
+            title = f"{name} at {label}: expected sensitivity vs exposure"
+        else:
+            title = f"{name}: expected sensitivity vs exposure"
+        plot_sensitivity_vs_exposure(ax, x, curves, discovery=disc or None, cl=res.cl, legend=legend)
+        ax.set_title(title, fontsize=10)
+        ax.text(0.01, 0.02, note, transform=ax.transAxes, fontsize=8, ha="left", va="bottom")
+    if args.title:
+        fig.suptitle(args.title, fontsize=11)
+    if res.n_failed and not args.quiet:
+        print(f"nugen: warning: {res.n_failed} point(s) failed (gaps)", file=sys.stderr)
     save_figure(fig, args.output, args.overwrite, args.dpi, args.quiet)
     return 0
