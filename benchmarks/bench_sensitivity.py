@@ -3,8 +3,8 @@
 Target: <= 2 s for ``fits.sensitivity.sensitivity_scan`` over 30 masses with bands (one core, after the
 imports; the detector is built afresh each time, so its SM kernels and every signal template are
 included). Also shown: the same masses as a plain limit scan (median only, ``fits.scan.scan``), the
-scan with ``discovery=True``, 0.01-3 MeV (the CLI example; masses beyond the solar reach cost
-almost nothing), toy bands per point, and ``nugen sensitivity`` as a fresh process.
+scan with ``discovery=True``, 0.01-3 MeV (the range of the ``nugen scan`` examples), toy bands per
+point, and ``nugen sensitivity`` as a fresh process.
 
 Run: ``python benchmarks/bench_sensitivity.py [--repeat N]`` (other options of ``run_all.py`` are ignored).
 """
@@ -64,7 +64,7 @@ def main():
     row("  limit scan (median only, fits.scan), same masses", limit_scan)
     row("  with discovery=True (median 3σ and 5σ reach)", lambda: _fresh_scan(MASSES, discovery=True))
     row(
-        "  30 masses 0.01-3 MeV (log; half beyond the solar reach)",
+        "  30 masses 0.01-3 MeV (log; the nugen scan example range)",
         lambda: _fresh_scan(np.geomspace(0.01, 3, 30)),
     )
     row("  3 exposures x 30 masses", lambda: _fresh_scan(MASSES, exposures=[20.0, 200.0, 2000.0]))
