@@ -25,6 +25,7 @@ import functools
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -433,8 +434,16 @@ _REGISTRY: dict[str, str] = {
     "darwin": "detectors.darwin:DARWIN",
     "charm2": "detectors.charm2:CHARM2",
 }
-#: Names of the registered detectors.
-DETECTORS = _REGISTRY.keys()
+
+
+def _shipped_card_names() -> tuple[str, ...]:
+    """Names of the cards shipped in ``detectors/cards`` (file names without ``.toml``)."""
+    folder = resources.files("detectors") / "cards"
+    return tuple(sorted(f.name[: -len(".toml")] for f in folder.iterdir() if f.name.endswith(".toml")))
+
+
+#: Names of the registered detectors: the modules above, then the cards shipped in ``detectors/cards``.
+DETECTORS: tuple[str, ...] = tuple(_REGISTRY) + tuple(n for n in _shipped_card_names() if n not in _REGISTRY)
 
 
 @functools.lru_cache(maxsize=32)
@@ -444,13 +453,24 @@ def _detector_class(name: str) -> type[Detector]:
 
 
 def get_detector(name: str, **settings: object) -> Detector:
-    """Build the registered detector ``name`` with ``settings``.
+    """Build the detector ``name`` with ``settings``.
+
+    ``name`` is a registered module, a shipped card (``detectors/cards/NAME.toml``), or the path of a
+    card file ending in ``.toml`` (:mod:`detectors.card`, docs/cards.md).
 
     Raises
     ------
     UnknownNameError
         For an unknown name, listing the known detectors, closest first.
+    CardError
+        For a card that does not parse or validate.
     """
-    if name not in _REGISTRY:
-        raise UnknownNameError("detector", name, _REGISTRY)
-    return _detector_class(name)(**settings)
+    if name in _REGISTRY:
+        return _detector_class(name)(**settings)
+    if name in DETECTORS or str(name).endswith(".toml"):
+        from detectors.card import CardDetector, load_card, shipped_card_path
+
+        if name in DETECTORS:
+            return CardDetector(load_card(shipped_card_path(name), shipped=True), **settings)
+        return CardDetector(load_card(name), **settings)
+    raise UnknownNameError("detector", name, DETECTORS)

@@ -13,6 +13,7 @@ import math
 from collections.abc import Iterable
 
 __all__ = [
+    "CardError",
     "DataFileError",
     "InvalidParameterError",
     "KinematicsError",
@@ -44,6 +45,17 @@ class UnknownNameError(NugenError):
 
 class DataFileError(NugenError):
     """A packaged data table is missing or cannot be parsed."""
+
+
+class CardError(NugenError):
+    """A detector card (TOML, docs/cards.md) is malformed; the message names the file and the key."""
+
+    def __init__(self, card: object, key: str, problem: str):
+        self.card = str(card)
+        self.key = key
+        self.problem = problem
+        where = f"card {self.card}" + (f": key {key!r}" if key else "")
+        super().__init__(f"{where}: {problem}")
 
 
 class KinematicsError(NugenError):
