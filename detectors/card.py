@@ -22,6 +22,7 @@ spectrum, like XENON1T's released B0). Shipped cards live in ``detectors/cards``
 
 from __future__ import annotations
 
+import difflib
 import functools
 import math
 import tomllib
@@ -34,7 +35,7 @@ from numpy.typing import ArrayLike
 
 from detectors.base import Background, Detector, Setting, _shipped_card_names, parse_positive
 from nugen.errors import CardError, DataFileError, closest_first
-from nugen.tables import Table, parse_table
+from nugen.tables import parse_table
 
 __all__ = ["SHIPPED_CARDS", "Card", "CardDetector", "read_card", "shipped_card_path"]
 
@@ -105,6 +106,9 @@ class _Section:
         self.used.add(k)
         if k not in self.table:
             if required:
+                typo = [x for x in closest_first(k, self.table) if x not in self.used]
+                if typo and difflib.SequenceMatcher(None, k, typo[0]).ratio() >= 0.75:
+                    self.fail(typo[0], f"unknown key; did you mean {k!r}?")
                 self.fail(k, "is required but missing")
             return default
         v = self.table[k]
@@ -139,17 +143,25 @@ class _Section:
             self.fail(k, f"must be {'>= 0' if zero else '> 0'}, got {self.table[k]!r}")
         return v
 
-    def file(self, k: str, columns: tuple[str, ...]) -> Table:
+    def file(self, k: str, columns: tuple[str, ...]) -> dict[str, np.ndarray]:
+        """Read the table named by key ``k`` (relative to the card) and return its ``columns`` as floats."""
         name = self.get(k, "str")
         p = Path(name) if Path(name).is_absolute() else self.path.parent / name
         if not p.is_file():
             self.fail(k, f"file {name!r} does not exist (relative paths are relative to the card: {p})")
         try:
-            return parse_table(p.read_text(encoding="utf-8"), str(p), columns)
+            table = parse_table(p.read_text(encoding="utf-8"), str(p), columns)
         except DataFileError as exc:
             self.fail(k, str(exc))
         except UnicodeDecodeError:
             self.fail(k, f"file {name!r} is not a text table")
+        out = {}
+        for c in columns:
+            try:
+                out[c] = np.asarray(table[c], dtype=float)
+            except ValueError:
+                self.fail(k, f"file {name!r}: column {c!r} has a value that is not a number")
+        return out
 
     def done(self) -> None:
         for k in self.table:
@@ -159,7 +171,7 @@ class _Section:
                 self.fail(k, f"unknown key{hint} (known: {', '.join(known)})")
 
 
-def _on_analysis_bins(sec: _Section, k: str, table: Table, edges: np.ndarray) -> None:
+def _on_analysis_bins(sec: _Section, k: str, table: dict, edges: np.ndarray) -> None:
     """Check that a binned table's ``E_lo_keV, E_hi_keV`` columns are the card's analysis bins."""
     lo, hi = np.asarray(table["E_lo_keV"], float), np.asarray(table["E_hi_keV"], float)
     same = lo.size == edges.size - 1 and np.allclose(lo, edges[:-1]) and np.allclose(hi, edges[1:])
