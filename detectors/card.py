@@ -107,7 +107,9 @@ class _Section:
         if k not in self.table:
             if required:
                 typo = [x for x in closest_first(k, self.table) if x not in self.used]
-                if typo and difflib.SequenceMatcher(None, k, typo[0]).ratio() >= 0.75:
+                if (
+                    typo and difflib.SequenceMatcher(None, k, typo[0]).ratio() >= 0.6
+                ):  # difflib.get_close_matches cutoff
                     self.fail(typo[0], f"unknown key; did you mean {k!r}?")
                 self.fail(k, "is required but missing")
             return default

@@ -449,10 +449,12 @@ def scan(
     # build every detector here first: bad names or settings fail now, as one clear error
     frozen = {}
     expected = {}
+    label = {}  # the detector's own name (a card's ``name`` when a card path was given)
     for name in names:
         frozen[name] = tuple(sorted(settings.get(name, {}).items()))
         det = cached_detector(name, frozen[name])
         expected[name] = bool(asimov) or det.observed() is None
+        label[name] = det.name or name
 
     units = []
     for start in range(0, mass.size, chunk_size):
@@ -477,7 +479,7 @@ def scan(
 
     return [
         ScanResult(
-            detector=name,
+            detector=label[name],
             flavour=_flavour_label(fl),
             cl=cl,
             settings=settings.get(name, {}),

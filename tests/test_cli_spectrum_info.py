@@ -73,7 +73,7 @@ def test_spectrum_bad_detector_setting_and_name(cli):
     code, out, err = cli("spectrum", "--detector", "xenon1t", "--set", "xenon1t.tritum=free")
     assert code == 2 and out == ""
     assert "tritum" in err and "known: tritium" in err and len(err.strip().splitlines()) == 1
-    code, out, err = cli("spectrum", "--detector", "xenonnt")
+    code, out, err = cli("spectrum", "--detector", "xenon2t")
     assert code == 2
     assert "known: xenon1t" in err
     code, out, err = cli("spectrum", "--detector", "xenon1t", "--set", "borexino.hits_per_bin=4")

@@ -19,7 +19,7 @@ import sys
 import tomllib
 from collections.abc import Sequence
 
-from nugen.cli.common import HelpFormatter
+from nugen.cli.common import HelpFormatter, resolve_cards
 
 __all__ = ["main"]
 
@@ -208,6 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        resolve_cards(args)
         return int(args._run(args) or 0)
     except NugenError as exc:
         if debug:

@@ -23,6 +23,7 @@ from nugen.outputs import atomic_output, check_output_path
 __all__ = [
     "ENERGY_UNITS_MEV",
     "HelpFormatter",
+    "add_detector_options",
     "add_model_options",
     "add_output_file_options",
     "add_output_options",
@@ -33,6 +34,7 @@ __all__ = [
     "parse_bins",
     "parse_range",
     "parse_settings",
+    "resolve_cards",
     "settings_for",
 ]
 
@@ -159,6 +161,85 @@ def parse_settings(items: Sequence[str] | None) -> dict[str, dict[str, str]]:
     return out
 
 
+#: Help text of ``--detector`` (kept free of imports so that ``--help`` stays fast).
+DETECTOR_HELP = (
+    "detector: xenon1t, borexino, darwin, charm2, or a shipped card (xenonnt, ...); 'nugen info' lists them"
+)
+#: Help text of ``--card``.
+CARD_HELP = (
+    "a detector described in a TOML card file (docs/cards.md); relative paths inside are relative to it"
+)
+
+
+def add_detector_options(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup,
+    *,
+    required: bool = True,
+    multiple: bool = False,
+    detector_help: str = DETECTOR_HELP,
+) -> None:
+    """Add ``--detector NAME`` and ``--card FILE.toml`` (destinations ``detector`` and ``card``).
+
+    With ``multiple=False`` exactly one of them is given (``required``); with ``multiple=True``
+    (``scan``, ``plot limits``) ``--detector`` takes comma-separated names and ``--card`` may be
+    repeated, and :func:`resolve_cards` checks that at least one detector was named.
+    """
+    if multiple:
+        parser.add_argument("--detector", metavar="NAME[,NAME...]", default=None, help=detector_help)
+        parser.add_argument(
+            "--card", metavar="FILE.toml", action="append", default=None, help=CARD_HELP + " (repeatable)"
+        )
+        parser.set_defaults(_detector_required=required)
+        return
+    g = parser.add_mutually_exclusive_group(required=required)
+    g.add_argument("--detector", metavar="NAME", default=None, help=detector_help)
+    g.add_argument("--card", metavar="FILE.toml", default=None, help=CARD_HELP)
+
+
+def resolve_cards(args: argparse.Namespace) -> None:
+    """Validate the ``--card`` files and fold them into ``args.detector`` (paths are detector names).
+
+    :func:`detectors.get_detector` accepts a card path wherever it accepts a name, so after this every
+    command handles ``--card`` like ``--detector``. Called by ``nugen.cli.main`` before a command runs.
+
+    Raises
+    ------
+    CardError
+        For a card that is missing or malformed (one line naming the file and the key).
+    InvalidParameterError
+        For a ``--card`` value that is not a ``.toml`` file, or no detector at all where one is required.
+    """
+    cards = getattr(args, "card", None)
+    if not cards:
+        if getattr(args, "_detector_required", False) and not getattr(args, "detector", None):
+            msg = "give --detector NAME[,NAME...] or --card FILE.toml"
+            raise InvalidParameterError(msg)
+        return
+    from detectors.card import load_card
+
+    paths = [cards] if isinstance(cards, str) else list(cards)
+    if isinstance(cards, str) and args.detector:
+        msg = f"give either the detector {args.detector!r} or --card {cards!r}, not both"
+        raise InvalidParameterError(msg)
+    for path in paths:
+        if not path.endswith(".toml") or "," in path:
+            msg = f"--card expects one FILE.toml (without commas), got {path!r}"
+            raise InvalidParameterError(msg)
+        load_card(path)
+    named = [n for n in (args.detector or "").split(",") if n.strip()]
+    args.detector = ",".join([*named, *paths])
+    args.card = None
+
+
+def _settings_name(detector: str) -> str:
+    """The name ``--set NAME.KEY=VALUE`` uses for ``detector`` (a card's ``name`` for a card path)."""
+    if detector.endswith(".toml"):
+        from detectors.card import load_card
+
+        return load_card(detector).name
+    return detector
+
+
 def detector_settings(
     items: Sequence[str] | None, detector: str, *, named: str = "--detector"
 ) -> dict[str, str]:
@@ -185,7 +266,7 @@ def detector_settings(
         On malformed text (:func:`parse_settings`) or if a setting names another detector.
     """
     settings = parse_settings(items)
-    own = settings.pop(detector, {})
+    own = settings.pop(_settings_name(detector), {})
     if settings:
         msg = f"--set names detector(s) {', '.join(sorted(settings))}, but {named} is {detector!r}"
         raise InvalidParameterError(msg)
@@ -213,11 +294,12 @@ def settings_for(items: Sequence[str] | None, names: Sequence[str]) -> dict[str,
         On malformed text (:func:`parse_settings`) or if a setting names a detector not in ``names``.
     """
     settings = parse_settings(items)
-    unknown = sorted(set(settings) - set(names))
+    key = {_settings_name(n): n for n in names}
+    unknown = sorted(set(settings) - set(key))
     if unknown:
-        msg = f"--set names detector(s) {', '.join(unknown)} not among --detector {','.join(names)!r}"
+        msg = f"--set names detector(s) {', '.join(unknown)} not among --detector {','.join(key)!r}"
         raise InvalidParameterError(msg)
-    return settings
+    return {key[k]: v for k, v in settings.items()}
 
 
 def add_settings_option(

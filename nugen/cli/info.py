@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from nugen.cli.common import ENERGY_UNITS_MEV, add_settings_option, detector_settings
+from nugen.cli.common import CARD_HELP, ENERGY_UNITS_MEV, add_settings_option, detector_settings
 
 __all__ = ["COMMAND", "ORDER", "describe", "register", "run"]
 
@@ -24,9 +24,13 @@ def register(sub, parents):
         "--set DETECTOR.KEY=VALUE in other commands), exposure, analysis window, background components "
         "and whether it has observed data. Without a name, list the registered detectors.",
         epilog="examples:\n  nugen info xenon1t\n  nugen info borexino --json\n"
-        "  nugen info darwin --set darwin.exposure_t_yr=300",
+        "  nugen info darwin --set darwin.exposure_t_yr=300\n"
+        "  nugen info --card my_detector.toml",
     )
-    p.add_argument("detector", nargs="?", metavar="DETECTOR", help="xenon1t, borexino, darwin, charm2")
+    p.add_argument(
+        "detector", nargs="?", metavar="DETECTOR", help="xenon1t, borexino, darwin, charm2, xenonnt, ..."
+    )
+    p.add_argument("--card", metavar="FILE.toml", default=None, help=CARD_HELP)
     add_settings_option(p, help="describe the detector with these settings (repeatable)")
     p.add_argument("--json", dest="format", action="store_const", const="json", help="write JSON")
     return p
@@ -47,6 +51,7 @@ def describe(name: str, **settings: object) -> dict:
         "detector": det.name,
         "title": det.title,
         "citation": det.citation,
+        **({"card": str(det.card.path)} if hasattr(det, "card") else {}),
         "target": det.target,
         "source": det.source,
         "recoil": det.scatterer,
@@ -79,6 +84,7 @@ def _text(info: dict) -> str:
     lines = [
         f"{info['detector']}: {info['title']}",
         f"  follows:   {info['citation']}",
+        *([f"  card:      {info['card']}"] if "card" in info else []),
         f"  target:    {info['target']} ({info['recoil']} recoils), source: {info['source']}",
         f"  exposure:  {info['exposure']:g} {info['exposure_unit']}",
         f"  window:    {info['window'][0]:g}-{info['window'][1]:g} {info['energy_unit']} "

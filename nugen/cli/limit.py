@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from nugen.cli.common import (
+    add_detector_options,
     add_model_options,
     add_output_options,
     add_settings_option,
@@ -59,11 +60,10 @@ def register(sub, parents):
         epilog="examples:\n  nugen limit --detector xenon1t --mass 0 --json\n"
         "  nugen limit --detector xenon1t --flavour mu --set xenon1t.tritium=free\n"
         "  nugen limit --detector borexino --mass 0.3 --cl 0.95\n"
-        "  nugen limit --detector darwin --flavour mu --set darwin.exposure_t_yr=300",
+        "  nugen limit --detector darwin --flavour mu --set darwin.exposure_t_yr=300\n"
+        "  nugen limit --card my_detector.toml --mass 0.1 --json",
     )
-    p.add_argument(
-        "--detector", required=True, metavar="NAME", help="detector: xenon1t, borexino, darwin, ..."
-    )
+    add_detector_options(p)
     add_model_options(p, mass_default=0.0, with_mu=False)
     add_fit_options(p)
     add_output_options(p)

@@ -22,6 +22,7 @@ import sys
 
 from nugen.cli.common import (
     HelpFormatter,
+    add_detector_options,
     add_model_options,
     add_output_file_options,
     add_settings_option,
@@ -80,7 +81,7 @@ def register(sub, parents):
         epilog="example:\n  nugen plot spectra --detector xenon1t --mass 0.01 --mu 5e-11 --flavour mu "
         "-o spectrum.png",
     )
-    s.add_argument("--detector", metavar="NAME", required=True, help="detector: xenon1t, borexino, darwin, …")
+    add_detector_options(s)
     s.add_argument(
         "--bins",
         metavar="LO:HI:N",
@@ -108,11 +109,8 @@ def register(sub, parents):
         epilog="example:\n  nugen plot limits --detector xenon1t,borexino --masses 0.01:3:20 --log "
         "--flavour mu --set xenon1t.tritium=free -o fig3.png",
     )
-    lim.add_argument(
-        "--detector",
-        metavar="NAME[,NAME…]",
-        required=True,
-        help="comma-separated detectors, e.g. xenon1t,borexino,darwin",
+    add_detector_options(
+        lim, multiple=True, detector_help="comma-separated detectors, e.g. xenon1t,xenonnt,darwin"
     )
     lim.add_argument(
         "--masses",
@@ -182,6 +180,9 @@ def _register_sensitivity(kinds, parents) -> None:
     src.add_argument("--input", metavar="FILE.json", default=None, help="a 'nugen sensitivity --json' file")
     src.add_argument(
         "--detector", metavar="NAME", default=None, help="compute for this detector: darwin, ..."
+    )
+    src.add_argument(
+        "--card", metavar="FILE.toml", default=None, help="compute for the detector of this card"
     )
     sen.add_argument(
         "--masses",

@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from nugen.cli.common import add_model_options, add_output_options, emit, parse_range, settings_for
+from nugen.cli.common import (
+    DETECTOR_HELP,
+    add_detector_options,
+    add_model_options,
+    add_output_options,
+    emit,
+    parse_range,
+    settings_for,
+)
 from nugen.cli.limit import add_fit_options, check_cl_option
 
 COMMAND = "scan"
@@ -28,14 +36,10 @@ def register(sub, parents):
         "  nugen scan --detector xenon1t,borexino --masses 0.01:1:20 --log --flavour mu --csv\n"
         "  nugen scan --detector xenon1t,borexino,darwin --masses 0.01:3:50 --log --workers 2 --json "
         "-o limits.json\n"
-        "  nugen scan --detector darwin --masses 0:0.5:11 --scheduler tcp://127.0.0.1:8786",
+        "  nugen scan --detector darwin --masses 0:0.5:11 --scheduler tcp://127.0.0.1:8786\n"
+        "  nugen scan --detector xenon1t,xenonnt --card my_detector.toml --masses 0.01:1:20 --log --csv",
     )
-    p.add_argument(
-        "--detector",
-        required=True,
-        metavar="NAME[,NAME...]",
-        help="detector(s), comma-separated: xenon1t, borexino, darwin, ...",
-    )
+    add_detector_options(p, multiple=True, detector_help="detector(s), comma-separated: " + DETECTOR_HELP)
     p.add_argument(
         "--masses",
         required=True,

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from nugen.cli.common import (
+    add_detector_options,
     add_model_options,
     add_output_options,
     add_settings_option,
@@ -39,9 +40,7 @@ def register(sub, parents):
         "  nugen sensitivity --detector darwin --masses 0.01:1:30 --log --json -o darwin.json && "
         "nugen plot sensitivity --input darwin.json -o brazil.png",
     )
-    p.add_argument(
-        "--detector", required=True, metavar="NAME", help="detector: darwin, xenon1t, borexino, ..."
-    )
+    add_detector_options(p)
     p.add_argument(
         "--masses",
         required=True,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 
 from nugen.cli.common import (
+    CARD_HELP,
+    DETECTOR_HELP,
     ENERGY_UNITS_MEV,
     add_model_options,
     add_output_options,
@@ -39,11 +41,13 @@ def register(sub, parents):
         "with its backgrounds and observed data.",
         epilog="examples:\n  nugen spectrum --target xenon --mass 0.1 --mu 2e-11 --bins 1:30:29 --json\n"
         "  nugen spectrum --detector xenon1t --mu 2e-11 --csv -o xenon1t.csv\n"
+        "  nugen spectrum --card my_detector.toml --mu 1e-11 --json\n"
         "  nugen spectrum --target xenon --recoil nuclear --bins 0.1:10:20 --flavour mu",
     )
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--target", metavar="NAME", help="target material: xenon, pseudocumene, glass")
-    where.add_argument("--detector", metavar="NAME", help="detector: xenon1t, borexino, darwin, charm2")
+    where.add_argument("--detector", metavar="NAME", help=DETECTOR_HELP)
+    where.add_argument("--card", metavar="FILE.toml", help=CARD_HELP)
     p.add_argument(
         "--source", metavar="NAME", default=None, help="neutrino source (default: solar; charm2 for glass)"
     )
