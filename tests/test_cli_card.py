@@ -130,7 +130,7 @@ def test_bad_card_is_one_line_naming_file_and_key(cli, tmp_path, edit, needles):
     p.write_text(CARD.replace(*edit))
     out_file = tmp_path / "out.json"
     for command in (("limit",), ("spectrum",), ("info",), ("sensitivity", "--masses", "0:0.1:2")):
-        code, out, err = (
+        code, _out, err = (
             cli(*command, "--card", str(p), "-o", str(out_file))
             if command[0] == "limit"
             else cli(*command, "--card", str(p))
