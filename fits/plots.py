@@ -410,6 +410,10 @@ DETECTOR_LABELS: dict[str, str] = {
     "borexino": "Borexino",
     "darwin": "DARWIN",
     "charm2": "CHARM-II",
+    "xenonnt": "XENONnT",
+    "lz": "LZ",
+    "pandax4t": "PandaX-4T",
+    "xlzd": "XLZD",
 }
 
 
@@ -425,6 +429,11 @@ CURVE_STYLES: dict[str, dict] = {
     "borexino": {"color": "black", "linestyle": "-", "linewidth": 2.0},
     "darwin": {"color": "black", "linestyle": ":", "linewidth": 2.2},
     "charm": {"color": "#404040", "linestyle": "-.", "linewidth": 1.8},
+    # today's and tomorrow's experiments (not in the seed): coloured, dotted when projected
+    "xenonnt": {"color": "#00796b", "linestyle": "-", "linewidth": 2.2},
+    "xlzd": {"color": "#542788", "linestyle": ":", "linewidth": 2.4},  # before "lz": first match wins
+    "lz": {"color": "#c51b7d", "linestyle": "-", "linewidth": 2.2},
+    "pandax": {"color": "#e08214", "linestyle": "-", "linewidth": 2.2},
 }
 
 

@@ -9,7 +9,10 @@ coupling, the seed's choices):
   filled where the data exclude mu = 0;
 * Borexino Phase-II upper limit;
 * DARWIN median expected (Asimov) upper limit;
-* CHARM-II upper limit (nu_mu e scattering and N -> nu gamma), on its own mass grid up to 1 GeV.
+* CHARM-II upper limit (nu_mu e scattering and N -> nu gamma), on its own mass grid up to 1 GeV;
+* with ``--today``, today's experiments (the shipped cards with published data: XENONnT SR0, and LZ and
+  PandaX-4T where shipped), and with ``--add NAME[,NAME...]`` any detector or card (``xlzd``,
+  ``mycard.toml``): observed limits where the detector has data, median expected limits otherwise.
 
 Overlaid (not computed; packaged digitised tables of :mod:`fits.data`, each cited in the legend):
 stellar cooling, SN1987A, BBN (4He), CMB Delta N_eff (0.05 and 0.3), the fixed-target exclusions
@@ -23,6 +26,7 @@ Example::
 
     python scripts/fig3_exclusion.py --outdir out --masses 40 --workers 2
     python scripts/fig3_exclusion.py --quick --outdir /tmp/f3
+    python scripts/fig3_exclusion.py --today --add xlzd --outdir out --workers 2
 """
 
 from __future__ import annotations
@@ -54,6 +58,8 @@ XENON1T_PREFERRED_SETTINGS = {"tritium": "off"}
 SOLAR_RANGE_MEV = (0.01, 5.0)
 #: Mass range of CHARM-II [MeV].
 CHARM2_RANGE_MEV = (0.01, 1000.0)
+#: ``--today``: shipped cards of running experiments with published data (those present are used).
+TODAY = ("xenonnt", "lz", "pandax4t")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,7 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
         __doc__,
         "Computes XENON1T (tritium free; preferred region with B0 only), Borexino, DARWIN and CHARM-II "
         "limits at 90% CL for a nu_mu-only coupling and overlays the published bands.",
-        ["--outdir out --masses 40 --workers 2", "--quick --outdir /tmp/f3"],
+        [
+            "--outdir out --masses 40 --workers 2",
+            "--quick --outdir /tmp/f3",
+            "--today --add xlzd --outdir out --workers 2",
+        ],
     )
     p.add_argument("--masses", type=int, default=40, metavar="N", help="masses per detector (log-spaced)")
     p.add_argument("--workers", type=int, default=1, metavar="K", help="local worker processes for the scans")
@@ -71,12 +81,55 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-charm2", action="store_true", help="leave out CHARM-II")
     p.add_argument("--no-published", action="store_true", help="do not overlay the published curves")
+    p.add_argument(
+        "--today",
+        action="store_true",
+        help=f"add today's experiments: the shipped cards {', '.join(TODAY)} (those that are shipped)",
+    )
+    p.add_argument(
+        "--add",
+        metavar="NAME[,NAME...]",
+        default="",
+        help="add detectors: shipped cards or registered names (xlzd, darwin, ...) or card files (FILE.toml)",
+    )
     add_run_options(p)
     return p
 
 
 # -- computation -------------------------------------------------------------------------------------
-def compute(n_masses: int, workers: int, charm2: bool, quiet: bool = True) -> list[dict]:
+def added_jobs(names: list[str], masses: np.ndarray) -> list[tuple]:
+    """Scan jobs for ``--today``/``--add``: observed limits with data, median expected without."""
+    from detectors import get_detector
+    from fits.plots import detector_label
+
+    jobs = []
+    for name in names:
+        det = get_detector(name)
+        what = "observed" if det.observed() is not None else "median expected"
+        jobs.append((f"{detector_label(det.name)} ({what})", "limit", name, {}, masses))
+    return jobs
+
+
+def requested_detectors(args: argparse.Namespace) -> list[str]:
+    """The ``--today`` and ``--add`` detectors, in order, without repeats; bad names raise NugenError."""
+    from detectors import DETECTORS
+    from nugen.errors import NugenError
+
+    names = [n for n in TODAY if n in DETECTORS] if args.today else []
+    for n in (x.strip() for x in args.add.split(",")):
+        if not n:
+            continue
+        if n not in DETECTORS and not n.endswith(".toml"):
+            msg = f"--add: unknown detector {n!r}; known: {', '.join(DETECTORS)}, or a card FILE.toml"
+            raise NugenError(msg)
+        if n not in names:
+            names.append(n)
+    return names
+
+
+def compute(
+    n_masses: int, workers: int, charm2: bool, quiet: bool = True, extra: list[str] | None = None
+) -> list[dict]:
     """Run the scans; return one dict per drawn element with its ScanResult and how it is drawn."""
     from fits.scan import scan
     from nugen.parallel import process_pool
@@ -89,6 +142,7 @@ def compute(n_masses: int, workers: int, charm2: bool, quiet: bool = True) -> li
         ("Borexino", "limit", "borexino", {}, solar),
         ("DARWIN (median expected)", "limit", "darwin", {}, solar),
     ]
+    jobs += added_jobs(extra or [], solar)
     if charm2:
         jobs.append(("CHARM-II", "limit", "charm2", {}, np.geomspace(*CHARM2_RANGE_MEV, n_masses)))
     out = []
@@ -181,10 +235,12 @@ def make(args: argparse.Namespace) -> list[Path]:
     if args.workers < 1:
         msg = f"--workers must be >= 1, got {args.workers}"
         raise NugenError(msg)
+    extra = requested_detectors(args)
     n = 5 if args.quick else args.masses
     outdir = Path(args.outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    elements = compute(n, args.workers, charm2=not (args.quick or args.no_charm2), quiet=args.quiet)
+    charm2 = not (args.quick or args.no_charm2)
+    elements = compute(n, args.workers, charm2=charm2, quiet=args.quiet, extra=extra)
     fig, art = draw(elements, published=not args.no_published)
     written = save_figures(fig, outdir, "fig3", dpi=80 if args.quick else args.dpi)
     write_limits_csv(outdir / "fig3_limits.csv", elements)

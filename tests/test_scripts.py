@@ -149,6 +149,28 @@ def test_fig3_plotted_curves_are_the_scan(fig3, tmp_path):
     )
 
 
+def test_fig3_today_adds_xenonnt_observed_limits_equal_to_nugen_scan(fig3, tmp_path):
+    # --today adds the shipped cards of running experiments; its curve is the scan of that card (ν_μ only)
+    from fits.scan import scan
+
+    args = fig3.build_parser().parse_args(["--today", "--add", "xenonnt", "--outdir", str(tmp_path)])
+    names = fig3.requested_detectors(args)
+    assert names[0] == "xenonnt" and names.count("xenonnt") == 1  # listed once although asked twice
+    (job,) = fig3.added_jobs(["xenonnt"], np.array([0.01, 0.1]))
+    assert job[0] == "XENONnT (observed)"
+    elements = fig3.compute(2, 1, charm2=False, extra=["xenonnt"])
+    el = next(e for e in elements if e["detector"] == "xenonnt")
+    (ref,) = scan(["xenonnt"], el["result"].masses, "mu", progress=False)
+    np.testing.assert_allclose(el["result"].column("mu_upper_muB"), ref.column("mu_upper_muB"), rtol=1e-9)
+
+
+def test_fig3_add_unknown_detector_exits_2(fig3, tmp_path, capsys):
+    assert fig3.main(["--add", "xenon2t", "--outdir", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "--add: unknown detector 'xenon2t'" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()
+
+
 def test_fig3_bad_options_exit_2(fig3, tmp_path, capsys):
     assert fig3.main(["--masses", "1", "--outdir", str(tmp_path)]) == 2
     assert "--masses must be >= 2" in capsys.readouterr().err
