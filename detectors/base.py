@@ -31,6 +31,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import ndtr
 
+from nugen.constants import ENERGY_UNITS_MEV
 from nugen.errors import InvalidParameterError, UnknownNameError, check_number
 from nugen.model import DipolePortal
 from nugen.rates import RateCalculator, check_edges, rate_calculator
@@ -396,8 +397,6 @@ class Detector(abc.ABC):
     # -- presentation ----------------------------------------------------------------------------
     def spectrum(self, model: DipolePortal, edges_MeV: ArrayLike | None = None) -> dict:
         """JSON-ready spectrum in the shape of CLI.md (``nugen spectrum --detector``)."""
-        from nugen.cli.common import ENERGY_UNITS_MEV  # presentation helper only
-
         edges = self._edges(edges_MeV)
         counts = self.expected_counts(model, None if edges_MeV is None else edges)
         unit = ENERGY_UNITS_MEV[self.energy_unit]

@@ -22,6 +22,7 @@ __all__ = [
     "ALPHA",
     "AMU_MEV",
     "CM2_PER_MEV2",
+    "ENERGY_UNITS_MEV",
     "G_F",
     "HBARC_MEV_CM",
     "HBARC_MEV_FM",
@@ -63,5 +64,9 @@ MU_B_PER_MEV: float = math.sqrt(4.0 * math.pi * ALPHA) / (2.0 * M_E)
 #: Weak mixing angle used by default: MS-bar value at M_Z, as in the Brdar et al. analysis code
 #: (PDG 2020: 0.23121). See physics.md Sec. 3.1.
 SIN2_THETA_W: float = 0.23121
+#: Energy units accepted for recoil energies and bins, in MeV (hepunits: MeV = 1).
+ENERGY_UNITS_MEV: dict[str, float] = {
+    u: getattr(hepunits, u) / hepunits.MeV for u in ("eV", "keV", "MeV", "GeV")
+}
 #: Low-energy (Q -> 0) weak mixing angle, PDG 2020 running value; selectable alternative.
 SIN2_THETA_W_LOW_Q: float = 0.23857

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nugen.constants import ENERGY_UNITS_MEV
 from nugen.errors import InvalidParameterError
 from nugen.outputs import atomic_output, check_output_path
 
@@ -39,7 +40,6 @@ __all__ = [
 ]
 
 #: Size of each energy unit the command line accepts, in MeV.
-ENERGY_UNITS_MEV = {"eV": 1e-6, "keV": 1e-3, "MeV": 1.0, "GeV": 1e3}
 
 
 def add_model_options(
