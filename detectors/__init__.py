@@ -1,5 +1,7 @@
-"""Detectors with their response, backgrounds and published data (XENON1T, Borexino, DARWIN, CHARM-II).
+"""Detectors with their response, backgrounds and published data.
 
+Modules for XENON1T, Borexino and CHARM-II; TOML detector cards (:mod:`detectors.card`, docs/cards.md) for
+any other detector, with shipped cards for XENONnT, LZ, PandaX-4T, DARWIN and XLZD in ``detectors/cards``.
 Depends on :mod:`nugen` only. See :mod:`detectors.base` for the shared model and the registry.
 """
 

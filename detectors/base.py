@@ -422,6 +422,10 @@ class Detector(abc.ABC):
         """Rows (key, default, unit, description) of the settings, for ``nugen info``."""
         return [(s.key, str(s.default), s.unit, s.doc) for s in self.SETTINGS]
 
+    def with_settings(self, **settings: object) -> Detector:
+        """A new detector of the same kind with these settings changed (the others kept)."""
+        return type(self)(**{**self.settings, **settings})
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} {self.settings}>"
 
@@ -430,7 +434,6 @@ class Detector(abc.ABC):
 _REGISTRY: dict[str, str] = {
     "xenon1t": "detectors.xenon1t:XENON1T",
     "borexino": "detectors.borexino:Borexino",
-    "darwin": "detectors.darwin:DARWIN",
     "charm2": "detectors.charm2:CHARM2",
 }
 

@@ -17,7 +17,9 @@ Counts of the background forms (E in keV, exposure T in t yr, efficiency eps at 
   ``N_i = r_i T ΔE_i <eps>_i``;
 
 with ``includes_efficiency = true`` the efficiency factor is left out (the table is already the observed
-spectrum, like XENON1T's released B0). Shipped cards live in ``detectors/cards`` and are known by name.
+spectrum, like XENON1T's released B0), and ``scale = k`` multiplies the rate (a shared isotope spectrum at
+another activity: the xenon cards share one 214Pb, 85Kr, 136Xe and 124Xe spectrum each). Shipped cards
+live in ``detectors/cards`` and are known by name.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ class BackgroundSpec:
     includes_efficiency: bool = False
     rel_uncertainty: float | None = None
     doc: str = ""
+    scale: float = 1.0  # multiplies the rate (e.g. a shared isotope spectrum at another activity)
 
 
 @dataclass(frozen=True)
@@ -274,8 +277,9 @@ def _background(sec: _Section, edges: np.ndarray) -> BackgroundSpec:
         sec.fail("rate_per_t_yr_keV", "give exactly one of rate_per_t_yr_keV, spectrum, binned")
     incl = sec.get("includes_efficiency", "bool", required=False, default=False)
     doc = sec.get("doc", "str", required=False, default="")
+    scale = sec.positive("scale", required=False, default=1.0)
     unc = _uncertainty(sec)
-    kw = {"name": name, "includes_efficiency": incl, "rel_uncertainty": unc, "doc": doc}
+    kw = {"name": name, "includes_efficiency": incl, "rel_uncertainty": unc, "doc": doc, "scale": scale}
     if forms[0] == "rate_per_t_yr_keV":
         spec = BackgroundSpec(form="flat", rate=sec.positive("rate_per_t_yr_keV", zero=True), **kw)
     elif forms[0] == "spectrum":
@@ -514,6 +518,7 @@ class CardDetector(Detector):
                 else:
                     mean_eff = self._bin_integral(eff) / widths
                     counts = b.table_rate * widths * T * mean_eff
+                counts = counts * b.scale
                 counts.setflags(write=False)
                 doc = b.doc or f"{b.form} background from card {Path(self.card.path).name}"
                 out.append(Background(b.name, counts, b.rel_uncertainty, doc))
@@ -531,6 +536,10 @@ class CardDetector(Detector):
         """Background-only expectation per bin (backgrounds, plus SM neutrinos unless already inside)."""
         total = sum((b.counts for b in self.backgrounds()), np.zeros(self._edges_MeV.size - 1))
         return total if self.sm_in_background else total + self.sm_counts()
+
+    def with_settings(self, **settings: object) -> CardDetector:
+        """The same card with these settings changed (e.g. ``exposure_t_yr`` for a projection)."""
+        return CardDetector(self.card, **{**self.settings, **settings})
 
     def __reduce__(self):
         return (_rebuild, (self.card.path, dict(self.settings)))

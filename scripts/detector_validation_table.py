@@ -129,11 +129,6 @@ def rows():
         "Borexino", "fitted 7Be rate [cpd/100 t]", fit.best["7Be"] * be7, 48.3, "PRD 100 082004 (constrained)"
     )
 
-    # -- DARWIN -----------------------------------------------------------------------------------
-    d = get_detector("darwin")
-    row("DARWIN", "exposure [t yr]", d.exposure_t_yr, 200, "arXiv:1606.07001 / Sec. 6.3")
-    flat = get_detector("darwin", efficiency="flat").backgrounds()[0].counts[0] / 200
-    row("DARWIN", "flat background per t yr keV (efficiency 1)", flat, 7.6, "0.1 x 76 (Sec. 6.3)")
     return out
 
 

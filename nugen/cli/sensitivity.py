@@ -96,7 +96,7 @@ def add_sensitivity_options(p: argparse.ArgumentParser) -> None:
         help="also the mu of median 3 and 5 sigma discovery significance (Asimov)",
     )
     add_settings_option(
-        g, help="detector setting (repeatable), e.g. darwin.background_fraction=1.23; see 'nugen info'"
+        g, help="detector setting (repeatable), e.g. darwin.exposure_t_yr=200; see 'nugen info'"
     )
 
 

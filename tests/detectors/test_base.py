@@ -11,7 +11,6 @@ import pytest
 from scipy import stats
 
 import detectors.borexino
-import detectors.darwin
 import detectors.data
 import detectors.xenon1t
 import nugen.tables
@@ -163,7 +162,6 @@ def _patch_table(monkeypatch, filename, text):
         ("xenon1t", "xenon1t_sr1_efficiency.csv"),
         ("borexino", "borexino_phase2_spectrum.csv"),
         ("borexino", "borexino_phase2_model.csv"),
-        ("darwin", "darwin_defaults.csv"),
     ],
 )
 def test_missing_table_is_an_error_naming_the_file(monkeypatch, fresh_tables, detector, filename):

@@ -193,6 +193,21 @@ rel_uncertainty = 0.2
     assert d.observed() is None and d.sm_in_background is False and d.sm_rel_uncertainty == 0.05
 
 
+def test_scale_multiplies_every_background_form(tmp_path):
+    (tmp_path / "spec.csv").write_text("# toy\nE_keV,rate_per_t_yr_keV\n0,1\n20,21\n")
+    forms = {"flat": "rate_per_t_yr_keV = 3.0", "lin": 'spectrum = "spec.csv"'}
+    plain = "".join(f'\n[[background]]\nname = "{n}"\n{f}\nfree = true\n' for n, f in forms.items())
+    scaled = "".join(
+        f'\n[[background]]\nname = "{n}"\n{f}\nscale = 0.3\nfree = true\n' for n, f in forms.items()
+    )
+    a = get_detector(str(_card(tmp_path, plain, name="a.toml"))).backgrounds()
+    b = get_detector(str(_card(tmp_path, scaled, name="b.toml"))).backgrounds()
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_allclose(y.counts, 0.3 * x.counts, rtol=1e-12)
+    with pytest.raises(CardError, match=r"background\[0\]\.scale.*> 0"):
+        read_card(_card(tmp_path, scaled.replace("scale = 0.3", "scale = -1", 1), name="c.toml"))
+
+
 def test_mass_times_live_time_exposure(tmp_path):
     d = get_detector(str(_card(tmp_path, exposure="mass_t = 4.37\nlive_days = 97.1")))
     assert d.exposure_t_yr == pytest.approx(4.37 * 97.1 / 365.25, rel=1e-12)

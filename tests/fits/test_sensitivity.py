@@ -202,10 +202,39 @@ def test_exposure_scaling_of_a_background_dominated_counting_experiment():
     np.testing.assert_allclose(d5 / d5[0], [1.0, 0.5, 0.25], rtol=5e-3)
 
 
-def test_darwin_limit_falls_like_t_to_the_minus_quarter():
-    # DARWIN: free flat background, 10 %-constrained SM neutrinos, ~3e3 events per bin at 10 t yr:
-    # statistics dominate from 10 to 100 t yr, so the exponent is close to -1/4
-    res = sensitivity_scan("darwin", [0.0], "mu", exposures=[10.0, 100.0])
+FREE_FLAT_CARD = """
+name = "freeflat"
+title = "xenon, free flat background"
+channel = "electron"
+target = "xenon"
+[exposure]
+tonne_years = 10
+[window]
+min_keV = 1
+max_keV = 30
+bin_width_keV = 1
+[resolution]
+a = 0.31
+b = 0.0037
+[efficiency]
+threshold_keV = 1
+plateau = 1
+[[background]]
+name = "flat"
+rate_per_t_yr_keV = 7.6
+free = true
+[solar_neutrinos]
+in_background = false
+rel_uncertainty = 0.1
+"""
+
+
+def test_free_background_limit_falls_like_t_to_the_minus_quarter(tmp_path):
+    # a free flat background (7.6 /(t yr keV)), 10 %-constrained SM neutrinos, ~100 events per bin at
+    # 10 t yr: statistics dominate from 10 to 100 t yr, so the exponent is close to -1/4 (s ~ sqrt(B))
+    card = tmp_path / "freeflat.toml"
+    card.write_text(FREE_FLAT_CARD)
+    res = sensitivity_scan(str(card), [0.0], "mu", exposures=[10.0, 100.0])
     lo, hi = (p.median_muB for p in res.points)
     assert math.log(hi / lo) / math.log(10.0) == pytest.approx(-0.25, abs=0.01)
     for key in BAND_KEYS:
@@ -271,7 +300,9 @@ def test_scan_shape_json_round_trip_and_workers():
     assert SensitivityResult.from_dict(doc).to_dict() == doc
     # the default detector exposure, points at one exposure, arrays with NaN gaps
     one = sensitivity_scan("darwin", masses[:2], "mu")
-    assert one.exposures == [200.0] and "discovery_muB" not in one.to_dict()["points"][0]
+    assert one.exposures == [
+        300.0
+    ]  # the darwin card: 30 t x 10 yr and "discovery_muB" not in one.to_dict()["points"][0]
     arr = serial.arrays(serial.select(exposure_t_yr=200.0))
     assert np.isnan(arr["median"][-1]) and np.all(arr["-1"][:-1] < arr["median"][:-1])
     parallel = sensitivity_scan("darwin", masses, "mu", exposures=[20.0, 200.0], discovery=True, workers=2)
