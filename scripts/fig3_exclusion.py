@@ -10,8 +10,7 @@ coupling, the seed's choices):
 * Borexino Phase-II upper limit;
 * DARWIN median expected (Asimov) upper limit;
 * CHARM-II upper limit (nu_mu e scattering and N -> nu gamma), on its own mass grid up to 1 GeV;
-* with ``--today``, today's experiments (the shipped cards with published data: XENONnT SR0, and LZ and
-  PandaX-4T where shipped), and with ``--add NAME[,NAME...]`` any detector or card (``xlzd``,
+* with ``--today``, today's experiments (every shipped card with published data: XENONnT SR0), and with ``--add NAME[,NAME...]`` any detector or card (``lz``, ``xlzd``,
   ``mycard.toml``): observed limits where the detector has data, median expected limits otherwise.
 
 Overlaid (not computed; packaged digitised tables of :mod:`fits.data`, each cited in the legend):
@@ -58,8 +57,13 @@ XENON1T_PREFERRED_SETTINGS = {"tritium": "off"}
 SOLAR_RANGE_MEV = (0.01, 5.0)
 #: Mass range of CHARM-II [MeV].
 CHARM2_RANGE_MEV = (0.01, 1000.0)
-#: ``--today``: shipped cards of running experiments with published data (those present are used).
-TODAY = ("xenonnt", "lz", "pandax4t")
+
+
+def today_cards() -> list[str]:
+    """``--today``: the shipped cards with observed data (running experiments' published results)."""
+    from detectors.card import SHIPPED_CARDS, load_card, shipped_card_path
+
+    return [n for n in SHIPPED_CARDS if load_card(shipped_card_path(n), shipped=True).observed is not None]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--today",
         action="store_true",
-        help=f"add today's experiments: the shipped cards {', '.join(TODAY)} (those that are shipped)",
+        help="add today's experiments: every shipped card with observed data (xenonnt, ...)",
     )
     p.add_argument(
         "--add",
@@ -115,7 +119,7 @@ def requested_detectors(args: argparse.Namespace) -> list[str]:
     from detectors import DETECTORS
     from nugen.errors import NugenError
 
-    names = [n for n in TODAY if n in DETECTORS] if args.today else []
+    names = today_cards() if args.today else []
     for n in (x.strip() for x in args.add.split(",")):
         if not n:
             continue
