@@ -10,8 +10,9 @@ coupling, the seed's choices):
 * Borexino Phase-II upper limit;
 * DARWIN median expected (Asimov) upper limit;
 * CHARM-II upper limit (nu_mu e scattering and N -> nu gamma), on its own mass grid up to 1 GeV;
-* with ``--today``, today's experiments (every shipped card with published data: XENONnT SR0), and with ``--add NAME[,NAME...]`` any detector or card (``lz``, ``xlzd``,
-  ``mycard.toml``): observed limits where the detector has data, median expected limits otherwise.
+* with ``--today``, today's experiments (every shipped card with published data: XENONnT SR0), and
+  with ``--add NAME[,NAME...]`` any detector or card (``lz``, ``xlzd``, ``mycard.toml``): observed
+  limits where the detector has data, median expected limits otherwise.
 
 Overlaid (not computed; packaged digitised tables of :mod:`fits.data`, each cited in the legend):
 stellar cooling, SN1987A, BBN (4He), CMB Delta N_eff (0.05 and 0.3), the fixed-target exclusions
