@@ -114,8 +114,8 @@ def register(sub, parents):
         "--target", metavar="NAME", help="target material: xenon, pseudocumene, glass" + _NO_DEFAULT
     )
     where.add_argument(
-        "--detector", metavar="NAME", help="detector (xenon1t, borexino, darwin, charm2): its target, "
-        "source, recoil type, exposure and energy response (adds Eobs_keV and efficiency)" + _NO_DEFAULT,
+        "--detector", metavar="NAME", help="detector (xenon1t, borexino, charm2, or a card: xenonnt, "
+        "darwin, ...): its target, source, recoil type, exposure and energy response (adds Eobs_keV and efficiency)" + _NO_DEFAULT,
     )  # fmt: skip
     p.add_argument(
         "--source", metavar="NAME", default=None, help="neutrino source (default: solar)" + _NO_DEFAULT

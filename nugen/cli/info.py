@@ -28,7 +28,10 @@ def register(sub, parents):
         "  nugen info --card my_detector.toml",
     )
     p.add_argument(
-        "detector", nargs="?", metavar="DETECTOR", help="xenon1t, borexino, darwin, charm2, xenonnt, ..."
+        "detector",
+        nargs="?",
+        metavar="DETECTOR",
+        help="xenon1t, borexino, charm2, or a shipped card: xenonnt, lz, darwin, xlzd",
     )
     p.add_argument("--card", metavar="FILE.toml", default=None, help=CARD_HELP)
     add_settings_option(p, help="describe the detector with these settings (repeatable)")
