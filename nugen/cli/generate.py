@@ -115,7 +115,8 @@ def register(sub, parents):
     )
     where.add_argument(
         "--detector", metavar="NAME", help="detector (xenon1t, borexino, charm2, or a card: xenonnt, "
-        "darwin, ...): its target, source, recoil type, exposure and energy response (adds Eobs_keV and efficiency)" + _NO_DEFAULT,
+        "darwin, ...): its target, source, recoil type, exposure and energy response "
+        "(adds Eobs_keV and efficiency)" + _NO_DEFAULT,
     )  # fmt: skip
     p.add_argument(
         "--source", metavar="NAME", default=None, help="neutrino source (default: solar)" + _NO_DEFAULT
