@@ -1,4 +1,4 @@
-"""Benchmark (issue 13): a 30-mass asymptotic sensitivity scan with ±1σ/±2σ bands for DARWIN on one core.
+"""Benchmark (issue 13): a 30-mass asymptotic sensitivity scan with ±1σ/±2σ bands for one card (DARWIN), one core.
 
 Target: <= 2 s for ``fits.sensitivity.sensitivity_scan`` over 30 masses with bands (one core, after the
 imports; the detector is built afresh each time, so its SM kernels and every signal template are
@@ -30,7 +30,7 @@ from fits.scan import cached_detector, scan
 from fits.sensitivity import detector_sensitivity, sensitivity_scan
 
 TARGET_S = 2.0
-MASSES = np.geomspace(0.01, 0.4, 30)  # every one inside DARWIN's solar reach
+MASSES = np.geomspace(0.01, 0.4, 30)  # every one inside the DARWIN card's solar reach
 
 
 def _fresh_scan(masses, **kw):
