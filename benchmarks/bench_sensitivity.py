@@ -1,4 +1,4 @@
-"""Benchmark (issue 13): a 30-mass asymptotic sensitivity scan with ±1σ/±2σ bands for one card (DARWIN), one core.
+"""Benchmark (issue 13): a 30-mass asymptotic sensitivity scan with bands for one card (DARWIN), one core.
 
 Target: <= 2 s for ``fits.sensitivity.sensitivity_scan`` over 30 masses with bands (one core, after the
 imports; the detector is built afresh each time, so its SM kernels and every signal template are
