@@ -4,7 +4,7 @@ A :class:`Material` knows how many electrons and nuclei (per isotope) a tonne co
 fraction of the electrons can take a recoil T:
 
 * **free electrons** (pseudocumene, glass): every electron scatters as if free and at rest;
-* **stepping approximation** (xenon): an electron bound with energy B_i contributes only when
+* **stepping approximation** (xenon, argon): an electron bound with energy B_i contributes only when
   T > B_i, i.e. ``dsigma_atom/dT = Z_eff(T) dsigma_free/dT`` with ``Z_eff(T) = sum_i n_i Theta(T - B_i)``
   (Chen et al., PLB 774 (2017) 656, arXiv:1610.04177; physics.md Sec. 6.1).
 
@@ -93,7 +93,7 @@ class Material:
     Attributes
     ----------
     name : str
-        Registry name (``"xenon"``, ``"pseudocumene"``, ``"glass"``).
+        Registry name (``"xenon"``, ``"argon"``, ``"pseudocumene"``, ``"glass"``).
     description : str
         Human-readable description with the chemical formula.
     electrons_per_tonne : float
@@ -179,6 +179,19 @@ def _xenon() -> Material:
     )
 
 
+def _argon() -> Material:
+    shells = data.read("argon_shells.csv", required=("binding_keV", "occupancy"))
+    ne, nuclei = _composition({"Ar": 1})
+    return Material(
+        "argon",
+        "liquid argon, atmospheric isotopes; bound electrons in the stepping approximation",
+        ne,
+        nuclei,
+        shells["binding_keV"] * 1e-3,
+        shells["occupancy"],
+    )
+
+
 def _pseudocumene() -> Material:
     ne, nuclei = _composition({"C": 9, "H": 12})
     return Material("pseudocumene", "pseudocumene C9H12 (Borexino scintillator); free electrons", ne, nuclei)
@@ -191,7 +204,7 @@ def _glass() -> Material:
     )
 
 
-_FACTORIES = {"xenon": _xenon, "pseudocumene": _pseudocumene, "glass": _glass}
+_FACTORIES = {"xenon": _xenon, "argon": _argon, "pseudocumene": _pseudocumene, "glass": _glass}
 #: Names of the registered target materials.
 TARGETS = tuple(_FACTORIES)
 _CACHE: dict[str, Material] = {}

@@ -45,7 +45,7 @@ def register(sub, parents):
         "  nugen spectrum --target xenon --recoil nuclear --bins 0.1:10:20 --flavour mu",
     )
     where = p.add_mutually_exclusive_group(required=True)
-    where.add_argument("--target", metavar="NAME", help="target material: xenon, pseudocumene, glass")
+    where.add_argument("--target", metavar="NAME", help="target material: xenon, argon, pseudocumene, glass")
     where.add_argument("--detector", metavar="NAME", help=DETECTOR_HELP)
     where.add_argument("--card", metavar="FILE.toml", help=CARD_HELP)
     p.add_argument(

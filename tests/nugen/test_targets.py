@@ -62,6 +62,19 @@ def test_xenon_z_eff_switches_at_the_quoted_edges():
 
 
 # ---------------------------------------------------------------------------------------------------
+# Argon
+# ---------------------------------------------------------------------------------------------------
+def test_argon_electrons_atoms_and_z_eff_steps():
+    ar = get_target("argon")
+    # 18 N_A / 39.948 g/mol per gram (IUPAC conventional weight); abundances 36/38/40 sum to 1
+    assert ar.electrons_per_tonne == pytest.approx(18 * N_A * GRAMS_PER_TONNE / 39.948, rel=1e-6)
+    assert {n.A for n in ar.nuclei} == {36, 38, 40} and ar.electrons_per_atom == 18
+    # Bearden & Burr levels: M2,3 12.4 eV, M1 25.3 eV, L3 245.2, L2 247.3, L1 320 eV, K 3202.9 eV
+    for T_eV, z in ((10, 0), (20, 6), (100, 8), (246, 12), (300, 14), (1000, 16), (3000, 16), (3300, 18)):
+        assert float(ar.z_eff(T_eV * 1e-6)) == z, T_eV
+
+
+# ---------------------------------------------------------------------------------------------------
 # Pseudocumene and glass (free electrons)
 # ---------------------------------------------------------------------------------------------------
 def test_pseudocumene_electrons_item28():
@@ -111,7 +124,7 @@ def test_xenon_abundances_sum_to_one():
 # Registry
 # ---------------------------------------------------------------------------------------------------
 def test_registry_and_caching():
-    assert set(TARGETS) == {"xenon", "pseudocumene", "glass"}
+    assert set(TARGETS) == {"xenon", "argon", "pseudocumene", "glass"}
     assert get_target("xenon") is get_target("xenon")
 
 
