@@ -106,6 +106,13 @@ def test_info_text_and_json(cli):
     assert code == 0 and json.loads(out)["exposure"] == 300.0
     code, out, err = cli("info")
     assert code == 0 and "xenon1t" in out and "borexino" in out
+    # the list says what each detector is: xenonnt is a card with data, darwin a projection
+    kinds = {line.split()[0]: line.split("  ")[1:] for line in out.splitlines()[1:]}
+    assert "card, data" in out.split("xenonnt", 1)[1].splitlines()[0]
+    assert "card, projection" in out.split("darwin", 1)[1].splitlines()[0] and "xenon1t" in kinds
+    code, out, err = cli("info", "--json")
+    details = {d["name"]: d for d in json.loads(out)["details"]}
+    assert details["xenon1t"]["kind"] == "module" and details["xenonnt"]["title"].startswith("XENONnT")
 
 
 def test_info_unknown_detector_and_setting(cli):

@@ -83,6 +83,19 @@ def describe(name: str, **settings: object) -> dict:
     }
 
 
+def _summary(name: str) -> dict:
+    """Name, kind (module, or card with data / projection) and title of a registered detector."""
+    from detectors.base import _REGISTRY, _detector_class
+
+    if name in _REGISTRY:
+        return {"name": name, "kind": "module", "title": _detector_class(name).title}
+    from detectors.card import load_card, shipped_card_path
+
+    card = load_card(shipped_card_path(name), shipped=True)
+    kind = "card, data" if card.observed is not None else "card, projection"
+    return {"name": name, "kind": kind, "title": card.title}
+
+
 def _text(info: dict) -> str:
     lines = [
         f"{info['detector']}: {info['title']}",
@@ -122,10 +135,18 @@ def run(args: argparse.Namespace) -> int:
 
     if args.detector is None:
         names = sorted(DETECTORS)
+        rows = [_summary(n) for n in names]
         if args.format == "json":
-            sys.stdout.write(json.dumps({"command": "info", "detectors": names}, indent=1) + "\n")
+            doc = {"command": "info", "detectors": names, "details": rows}
+            sys.stdout.write(json.dumps(doc, indent=1) + "\n")
         else:
-            sys.stdout.write("detectors: " + ", ".join(names) + "\n(nugen info DETECTOR for details)\n")
+            w = max(len(n) for n in names)
+            lines = [f"  {r['name']:<{w}}  {r['kind']:<17}  {r['title']}" for r in rows]
+            sys.stdout.write(
+                "detectors (nugen info NAME for details; --card FILE.toml for your own, docs/cards.md):\n"
+                + "\n".join(lines)
+                + "\n"
+            )
         return 0
     info = describe(args.detector, **detector_settings(args.settings, args.detector, named="the detector"))
     if args.format == "json":
