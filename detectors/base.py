@@ -435,6 +435,8 @@ _REGISTRY: dict[str, str] = {
     "xenon1t": "detectors.xenon1t:XENON1T",
     "borexino": "detectors.borexino:Borexino",
     "charm2": "detectors.charm2:CHARM2",
+    "xenon1t_nr": "detectors.xenon_nr:XENON1TNR",
+    "xenonnt_nr": "detectors.xenon_nr:XENONnTNR",
 }
 
 

@@ -364,7 +364,11 @@ def likelihood_limit(
 #: Detectors whose signal is not proportional to mu^2 (e.g. CHARM-II's decay channel) name a dedicated
 #: limit function here, ``"module:function"`` with the signature of :func:`detector_limit`; everything
 #: else uses the generic profile likelihood. Kept in ``fits`` so that ``detectors`` never refers to ``fits``.
-LIMIT_METHODS: dict[str, str] = {"charm2": "fits.charm2_limit:charm2_detector_limit"}
+LIMIT_METHODS: dict[str, str] = {
+    "charm2": "fits.charm2_limit:charm2_detector_limit",
+    "xenon1t_nr": "fits.binwise_limit:binwise_detector_limit",
+    "xenonnt_nr": "fits.binwise_limit:binwise_detector_limit",
+}
 
 
 def detector_limit(

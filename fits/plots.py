@@ -402,6 +402,7 @@ BAND_STYLES: dict[str, dict] = {
     "brdar2020_fig3_miniboone_roi": {"color": "#1a9850", "linestyle": "-", "linewidth": 1.4},
     "brdar2020_fig3_xenon1t_er_published": {"color": "#b8860b", "linestyle": "--", "linewidth": 1.0},
     "brdar2020_fig3_borexino_published": {"color": "#b8860b", "linestyle": "-", "linewidth": 1.0},
+    "brdar2020_fig3_xenon1t_nr_published": {"color": "#b8860b", "linestyle": "-.", "linewidth": 1.0},
 }
 
 #: Short names of the registered detectors for legends.
@@ -411,6 +412,8 @@ DETECTOR_LABELS: dict[str, str] = {
     "darwin": "DARWIN",
     "charm2": "CHARM-II",
     "xenonnt": "XENONnT",
+    "xenon1t_nr": "XENON1T nuclear recoils",
+    "xenonnt_nr": "XENONnT nuclear recoils",
     "lz": "LZ",
     "pandax4t": "PandaX-4T",
     "xlzd": "XLZD",
@@ -425,6 +428,7 @@ def detector_label(name: str) -> str:
 #: Default styles of computed curves, chosen by the detector name found in the curve's label
 #: (the seed's Fig. 3: XENON1T dashed, Borexino solid, DARWIN dotted, all black).
 CURVE_STYLES: dict[str, dict] = {
+    "nuclear": {"color": "black", "linestyle": "-", "linewidth": 1.4},  # before "xenon1t": first match wins
     "xenon1t": {"color": "black", "linestyle": "--", "linewidth": 2.0},
     "borexino": {"color": "black", "linestyle": "-", "linewidth": 2.0},
     "darwin": {"color": "black", "linestyle": ":", "linewidth": 2.2},

@@ -9,6 +9,8 @@ coupling, the seed's choices):
   filled where the data exclude mu = 0;
 * Borexino Phase-II upper limit;
 * DARWIN median expected (Asimov) upper limit;
+* XENON1T nuclear-recoil upper limit (coherent nu A -> N A of 8B and hep neutrinos, XENON's binwise
+  likelihood of its 1 t yr search; needs ``pip install 'nugen[nr]'``), 0.01-20 MeV;
 * CHARM-II upper limit (nu_mu e scattering and N -> nu gamma), on its own mass grid up to 1 GeV;
 * with ``--today``, today's experiments (every shipped card with published data: XENONnT SR0), and
   with ``--add NAME[,NAME...]`` any detector or card (``lz``, ``xlzd``, ``mycard.toml``): observed
@@ -56,6 +58,8 @@ XENON1T_PREFERRED_SETTINGS = {"tritium": "off"}
 #: Mass range of the solar-neutrino detectors [MeV]: above ~4 MeV no solar neutrino can produce N on
 #: an electron (8B/hep endpoint), so the scans stop there.
 SOLAR_RANGE_MEV = (0.01, 5.0)
+#: Mass range of the XENON1T nuclear-recoil line [MeV]: it closes above the hep endpoint (18.8 MeV).
+NR_RANGE_MEV = (0.01, 20.0)
 #: Mass range of CHARM-II [MeV].
 CHARM2_RANGE_MEV = (0.01, 1000.0)
 
@@ -102,6 +106,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # -- computation -------------------------------------------------------------------------------------
+def nuclear_available() -> bool:
+    """Whether XENON's binwise likelihood (``pip install 'nugen[nr]'``) is installed for the NR line."""
+    from importlib import metadata
+
+    try:
+        metadata.distribution("xe-likelihood")
+    except metadata.PackageNotFoundError:
+        logger.warning("XENON1T nuclear-recoil line left out: pip install 'nugen[nr]' adds it")
+        return False
+    return True
+
+
 def added_jobs(names: list[str], masses: np.ndarray) -> list[tuple]:
     """Scan jobs for ``--today``/``--add``: observed limits with data, median expected without."""
     from detectors import get_detector
@@ -148,6 +164,9 @@ def compute(
         ("DARWIN (median expected)", "limit", "darwin", {}, solar),
     ]
     jobs += added_jobs(extra or [], solar)
+    if nuclear_available():
+        nr = np.geomspace(NR_RANGE_MEV[0], NR_RANGE_MEV[1], n_masses)
+        jobs.append(("XENON1T nuclear recoils", "limit", "xenon1t_nr", {}, nr))
     if charm2:
         jobs.append(("CHARM-II", "limit", "charm2", {}, np.geomspace(*CHARM2_RANGE_MEV, n_masses)))
     out = []

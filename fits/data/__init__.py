@@ -32,6 +32,7 @@ BAND_FILES: tuple[str, ...] = (
 PUBLISHED_FILES: tuple[str, ...] = (
     "brdar2020_fig3_xenon1t_er_published.csv",
     "brdar2020_fig3_borexino_published.csv",
+    "brdar2020_fig3_xenon1t_nr_published.csv",
 )
 
 _COLUMNS = ("piece", "M_N_MeV", "mu_muB")

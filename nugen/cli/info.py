@@ -80,6 +80,7 @@ def describe(name: str, **settings: object) -> dict:
         "sm_in_background": bool(det.sm_in_background),
         "sm_rel_uncertainty": det.sm_rel_uncertainty,
         "observed_events": None if obs is None else float(obs.sum()),
+        **({"data": det.data_text} if getattr(det, "data_text", None) else {}),
     }
 
 
@@ -107,7 +108,9 @@ def _text(info: dict) -> str:
         f"in {info['n_bins']} bins",
         "  data:      "
         + (
-            "none (projection; fits use Asimov data)"
+            info["data"]
+            if "data" in info
+            else "none (projection; fits use Asimov data)"
             if info["observed_events"] is None
             else f"{info['observed_events']:g} observed events"
         ),

@@ -229,7 +229,11 @@ def test_exclusion_band_polygons_are_the_tables(ax):
 
 def test_exclusion_published_and_no_bands(ax):
     art = plots.plot_exclusion(ax, bands=False, published=True, legend=False, caption=True)
-    assert set(art.bands) == {"brdar2020_fig3_xenon1t_er_published", "brdar2020_fig3_borexino_published"}
+    assert set(art.bands) == {
+        "brdar2020_fig3_xenon1t_er_published",
+        "brdar2020_fig3_borexino_published",
+        "brdar2020_fig3_xenon1t_nr_published",
+    }
     x, y = art.bands["brdar2020_fig3_borexino_published"][0].get_data()
     band = art.band_info["brdar2020_fig3_borexino_published"]
     np.testing.assert_array_equal(x, band.pieces[0][0])
