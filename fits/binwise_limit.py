@@ -29,7 +29,7 @@ from fits.limits import LimitResult, check_cl
 from nugen.errors import InvalidParameterError
 from nugen.model import check_nonnegative
 
-__all__ = ["binwise_detector_limit", "binwise_toy_limits", "spectrum_limit"]
+__all__ = ["binwise_detector_limit", "binwise_detector_sensitivity", "binwise_toy_limits", "spectrum_limit"]
 
 #: Relative precision of the limit in mu.
 MU_RTOL = 1e-6
@@ -227,4 +227,45 @@ def binwise_detector_limit(
         mu_upper_one_sided_muB=mu_up,
         q0=q0,
         signal_events_per_muB2=total,
+    )
+
+
+def binwise_detector_sensitivity(detector, mass_MeV: float, flavour="universal", cl: float = 0.9):
+    """Median and ±1σ/±2σ bands of the toy limits of a projection (XENONnT's 20 t yr toys).
+
+    The quantiles Phi(-2), Phi(-1), 0.5, Phi(1), Phi(2) of the per-toy 90 % CL limits
+    (:func:`binwise_toy_limits`; toys without a limit count as infinite), as
+    :class:`fits.sensitivity.SensitivityPoint` with ``method = "toys"``.
+    """
+    from fits.sensitivity import SensitivityPoint, _quantiles
+
+    mass, label, per = _setup(detector, mass_MeV, flavour, cl)
+    common = {
+        "detector": detector.name,
+        "mass_MeV": mass,
+        "exposure_t_yr": float(detector.exposure_t_yr),
+        "flavour": label,
+        "cl": float(cl),
+        "method": "toys",
+    }
+    total = float(per.sum())
+    if not total > 0:
+        reason = f"no sensitivity: the coherent dipole signal is zero at M_N = {mass:g} MeV"
+        return SensitivityPoint(**common, reason=reason)
+    lim = binwise_toy_limits(detector, mass, flavour, cl=cl)
+    q = _quantiles(np.where(np.isfinite(lim), lim, np.inf))
+    keys = {"-2": -2, "-1": -1, "+1": 1, "+2": 2}
+
+    def events(mu):
+        return None if mu is None else mu**2 * total
+
+    return SensitivityPoint(
+        **common,
+        median_muB=q[0],
+        band_muB={k: q[n] for k, n in keys.items()},
+        median_events=events(q[0]),
+        band_events={k: events(q[n]) for k, n in keys.items()},
+        signal_events_per_muB2=total,
+        n_toys=int(lim.size),
+        n_toys_without_limit=int(np.sum(~np.isfinite(lim))),
     )

@@ -675,15 +675,34 @@ def with_exposure(detector, exposure_t_yr: float):
     return type(detector)(**{**detector.settings, "exposure_t_yr": T})
 
 
+#: Detectors whose bands come from their own toy likelihoods: name -> ``"module:function"`` with the
+#: signature ``f(detector, mass_MeV, flavour, cl) -> SensitivityPoint``.
+SENSITIVITY_METHODS: dict[str, str] = {"xenonnt_nr": "fits.binwise_limit:binwise_detector_sensitivity"}
+
+
 def _check_detector(det) -> None:
     from fits.limits import LIMIT_METHODS
 
-    if det.name in LIMIT_METHODS:
+    if det.name in LIMIT_METHODS and det.name not in SENSITIVITY_METHODS:
         msg = (
             f"sensitivity bands need a signal proportional to mu^2; detector {det.name!r} has its own limit "
-            "method (use 'nugen limit --asimov' for its median expected limit)"
+            "method ('nugen limit' gives its limit; projections with their own toys: xenonnt_nr)"
         )
         raise InvalidParameterError(msg)
+
+
+def _special_point(detector, mass_MeV, flavour, cl, exposure_t_yr, discovery, toys) -> SensitivityPoint:
+    """A :data:`SENSITIVITY_METHODS` detector's point (its own toys; fixed exposure, no discovery)."""
+    import importlib
+
+    if exposure_t_yr is not None and not math.isclose(exposure_t_yr, detector.exposure_t_yr):
+        msg = f"detector {detector.name!r}: its toy likelihoods exist for {detector.exposure_t_yr:g} t yr"
+        raise InvalidParameterError(msg)
+    if discovery or toys:
+        msg = f"detector {detector.name!r}: its bands come from its own toys (no --discovery or --toys)"
+        raise InvalidParameterError(msg)
+    module, func = SENSITIVITY_METHODS[detector.name].split(":")
+    return getattr(importlib.import_module(module), func)(detector, mass_MeV, flavour, cl)
 
 
 def detector_sensitivity(
@@ -744,6 +763,8 @@ def detector_sensitivity(
         msg = "settings can only be given together with a detector name"
         raise InvalidParameterError(msg)
     _check_detector(detector)
+    if detector.name in SENSITIVITY_METHODS:
+        return _special_point(detector, float(mass_MeV), flavour, cl, exposure_t_yr, discovery, toys)
     if exposure_t_yr is not None:
         detector = with_exposure(detector, exposure_t_yr)
     lik = BinnedLikelihood.from_detector(detector, mass_MeV, flavour, asimov=True)
@@ -813,6 +834,9 @@ def _run_unit(unit: _Unit) -> list[SensitivityPoint]:
     out = []
     for m, ss in zip(unit.masses, unit.seeds, strict=True):
         try:
+            if det.name in SENSITIVITY_METHODS:
+                out.append(_special_point(det, m, unit.flavour, unit.cl, None, unit.discovery, unit.toys))
+                continue
             lik = BinnedLikelihood.from_detector(det, m, unit.flavour, asimov=True)
             out.append(
                 likelihood_sensitivity(

@@ -147,3 +147,20 @@ def test_no_per_bin_rebinning_or_event_response():
         det.signal_templates(0.0, np.array([1.0, 2.0]) * 1e-3)
     with pytest.raises(InvalidParameterError, match="migration matrix"):
         det.smear(np.array([5e-3]))
+
+
+@pytest.mark.slow
+def test_xenonnt_projection_bands_are_the_toy_quantiles_and_the_median_is_nugen_limit():
+    from fits.binwise_limit import binwise_toy_limits
+    from fits.sensitivity import detector_sensitivity
+
+    det = get_detector("xenonnt_nr", toys=200)
+    p = detector_sensitivity(det, 0.0, "universal")
+    lim = binwise_toy_limits(det, 0.0, "universal")
+    assert p.method == "toys" and p.n_toys == 200
+    assert p.median_muB == pytest.approx(float(np.median(lim)), rel=1e-12)
+    assert p.median_muB == pytest.approx(detector_limit(det, 0.0, "universal").mu_upper_muB, rel=1e-12)
+    b = p.band_muB
+    assert b["-2"] < b["-1"] < p.median_muB < b["+1"] < b["+2"]
+    with pytest.raises(InvalidParameterError, match="t yr"):
+        detector_sensitivity(det, 0.0, exposure_t_yr=10.0)
