@@ -26,9 +26,9 @@ recoils, so ``expected_counts(model)["sm_nu"]`` is shown for information only an
 Changing ``exposure_t_yr`` turns the detector into a projection: B0 and tritium scale with the
 exposure and :meth:`XENON1T.observed` returns ``None``.
 
-Nuclear recoils (coherent up-scattering of 8B neutrinos, shown by Brdar et al.) are not modelled:
-the published inputs (nuclear-recoil efficiency in the S1/S2 region of interest, backgrounds and
-observed events of the relevant search) are not available to nugen; see ``detectors/data/README.md``.
+Nuclear recoils (coherent up-scattering of 8B and hep neutrinos, shown by Brdar et al.) are the separate
+detector ``xenon1t_nr`` (:mod:`detectors.xenon_nr`), built on XENON's binwise likelihood of its 1 t yr
+nuclear-recoil search.
 """
 
 from __future__ import annotations

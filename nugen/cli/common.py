@@ -163,8 +163,8 @@ def parse_settings(items: Sequence[str] | None) -> dict[str, dict[str, str]]:
 
 #: Help text of ``--detector`` (kept free of imports so that ``--help`` stays fast).
 DETECTOR_HELP = (
-    "detector: xenon1t, borexino, charm2, or a shipped card (xenonnt, lz, darwin, xlzd); "
-    "'nugen info' lists them"
+    "detector: xenon1t, borexino, charm2, xenon1t_nr, xenonnt_nr, or a shipped card (xenonnt, lz, darwin, "
+    "xlzd); 'nugen info' lists them"
 )
 #: Help text of ``--card``.
 CARD_HELP = (
