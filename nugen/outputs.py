@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -18,7 +20,59 @@ import numpy as np
 
 from nugen.errors import InvalidParameterError
 
-__all__ = ["atomic_output", "check_output_path", "column_chunks", "write_csv"]
+__all__ = ["atomic_output", "check_free_space", "check_output_path", "column_chunks", "write_csv"]
+
+#: Characters :func:`atomic_output` adds around a file name for its temporary file (``.NAME.XXXXXXXX.part``).
+_TEMP_EXTRA = 15
+
+
+def _name_max(folder: Path) -> int:
+    """Longest file name (bytes) the file system of ``folder`` allows (``NAME_MAX``, 255 where unknown)."""
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (AttributeError, ValueError, OSError):
+        return 255
+
+
+def _temp_prefix(final: Path) -> str:
+    """Prefix of the temporary file of ``final``: ``.NAME.``, shortened so that the whole name fits."""
+    room = _name_max(final.parent) - _TEMP_EXTRA
+    name = final.name
+    while len(os.fsencode(name)) > room and len(name) > 1:
+        name = name[:-1]
+    return f".{name}."
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
+        if n < 1000 or unit == "PB":
+            return f"{n:.3g} {unit}"
+        n /= 1000
+    return f"{n:.3g} PB"  # pragma: no cover
+
+
+def check_free_space(path: str | os.PathLike, need_bytes: float, what: str) -> None:
+    """Refuse to start writing ``path`` when ``need_bytes`` exceed the free space of its folder.
+
+    ``what`` says what needs the space (e.g. ``"1000000 events"``).
+
+    Raises
+    ------
+    InvalidParameterError
+        Saying how much is needed and how much is free (:func:`shutil.disk_usage`).
+    """
+    p = Path(path)
+    folder = p.parent if str(p.parent) else Path(".")
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return
+    if need_bytes > free:
+        msg = (
+            f"{what} need up to ~{_size(need_bytes)} in {str(folder)!r} for {p.name!r}, but only "
+            f"{_size(free)} are free: ask for fewer events or write elsewhere"
+        )
+        raise InvalidParameterError(msg)
 
 
 def check_output_path(path: str | os.PathLike, overwrite: bool = False) -> Path:
@@ -27,17 +81,42 @@ def check_output_path(path: str | os.PathLike, overwrite: bool = False) -> Path:
     Raises
     ------
     InvalidParameterError
-        If the folder does not exist or is not writable, the path is a folder, or the file exists
-        and ``overwrite`` is false.
+        If the path is empty or too long for the file system, the folder does not exist or no file can
+        be created in it (tried with a hidden probe file, so that read-only and virtual file systems
+        such as /proc are caught even for root), the path is a folder, or the file exists and
+        ``overwrite`` is false.
     """
+    if not str(path):
+        msg = "output path is empty"
+        raise InvalidParameterError(msg)
     p = Path(path)
     folder = p.parent if str(p.parent) else Path(".")
-    if not folder.is_dir():
+    try:
+        is_dir = folder.is_dir()
+    except OSError:  # e.g. a folder name longer than NAME_MAX
+        is_dir = False
+    if not is_dir:
         msg = f"output folder {str(folder)!r} does not exist"
+        raise InvalidParameterError(msg)
+    limit = _name_max(folder)
+    if len(os.fsencode(p.name)) > limit:
+        msg = (
+            f"output file name {p.name[:40] + '...'!r} is {len(os.fsencode(p.name))} bytes long; the file "
+            f"system of {str(folder)!r} allows at most {limit}"
+        )
         raise InvalidParameterError(msg)
     if not os.access(folder, os.W_OK):
         msg = f"output folder {str(folder)!r} is not writable"
         raise InvalidParameterError(msg)
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".nugen-probe.", suffix=".part", dir=folder)
+    except OSError as exc:
+        why = "the path is too long" if exc.errno == errno.ENAMETOOLONG else exc.strerror
+        msg = f"cannot write in output folder {str(folder)!r} ({why})"
+        raise InvalidParameterError(msg) from None
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(probe)
     if p.is_dir():
         msg = f"output path {str(p)!r} is a folder, expected a file name"
         raise InvalidParameterError(msg)
@@ -61,7 +140,7 @@ def atomic_output(path: str | os.PathLike, overwrite: bool = True) -> Iterator[P
     'done'
     """
     final = check_output_path(path, overwrite=overwrite)
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent or ".")
+    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(final), suffix=".part", dir=final.parent or ".")
     os.close(fd)
     tmp_path = Path(tmp)
     umask = os.umask(0)

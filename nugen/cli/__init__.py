@@ -98,6 +98,11 @@ def _config_tokens(parser: argparse.ArgumentParser, argv: list[str]) -> list[str
     Top-level keys apply to every command, a ``[command]`` table to that command only (and a
     ``[plot.spectra]``-style table to a second-level command). Because the
     tokens come first, flags given on the command line win (argparse keeps the last value).
+
+    The whole file is checked first (:func:`_check_config`): tables must be commands, keys their long
+    option names, and each value of the type of its option (true/false for a switch, one number or
+    text for a valued option, a list or text for a repeatable one), each checked by the option's own
+    parser; anything else is an error naming the file, the table and the key.
     """
     from nugen.errors import InvalidParameterError
 
@@ -107,74 +112,277 @@ def _config_tokens(parser: argparse.ArgumentParser, argv: list[str]) -> list[str
     command = next((a for a in argv if not a.startswith("-")), None)
     if known.config is None or command is None:
         return argv
-    try:
-        with open(known.config, "rb") as fh:
-            cfg = tomllib.load(fh)
-    except OSError as exc:
-        msg = f"cannot read --config file {known.config!r}: {exc.strerror}"
-        raise InvalidParameterError(msg) from None
-    except tomllib.TOMLDecodeError as exc:
-        msg = f"--config file {known.config!r} is not valid TOML: {exc}"
-        raise InvalidParameterError(msg) from None
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    file = known.config
+    cfg = _read_config(file)
+    sub = _subcommands(parser)
+    _check_config(cfg, sub, file)
     if command not in sub.choices:
         return argv
     target, at = sub.choices[command], argv.index(command) + 1
-    values = {k: v for k, v in cfg.items() if not isinstance(v, dict)}
+    values = {k: v for k, v in cfg.items() if k not in sub.choices}
     table = cfg.get(command, {})
     values.update({k: v for k, v in table.items() if not isinstance(v, dict)})
-    nested = next((a for a in target._actions if isinstance(a, argparse._SubParsersAction)), None)
+    shared = set(values) - set(table)
+    where = {k: f"[{command}] " if k in table else "" for k in values}
+    nested = _subcommands(target)
     if nested is not None:  # e.g. "nugen plot spectra": options go after the second word
         kind = next((a for a in argv[at:] if not a.startswith("-")), None)
         if kind not in nested.choices:
             return argv
         target, at = nested.choices[kind], argv.index(kind, at) + 1
-        values.update(table.get(kind, {}))
+        kind_table = table.get(kind, {})
+        shared |= set(values) - set(kind_table)
+        values.update(kind_table)
+        where.update({k: f"[{command}.{kind}] " for k in kind_table})
     by_name = _option_names(target)
-    shared = {k for k, v in cfg.items() if not isinstance(v, dict)} - set(table)
     tokens: list[str] = []
     for key, val in values.items():
         group = by_name.get(key.replace("-", "_"), [])
-        if not group and key in shared and key.replace("-", "_") in _all_names(sub):
-            continue  # a top-level key meant for other commands
-        if not group or key == "config":
-            msg = f"--config file {known.config!r}: unknown option {key!r} for 'nugen {command}'"
+        if not group and key in shared:
+            continue  # a shared key meant for other commands (known to one: _check_config)
+        if not group:
+            msg = f"--config file {file!r}: unknown option {key!r} for 'nugen {command}'"
             raise InvalidParameterError(msg)
-        action = group[0]
-        if len(group) > 1:  # flags sharing a destination, e.g. format = "json" for --json/--csv
-            action = next((a for a in group if a.const == val), None)
-            if action is None:
-                choices = ", ".join(repr(a.const) for a in group)
-                msg = f"--config file {known.config!r}: {key} = {val!r} is not one of {choices}"
-                raise InvalidParameterError(msg)
-            val = True
-        flag = action.option_strings[-1]
-        if action.nargs == 0:  # store_true / store_const
-            if val:
-                tokens.append(flag)
-        elif isinstance(val, list):
-            for v in val:
-                tokens += [flag, str(v)]
-        else:
-            tokens += [flag, str(val)]
+        try:
+            tokens += _config_value_tokens(file, where[key], key, val, group)
+        except InvalidParameterError:
+            if key not in shared:
+                raise
+            # a shared value that suits other commands only (e.g. format = "csv" for 'nugen info'):
+            # _check_config made sure that some command takes it
     return argv[:at] + tokens + argv[at:]
+
+
+def _read_config(file: str) -> dict:
+    """The TOML document of ``--config FILE`` (one-line errors for unreadable, non-UTF-8 or bad TOML)."""
+    from nugen.errors import InvalidParameterError
+
+    try:
+        with open(file, "rb") as fh:
+            raw = fh.read()
+    except OSError as exc:
+        msg = f"cannot read --config file {file!r}: {exc.strerror}"
+        raise InvalidParameterError(msg) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        content = raw.splitlines()[line - 1].decode("utf-8", errors="replace").strip()
+        msg = (
+            f"--config file {file!r} is not UTF-8 text: byte 0x{raw[exc.start]:02x} on line {line} "
+            f"({content[:60]!r})"
+        )
+        raise InvalidParameterError(msg) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = f"--config file {file!r} is not valid TOML: {exc}"
+        raise InvalidParameterError(msg) from None
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> argparse._SubParsersAction | None:
+    return next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+
+
+def _is_tables(val) -> bool:
+    """An array of tables (``[[name]]``)."""
+    return isinstance(val, list) and bool(val) and all(isinstance(v, dict) for v in val)
+
+
+def _check_config(cfg: dict, sub: argparse._SubParsersAction, file: str) -> None:
+    """Check the structure of a whole config file and the keys and values of its command tables.
+
+    Raises
+    ------
+    InvalidParameterError
+        For a table that is no command (``[spectrun]``), an array of tables (``[[spectrum]]``), a command
+        name used as a key (``spectrum = 5``), a key no command knows, or a value of the wrong type.
+    """
+    import difflib
+
+    from nugen.errors import InvalidParameterError
+
+    head = f"--config file {file!r}"
+    commands = sorted(sub.choices)
+    for key, val in cfg.items():
+        if key in sub.choices:
+            if _is_tables(val):
+                msg = (
+                    f"{head}: [[{key}]] is an array of tables; write the options of 'nugen {key}' in [{key}]"
+                )
+                raise InvalidParameterError(msg)
+            if not isinstance(val, dict):
+                msg = f"{head}: {key} = {val!r}: '{key}' is a command; put its options in a [{key}] table"
+                raise InvalidParameterError(msg)
+            _check_table(val, sub.choices[key], key, file)
+        elif isinstance(val, dict) or _is_tables(val):
+            close = difflib.get_close_matches(key, commands, n=1)
+            hint = f" (did you mean [{close[0]}]?)" if close else ""
+            msg = f"{head}: unknown table [{key}]{hint}; tables are commands: {', '.join(commands)}"
+            raise InvalidParameterError(msg)
+        elif key.replace("-", "_") not in _all_names(sub) or key == "config":
+            msg = f"{head}: unknown option {key!r} (no nugen command has --{key})"
+            raise InvalidParameterError(msg)
+        else:  # a top-level key: its value must suit at least one command that has the option
+            groups = [g for p in _parsers(sub) if (g := _option_names(p).get(key.replace("-", "_")))]
+            first = None
+            for group in groups:
+                try:
+                    _config_value_tokens(file, "", key, val, group)
+                    break
+                except InvalidParameterError as exc:
+                    first = first or exc
+            else:
+                raise first
+
+
+def _check_table(table: dict, parser: argparse.ArgumentParser, name: str, file: str) -> None:
+    """Check the keys and values of the ``[name]`` table of ``parser``'s command (and its sub-tables)."""
+    from nugen.errors import InvalidParameterError
+
+    head = f"--config file {file!r}"
+    nested = _subcommands(parser)
+    kinds = dict(nested.choices) if nested is not None else {}
+    for key, val in table.items():
+        if key in kinds:
+            if not isinstance(val, dict):
+                what = "an array of tables" if _is_tables(val) else repr(val)
+                msg = f"{head}: [{name}] {key} = {what}: '{name} {key}' is a command; write [{name}.{key}]"
+                raise InvalidParameterError(msg)
+            for k, v in val.items():
+                _check_key(kinds[key], f"{name}.{key}", k, v, file)
+            continue
+        if kinds:  # a [plot] key: valid if some plot command has it
+            owner = next((p for p in kinds.values() if key.replace("-", "_") in _option_names(p)), None)
+            if owner is None:
+                msg = f"{head}: [{name}] {key}: no 'nugen {name} ...' command has --{key}"
+                raise InvalidParameterError(msg)
+            _check_key(owner, name, key, val, file)
+        else:
+            _check_key(parser, name, key, val, file)
+
+
+def _check_key(parser: argparse.ArgumentParser, name: str, key: str, val, file: str) -> None:
+    from nugen.errors import InvalidParameterError
+
+    head = f"--config file {file!r}"
+    if key == "config":
+        msg = f"{head}: [{name}] config: a config file cannot name another one"
+        raise InvalidParameterError(msg)
+    group = _option_names(parser).get(key.replace("-", "_"), [])
+    if not group:
+        close = _close_option(parser, key)
+        msg = f"{head}: [{name}] unknown option {key!r} for 'nugen {name.replace('.', ' ')}'{close}"
+        raise InvalidParameterError(msg)
+    _config_value_tokens(file, f"[{name}] ", key, val, group)
+
+
+def _close_option(parser: argparse.ArgumentParser, key: str) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key.replace("-", "_"), list(_option_names(parser)), n=1)
+    return f" (did you mean {close[0].replace('_', '-')!r}?)" if close else ""
+
+
+def _config_value_tokens(file: str, where: str, key: str, val, group: list[argparse.Action]) -> list[str]:
+    """Command-line tokens for config ``key = val`` of the option(s) ``group``, after checking the type.
+
+    Raises
+    ------
+    InvalidParameterError
+        Naming the file, the table (``where``), the key and the value, for a value the option cannot take.
+    """
+    from nugen.errors import InvalidParameterError
+
+    head = f"--config file {file!r}: {where}{key} = {_show(val)}"
+
+    def bad(why: str):
+        return InvalidParameterError(f"{head}: {why}")
+
+    if isinstance(val, dict):
+        raise bad("a table, but it is an option; give it a value")
+    by_dest = all(type(a) is argparse._StoreConstAction and key.replace("-", "_") == a.dest for a in group)
+    if len(group) > 1 or by_dest:  # flags sharing a destination, e.g. format = "json" for --json/--csv
+        action = next((a for a in group if isinstance(val, str) and a.const == val), None)
+        if action is None:
+            choices = ", ".join(repr(a.const) for a in group)
+            msg = f"--config file {file!r}: {where}{key} = {_show(val)} is not one of {choices}"
+            raise InvalidParameterError(msg)
+        return [action.option_strings[-1]]
+    action = group[0]
+    flag = next((f for f in action.option_strings if f == f"--{key}"), action.option_strings[-1])
+    if action.nargs == 0:  # store_true / store_const: a switch
+        if not isinstance(val, bool):
+            raise bad(f"{flag} is an on/off switch: write {key} = true or {key} = false (no quotes)")
+        return [flag] if val else []
+    repeatable = isinstance(action, argparse._AppendAction)
+    items = val if isinstance(val, list) and repeatable else [val]
+    if isinstance(val, list) and not repeatable:
+        raise bad(f"{flag} takes one value, not a list")
+    tokens: list[str] = []
+    for v in items:
+        if isinstance(v, bool) or not isinstance(v, (str, int, float)):
+            kind = (
+                "true/false"
+                if isinstance(v, bool)
+                else "a table"
+                if isinstance(v, dict)
+                else type(v).__name__
+            )
+            raise bad(f"{flag} takes a number or text, got {kind}")
+        text = str(v)
+        if callable(action.type):
+            try:
+                action.type(text)
+            except (argparse.ArgumentTypeError, TypeError, ValueError) as exc:
+                why = str(exc) if isinstance(exc, argparse.ArgumentTypeError) else "not a valid value"
+                raise bad(f"{flag}: {why}") from None
+        if action.choices is not None and text not in action.choices:
+            raise bad(f"{flag} must be one of {', '.join(map(str, action.choices))}")
+        tokens += [flag, text]
+    return tokens
+
+
+def _show(val) -> str:
+    """A config value as TOML-like text for messages."""
+    if isinstance(val, bool):
+        return "true" if val else "false"
+    if isinstance(val, dict):
+        return "{...}"
+    if hasattr(val, "isoformat"):  # TOML dates and times
+        return val.isoformat()
+    if _is_tables(val):
+        return "[{...}]"
+    return repr(val)
 
 
 def _option_names(parser: argparse.ArgumentParser) -> dict[str, list[argparse.Action]]:
     """Config-file keys of ``parser``'s options and the options each key names.
 
     A long flag without dashes (``json``, ``mu_e``, ``set``) names its own option; a destination
-    (``format``, ``settings``) names every option that stores to it.
+    (``format``, ``settings``) names every option that stores to it. ``--help`` and ``--version``
+    are not config keys.
     """
     out: dict[str, list[argparse.Action]] = {}
     for a in parser._actions:
-        if not a.option_strings:
+        if not a.option_strings or isinstance(a, (argparse._HelpAction, argparse._VersionAction)):
             continue
         out.setdefault(a.dest, []).append(a)
         for flag in a.option_strings:
             name = flag[2:].replace("-", "_") if flag.startswith("--") else None
             if name and name != a.dest:
                 out[name] = [a]
+    return out
+
+
+def _parsers(sub: argparse._SubParsersAction) -> list[argparse.ArgumentParser]:
+    """Every (sub)command's parser (``plot`` and ``plot spectra``, ...)."""
+    out = []
+    for p in sub.choices.values():
+        out.append(p)
+        nested = _subcommands(p)
+        if nested is not None:
+            out += _parsers(nested)
     return out
 
 
@@ -187,6 +395,25 @@ def _all_names(sub: argparse._SubParsersAction) -> set[str]:
             if isinstance(a, argparse._SubParsersAction):
                 out |= _all_names(a)
     return out
+
+
+def _check_empty_values(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse options given an empty text (``--bins ""``, ``--source ""``): they would mean the default."""
+    from nugen.errors import InvalidParameterError
+
+    target = parser
+    for dest in ("command", "plot_kind"):
+        sub = _subcommands(target)
+        if sub is None or getattr(args, dest, None) not in sub.choices:
+            break
+        target = sub.choices[getattr(args, dest)]
+    for a in target._actions:
+        val = getattr(args, a.dest, None) if a.dest != argparse.SUPPRESS else None
+        values = val if isinstance(val, list) else [val]
+        if any(isinstance(v, str) and not v.strip() for v in values):
+            name = a.option_strings[-1] if a.option_strings else (a.metavar or a.dest)
+            msg = f"{name} needs a value, got {next(v for v in values if isinstance(v, str))!r}"
+            raise InvalidParameterError(msg)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -205,9 +432,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"nugen: error: {exc}", file=sys.stderr)
         return 2
     if not getattr(args, "command", None):
-        parser.print_help()
+        names = ", ".join(_subcommands(parser).choices)
+        print(f"nugen: error: give a command: {names} (see 'nugen --help')", file=sys.stderr)
         return 2
     try:
+        _check_empty_values(parser, args)
         resolve_cards(args)
         return int(args._run(args) or 0)
     except NugenError as exc:

@@ -21,7 +21,14 @@ import sys
 import numpy as np
 
 from nugen.cli.common import parse_settings
-from nugen.cli.generate import DEFAULT_EVENTS, _detector, _output_format, check_output, write_output
+from nugen.cli.generate import (
+    DEFAULT_EVENTS,
+    _detector,
+    _output_format,
+    check_output,
+    output_bytes,
+    write_output,
+)
 
 __all__ = [
     "check_memory",
@@ -109,6 +116,8 @@ def hepmc_columns(cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return out
 
 
+#: Columns assumed for the free-space check of a weighted sample before it exists (CHARM-II has 38).
+WEIGHTED_BRANCHES = 40
 #: Memory per row of a weighted sample while it is generated and written [bytes], with a 1.5x margin:
 #: the peak RSS of ``nugen generate --detector charm2 --weighted --process all`` grew by 262 B per row
 #: between 6e5 and 2.4e6 rows (261 MB -> 732 MB).
@@ -185,7 +194,11 @@ def run_weighted(args: argparse.Namespace, model) -> int:
         raise InvalidParameterError(msg)
     processes = processes_for(det, args.process)
     n_events = args.events if args.events is not None else DEFAULT_EVENTS
-    check_memory(n_events * len(processes) * len(det.rates.source.components))
+    n_rows_max = n_events * len(processes) * len(det.rates.source.components)
+    check_memory(n_rows_max)
+    from nugen.outputs import check_free_space
+
+    check_free_space(out, output_bytes(args.output, n_rows_max, WEIGHTED_BRANCHES), f"{n_rows_max} rows")
     root = np.random.SeedSequence(args.seed)
     seed = int(root.entropy)
     cols = det.generate(model, n_events, seed=seed, processes=processes)  # KinematicsError -> exit 2

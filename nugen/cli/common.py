@@ -11,6 +11,8 @@ import argparse
 import csv
 import io
 import json
+import math
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,9 +37,17 @@ __all__ = [
     "parse_bins",
     "parse_range",
     "parse_settings",
+    "reject_settings",
     "resolve_cards",
     "settings_for",
+    "worker_count",
 ]
+
+#: Most bins ``--bins`` accepts: a detector's response matrix grows as N^2 (~1.7 GB at 1000 bins).
+MAX_BINS = 1000
+#: Largest exposure a detector setting ``exposure_t_yr`` (or ``--exposure``) accepts [t yr]: a thousand
+#: times the largest planned detector's; beyond it expected counts and fits lose meaning (and overflow).
+MAX_EXPOSURE_T_YR = 1e6
 
 #: Size of each energy unit the command line accepts, in MeV.
 
@@ -111,16 +121,47 @@ def model_from_args(args: argparse.Namespace, mu: float | None = None):
     return DipolePortal(args.mass, value, flavour=args.flavour, nature=args.nature)
 
 
+def _integer(text: str) -> int:
+    """An integer written as ``30`` or, when integral, ``1e6`` (ValueError otherwise)."""
+    try:
+        return int(text)
+    except ValueError:
+        value = float(text)
+        if not (math.isfinite(value) and value == int(value)):
+            raise ValueError(text) from None
+        return int(value)
+
+
 def parse_range(text: str, option: str, example: str) -> tuple[float, float, int]:
-    """Split ``"LO:HI:N"`` given to ``option`` into (LO, HI, N); the error shows ``example``."""
+    """Split ``"LO:HI:N"`` given to ``option`` into (LO, HI, N); the error shows ``example``.
+
+    N may be written in exponent notation when integral (``1e3``).
+    """
     parts = str(text).split(":")
     try:
         if len(parts) != 3:
             raise ValueError
-        return float(parts[0]), float(parts[1]), int(parts[2])
+        return float(parts[0]), float(parts[1]), _integer(parts[2])
     except ValueError:
         msg = f"{option} must look like LO:HI:N (e.g. {example}), got {text!r}"
         raise InvalidParameterError(msg) from None
+
+
+def worker_count(text: str) -> int:
+    """``--workers K``: an integer from 1 to the number of CPUs (:func:`os.cpu_count`), for argparse."""
+    limit = os.cpu_count() or 1
+    try:
+        value = _integer(text)
+    except ValueError:
+        msg = f"must be a positive integer, got {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+    if value < 1:
+        msg = f"must be a positive integer, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    if value > limit:
+        msg = f"at most {limit} (the CPUs of this machine, os.cpu_count()), got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
 
 
 def parse_bins(text: str, unit: str) -> np.ndarray:
@@ -134,6 +175,12 @@ def parse_bins(text: str, unit: str) -> np.ndarray:
     lo, hi, n = parse_range(text, "--bins", "1:30:29")
     if n < 1:
         msg = f"--bins needs at least one bin, got N = {n} in {text!r}"
+        raise InvalidParameterError(msg)
+    if n > MAX_BINS:
+        msg = (
+            f"--bins allows at most {MAX_BINS} bins (a detector's response matrix grows as N^2, ~1.7 GB at "
+            f"{MAX_BINS}), got N = {n:.6g} in {text!r}"
+        )
         raise InvalidParameterError(msg)
     if not (np.isfinite(lo) and np.isfinite(hi)) or lo < 0:
         msg = f"--bins limits must be finite and >= 0, got {text!r}"
@@ -158,7 +205,34 @@ def parse_settings(items: Sequence[str] | None) -> dict[str, dict[str, str]]:
             msg = f"--set expects DETECTOR.KEY=VALUE (e.g. xenon1t.tritium=free), got {item!r}"
             raise InvalidParameterError(msg)
         out.setdefault(det.strip(), {})[key.strip()] = value.strip()
+    for det, own in out.items():
+        if "exposure_t_yr" in own:
+            check_exposure(own["exposure_t_yr"], f"--set {det}.exposure_t_yr={own['exposure_t_yr']}")
     return out
+
+
+def check_exposure(text: str, given: str) -> None:
+    """Refuse an exposure above :data:`MAX_EXPOSURE_T_YR` (other bad values are left to the detector).
+
+    ``given`` is the option as the user wrote it, for the message.
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        return
+    if math.isfinite(value) and value > MAX_EXPOSURE_T_YR:
+        msg = (
+            f"{given}: an exposure of {text} t yr is beyond what nugen computes (at most "
+            f"{MAX_EXPOSURE_T_YR:g} t yr, a thousand times the largest planned detector's)"
+        )
+        raise InvalidParameterError(msg)
+
+
+def reject_settings(items: Sequence[str] | None, where: str) -> None:
+    """Refuse ``--set`` where no detector is used (``where`` names what is used instead)."""
+    if items:
+        msg = f"--set is for detectors; use it with --detector, not with {where}, got {items[0]!r}"
+        raise InvalidParameterError(msg)
 
 
 #: Help text of ``--detector`` (kept free of imports so that ``--help`` stays fast).
@@ -211,6 +285,9 @@ def resolve_cards(args: argparse.Namespace) -> None:
         For a ``--card`` value that is not a ``.toml`` file, or no detector at all where one is required.
     """
     cards = getattr(args, "card", None)
+    if cards == "" or (isinstance(cards, list) and "" in cards):
+        msg = "--card expects one FILE.toml, got ''"
+        raise InvalidParameterError(msg)
     if not cards:
         if getattr(args, "_detector_required", False) and not getattr(args, "detector", None):
             msg = "give --detector NAME[,NAME...] or --card FILE.toml"

@@ -22,6 +22,8 @@ from nugen.cli.common import (
     add_settings_option,
     detector_settings,
     model_from_args,
+    reject_settings,
+    worker_count,
 )
 
 COMMAND = "generate"
@@ -31,6 +33,16 @@ ORDER = 10
 DEFAULT_OUTPUT = "nugen_events.root"
 #: Default number of events.
 DEFAULT_EVENTS = 100_000
+#: Most events of one run: ~1e6 events/s per worker makes it a day of CPU, and the per-chunk seed table
+#: of 1.5e6 chunks already takes ~0.6 GB and seconds to build; larger samples are several runs with
+#: different --seed.
+MAX_EVENTS = 10**11
+#: Upper bounds on the bytes per event of an output file, for the free-space check before any work:
+#: ROOT holds each branch in at most 8 bytes (float64, measured 212-244 B per event for 31-35 branches
+#: without compression, ~96 B with the default zstd:1); HepMC3 text takes 0.76-0.87 kB per event for the
+#: --target/--detector samples and 1.29 kB for CHARM-II's weighted rows (measured), so 1.5 kB.
+ROOT_BYTES_PER_BRANCH = 8
+HEPMC3_BYTES_PER_EVENT = 1500
 #: Appended to help texts that state their default in words: formats the default (None) as nothing and
 #: stops ArgumentDefaultsHelpFormatter from adding "(default: None)".
 _NO_DEFAULT = "%(default).0s"
@@ -55,6 +67,24 @@ def _positive_int(text: str) -> int:
         msg = f"must be a positive integer, got {text!r}"
         raise argparse.ArgumentTypeError(msg)
     return value
+
+
+def _event_count(text: str) -> int:
+    """``--events N``: a positive integer (:func:`_positive_int`) of at most :data:`MAX_EVENTS`."""
+    value = _positive_int(text)
+    if value > MAX_EVENTS:
+        msg = (
+            f"at most {MAX_EVENTS:.0e} events per run (a day of CPU at ~1e6 events/s and up to ~25 TB of "
+            f"ROOT output; run several jobs with different --seed for more), got {text!r}"
+        )
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def output_bytes(path: str, n_events: int, n_branches: int) -> int:
+    """Upper bound of the size of an ``n_events`` file of ``n_branches`` columns at ``path`` [bytes]."""
+    per = HEPMC3_BYTES_PER_EVENT if _output_format(path) == "hepmc3" else ROOT_BYTES_PER_BRANCH * n_branches
+    return int(n_events) * per + 1_000_000  # + metadata and headers
 
 
 def _positive_float(text: str) -> float:
@@ -152,7 +182,7 @@ def register(sub, parents):
     n = p.add_mutually_exclusive_group()
     n.add_argument(
         "--events",
-        type=_positive_int,
+        type=_event_count,
         default=None,
         metavar="N",
         help=f"number of events (default {DEFAULT_EVENTS}); weights sum to the expected events of one "
@@ -172,8 +202,8 @@ def register(sub, parents):
         help="random seed (default: fresh entropy, recorded in the file)" + _NO_DEFAULT,
     )  # fmt: skip
     p.add_argument(
-        "--workers", type=_positive_int, default=1, metavar="K",
-        help="worker processes (the events do not depend on K)",
+        "--workers", type=worker_count, default=1, metavar="K",
+        help="worker processes, at most the CPUs (the events do not depend on K)",
     )  # fmt: skip
     p.add_argument(
         "--compression", default=None, metavar="NAME:LEVEL", help="ROOT compression: zstd:1 (default), "
@@ -342,6 +372,7 @@ def run(args: argparse.Namespace) -> int:
     from nugen import __version__
     from nugen.errors import InvalidParameterError, KinematicsError
     from nugen.generator import CHUNK_SIZE, ChunkDiagnostics, Generator
+    from nugen.outputs import check_free_space
     from nugen.rates import RateCalculator
     from nugen.sources import get_source
     from nugen.targets import get_target
@@ -366,11 +397,9 @@ def run(args: argparse.Namespace) -> int:
         window = det.true_energy_range()
         exposure = float(args.exposure) if args.exposure is not None else float(det.exposure_t_yr)
     else:
-        if args.settings:
-            msg = f"--set is for detectors; use it with --detector, got {args.settings[0]!r}"
-            raise InvalidParameterError(msg)
+        reject_settings(args.settings, f"--target {args.target!r}")
         target_name = args.target
-        source_name = args.source or DEFAULT_SOURCE.get(args.target, "solar")
+        source_name = args.source if args.source is not None else DEFAULT_SOURCE.get(args.target, "solar")
         scatterer = {"electron": "electron", "nuclear": "nucleus", "both": "both"}[args.recoil]
         window = None
         if args.range is not None:
@@ -399,6 +428,13 @@ def run(args: argparse.Namespace) -> int:
     root = np.random.SeedSequence(args.seed)
     expected = gen.total_rate * exposure
     if args.exposure is not None:
+        if not expected <= MAX_EVENTS:
+            msg = (
+                f"--exposure {args.exposure:g} t yr means {expected:.3g} expected events, more than one run "
+                f"generates (at most {MAX_EVENTS:.0e}: a day of CPU at ~1e6 events/s); give a smaller "
+                "--exposure and run several jobs with different --seed"
+            )
+            raise InvalidParameterError(msg)
         n_events = int(np.random.default_rng(root).poisson(expected))
         if n_events == 0:
             msg = (
@@ -408,6 +444,8 @@ def run(args: argparse.Namespace) -> int:
             raise KinematicsError(msg)
     else:
         n_events = args.events if args.events is not None else DEFAULT_EVENTS
+    n_branches = len(gen.branch_docs()) + (2 if det is not None else 0)
+    check_free_space(out, output_bytes(args.output, n_events, n_branches), f"{n_events} events")
     sizes = Generator.chunk_sizes(n_events)
     diag = ChunkDiagnostics()
     unit = target.energy_unit

@@ -137,6 +137,14 @@ def run(args: argparse.Namespace) -> int:
     from detectors import DETECTORS
 
     if args.detector is None:
+        if args.settings:
+            msg = (
+                f"--set describes one detector; name it (nugen info DETECTOR --set ...), got "
+                f"{args.settings[0]!r} without a detector"
+            )
+            from nugen.errors import InvalidParameterError
+
+            raise InvalidParameterError(msg)
         names = sorted(DETECTORS)
         rows = [_summary(n) for n in names]
         if args.format == "json":

@@ -29,6 +29,7 @@ from nugen.cli.common import (
     model_from_args,
     parse_bins,
     settings_for,
+    worker_count,
 )
 from nugen.errors import InvalidParameterError
 
@@ -120,7 +121,9 @@ def register(sub, parents):
     )
     lim.add_argument("--log", action="store_true", help="logarithmic mass spacing (LO must be > 0)")
     lim.add_argument("--cl", type=float, default=0.9, help="confidence level of the limits, 0.5 <= CL < 1")
-    lim.add_argument("--workers", type=int, default=1, metavar="K", help="local worker processes of the scan")
+    lim.add_argument(
+        "--workers", type=worker_count, default=1, metavar="K", help="local worker processes of the scan"
+    )
     lim.add_argument(
         "--scheduler",
         metavar="ADDRESS",
@@ -191,7 +194,7 @@ def _register_sensitivity(kinds, parents) -> None:
         help="with --detector: N masses M_N from LO to HI [MeV] (inclusive); --log: log-spaced",
     )
     sen.add_argument("--log", action="store_true", help="logarithmic mass spacing (LO must be > 0)")
-    sen.add_argument("--workers", type=int, default=1, metavar="K", help="local worker processes")
+    sen.add_argument("--workers", type=worker_count, default=1, metavar="K", help="local worker processes")
     sen.add_argument(
         "--vs",
         choices=("auto", "mass", "exposure"),
@@ -207,7 +210,29 @@ def _add_figure_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("figure")
     add_output_file_options(g, help="output figure FILE.png or FILE.pdf", required=True)
     g.add_argument("--title", default=None, help="figure title")
-    g.add_argument("--dpi", type=int, default=150, help="resolution of PNG output [dots per inch]")
+    g.add_argument(
+        "--dpi",
+        type=dpi_value,
+        default=150,
+        help=f"resolution of PNG output [dots per inch], {MIN_DPI} to {MAX_DPI}",
+    )
+
+
+#: Range of ``--dpi``: below 10 a figure is a few pixels; above 1200 (print quality) a PNG of the
+#: largest figure (six sensitivity panels, 9 x 22.6 in) needs gigabytes of memory.
+MIN_DPI, MAX_DPI = 10, 1200
+
+
+def dpi_value(text: str) -> int:
+    """``--dpi``: an integer from :data:`MIN_DPI` to :data:`MAX_DPI`, for argparse."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or not MIN_DPI <= value <= MAX_DPI:
+        msg = f"must be an integer from {MIN_DPI} to {MAX_DPI} dots per inch, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
 
 
 # -- helpers --------------------------------------------------------------------------------------
@@ -296,7 +321,7 @@ def _run_spectra(args) -> int:
     model = model_from_args(args)
     settings = settings_for(args.settings, [args.detector])
     det = get_detector(args.detector, **settings.get(args.detector, {}))
-    edges = parse_bins(args.bins, det.energy_unit) if args.bins else None
+    edges = parse_bins(args.bins, det.energy_unit) if args.bins is not None else None
     comps, data = spectrum_components(det, model, edges)
     e_MeV = det.analysis_edges_MeV() if edges is None else edges
     unit = det.energy_unit

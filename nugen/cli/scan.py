@@ -13,6 +13,7 @@ from nugen.cli.common import (
     emit,
     parse_range,
     settings_for,
+    worker_count,
 )
 from nugen.cli.limit import add_fit_options, check_cl_option
 
@@ -50,7 +51,13 @@ def register(sub, parents):
     add_model_options(p, with_mu=False, with_mass=False)  # the masses come from --masses
     add_fit_options(p)
     ex = p.add_argument_group("execution").add_mutually_exclusive_group()
-    ex.add_argument("--workers", type=int, default=1, metavar="K", help="local worker processes")
+    ex.add_argument(
+        "--workers",
+        type=worker_count,
+        default=1,
+        metavar="K",
+        help="local worker processes, at most the CPUs",
+    )
     ex.add_argument(
         "--scheduler",
         metavar="ADDRESS",

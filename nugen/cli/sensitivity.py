@@ -10,8 +10,10 @@ from nugen.cli.common import (
     add_model_options,
     add_output_options,
     add_settings_option,
+    check_exposure,
     detector_settings,
     emit,
+    worker_count,
 )
 
 COMMAND = "sensitivity"
@@ -51,7 +53,13 @@ def register(sub, parents):
     add_model_options(p, with_mu=False, with_mass=False)
     add_sensitivity_options(p)
     ex = p.add_argument_group("execution").add_mutually_exclusive_group()
-    ex.add_argument("--workers", type=int, default=1, metavar="K", help="local worker processes")
+    ex.add_argument(
+        "--workers",
+        type=worker_count,
+        default=1,
+        metavar="K",
+        help="local worker processes, at most the CPUs",
+    )
     ex.add_argument(
         "--scheduler",
         metavar="ADDRESS",
@@ -125,6 +133,7 @@ def parse_exposures(text: str | None) -> list[float] | None:
         if not math.isfinite(v) or v <= 0:
             msg = f"--exposure values must be finite and > 0 t yr, got {t!r} in {text!r}"
             raise InvalidParameterError(msg)
+        check_exposure(t, f"--exposure {text}")
         out.append(v)
     if len(set(out)) != len(out):
         msg = f"--exposure lists an exposure twice: {text!r}"

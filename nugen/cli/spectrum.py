@@ -16,6 +16,7 @@ from nugen.cli.common import (
     finite_list,
     model_from_args,
     parse_bins,
+    reject_settings,
 )
 
 COMMAND = "spectrum"
@@ -75,7 +76,7 @@ def register(sub, parents):
 def run(args: argparse.Namespace) -> int:
     """Compute and print the spectrum."""
     model = model_from_args(args)
-    if args.detector:
+    if args.detector is not None:
         return _run_detector(args, model)
     return _run_target(args, model)
 
@@ -84,11 +85,12 @@ def _run_target(args, model) -> int:
     from nugen.rates import rate_calculator
     from nugen.targets import get_target
 
+    reject_settings(args.settings, f"--target {args.target!r}")
     target = get_target(args.target)
     default_bins, default_source = TARGET_DEFAULTS.get(args.target, ("1:30:29", "solar"))
-    source = args.source or default_source
+    source = args.source if args.source is not None else default_source
     unit = target.energy_unit
-    edges = parse_bins(args.bins or default_bins, unit)
+    edges = parse_bins(args.bins if args.bins is not None else default_bins, unit)
     rc = rate_calculator(source, args.target)
     scat = "electron" if args.recoil == "electron" else "nucleus"
     dip = rc.dipole_counts(edges, model, scat)
@@ -128,7 +130,7 @@ def _run_detector(args, model) -> int:
     from detectors import get_detector
 
     det = get_detector(args.detector, **detector_settings(args.settings, args.detector))
-    edges = parse_bins(args.bins, det.energy_unit) if args.bins else None
+    edges = parse_bins(args.bins, det.energy_unit) if args.bins is not None else None
     result = det.spectrum(model, edges_MeV=edges)
     payload = {"command": "spectrum", **result}
     unit = result["energy_unit"]
