@@ -166,29 +166,28 @@ def _composition(formula: dict[str, int]) -> tuple[float, tuple[Nucleus, ...]]:
     return electrons * units_per_tonne, nuclei
 
 
+def _stepping(name: str, element: str, shells: str, description: str) -> Material:
+    """A one-element material whose bound electrons follow the stepping approximation (``shells`` table)."""
+    t = data.read(shells, required=("binding_keV", "occupancy"))
+    ne, nuclei = _composition({element: 1})
+    return Material(name, description, ne, nuclei, t["binding_keV"] * 1e-3, t["occupancy"])
+
+
 def _xenon() -> Material:
-    shells = data.read("xenon_shells.csv", required=("binding_keV", "occupancy"))
-    ne, nuclei = _composition({"Xe": 1})
-    return Material(
+    return _stepping(
         "xenon",
+        "Xe",
+        "xenon_shells.csv",
         "liquid xenon, natural isotopes; bound electrons in the stepping approximation",
-        ne,
-        nuclei,
-        shells["binding_keV"] * 1e-3,
-        shells["occupancy"],
     )
 
 
 def _argon() -> Material:
-    shells = data.read("argon_shells.csv", required=("binding_keV", "occupancy"))
-    ne, nuclei = _composition({"Ar": 1})
-    return Material(
+    return _stepping(
         "argon",
+        "Ar",
+        "argon_shells.csv",
         "liquid argon, atmospheric isotopes; bound electrons in the stepping approximation",
-        ne,
-        nuclei,
-        shells["binding_keV"] * 1e-3,
-        shells["occupancy"],
     )
 
 

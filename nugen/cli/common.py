@@ -27,6 +27,7 @@ __all__ = [
     "ENERGY_UNITS_MEV",
     "HelpFormatter",
     "add_detector_options",
+    "add_execution_options",
     "add_model_options",
     "add_output_file_options",
     "add_output_options",
@@ -145,6 +146,25 @@ def parse_range(text: str, option: str, example: str) -> tuple[float, float, int
     except ValueError:
         msg = f"{option} must look like LO:HI:N (e.g. {example}), got {text!r}"
         raise InvalidParameterError(msg) from None
+
+
+def add_execution_options(p: argparse.ArgumentParser) -> None:
+    """Add ``--workers K`` | ``--scheduler ADDRESS`` (mutually exclusive) for commands that run scans."""
+    ex = p.add_argument_group("execution").add_mutually_exclusive_group()
+    ex.add_argument(
+        "--workers",
+        type=worker_count,
+        default=1,
+        metavar="K",
+        help="local worker processes, at most the CPUs",
+    )
+    ex.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="address of a running dask.distributed scheduler, e.g. tcp://127.0.0.1:8786 "
+        "(needs the [dask] extra)",
+    )
 
 
 def worker_count(text: str) -> int:

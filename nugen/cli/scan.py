@@ -8,12 +8,12 @@ import sys
 from nugen.cli.common import (
     DETECTOR_HELP,
     add_detector_options,
+    add_execution_options,
     add_model_options,
     add_output_options,
     emit,
     parse_range,
     settings_for,
-    worker_count,
 )
 from nugen.cli.limit import add_fit_options, check_cl_option
 
@@ -50,21 +50,7 @@ def register(sub, parents):
     p.add_argument("--log", action="store_true", help="log-spaced masses (needs LO > 0)")
     add_model_options(p, with_mu=False, with_mass=False)  # the masses come from --masses
     add_fit_options(p)
-    ex = p.add_argument_group("execution").add_mutually_exclusive_group()
-    ex.add_argument(
-        "--workers",
-        type=worker_count,
-        default=1,
-        metavar="K",
-        help="local worker processes, at most the CPUs",
-    )
-    ex.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        default=None,
-        help="address of a running dask.distributed scheduler, e.g. tcp://127.0.0.1:8786 "
-        "(needs the [dask] extra)",
-    )
+    add_execution_options(p)
     add_output_options(p)
     return p
 
