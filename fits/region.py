@@ -128,8 +128,13 @@ class RegionResult:
             "dof": self.dof,
             "cls": list(self.cls),
             "expected": self.expected,
-            "best": dict(self.best),
-            "description": __doc__.split("\n\n")[1].replace("\n", " "),
+            "best": {"mu_muB": self.best.get("mu_best_muB"), **self.best},
+            "method": (
+                f"profile-likelihood confidence region: at each mass the mu where -2 ln L(M, mu; theta^^) "
+                f"minus its minimum over all masses and mu >= 0 is <= chi2.ppf(CL, {self.dof}) (Wilks); "
+                "nuisances profiled, edges by scipy toms748 root finding in mu, fits by iminuit MIGRAD; "
+                f"{'background-only Asimov data' if self.expected else 'observed data'}"
+            ),
             "points": [p.point_dict() for p in self.points],
         }
 

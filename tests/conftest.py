@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -39,3 +43,36 @@ def cli(capsys):
         return code, out, err
 
     return run
+
+
+@pytest.fixture
+def one_line_error():
+    """``check(code, stderr, *needles)``: exit 2 and one ``nugen: error:`` line containing each needle."""
+
+    def check(code, err, *needles):
+        assert code == 2, err
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("nugen: error:"), err
+        for needle in needles:
+            assert needle in lines[0], lines[0]
+
+    return check
+
+
+def load_toy():
+    """Import tests/fits/toy.py once as the module ``nugen_tests_toy`` (a fully controllable detector)."""
+    name = "nugen_tests_toy"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).parent / "fits" / "toy.py")
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[name] = mod
+        spec.loader.exec_module(mod)
+    return sys.modules[name]
+
+
+@pytest.fixture
+def toy(monkeypatch):
+    """The toy-detector module, with ``toy`` (and ``toy2``) in the detector registry for the test."""
+    mod = load_toy()
+    mod.load(monkeypatch)
+    return mod

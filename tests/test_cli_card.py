@@ -55,14 +55,6 @@ def card(tmp_path):
     return p
 
 
-def one_line_error(code, err, *needles):
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("nugen: error:"), err
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-
-
 def test_card_and_shipped_name_give_the_same_limit(cli):
     path = str(shipped_card_path("xenonnt"))
     a = json.loads(cli("limit", "--card", path, "--json")[1])
@@ -125,7 +117,7 @@ def test_card_on_spectrum_info_scan_sensitivity_and_plots(cli, card, tmp_path):
         (("[window]", "[window"), ("not valid TOML",)),
     ],
 )
-def test_bad_card_is_one_line_naming_file_and_key(cli, tmp_path, edit, needles):
+def test_bad_card_is_one_line_naming_file_and_key(cli, tmp_path, edit, needles, one_line_error):
     p = tmp_path / "bad.toml"
     p.write_text(CARD.replace(*edit))
     out_file = tmp_path / "out.json"
@@ -139,12 +131,12 @@ def test_bad_card_is_one_line_naming_file_and_key(cli, tmp_path, edit, needles):
         assert not out_file.exists()
 
 
-def test_missing_card_and_wrong_suffix(cli, tmp_path):
+def test_missing_card_and_wrong_suffix(cli, tmp_path, one_line_error):
     one_line_error(*cli("limit", "--card", str(tmp_path / "none.toml"))[::2], "none.toml", "does not exist")
     one_line_error(*cli("limit", "--card", "card.yaml")[::2], "--card expects one FILE.toml")
     one_line_error(*cli("info", "xenon1t", "--card", str(shipped_card_path("xenonnt")))[::2], "not both")
     one_line_error(*cli("scan", "--masses", "0:1:2")[::2], "--detector NAME")
 
 
-def test_unknown_detector_lists_shipped_cards(cli):
+def test_unknown_detector_lists_shipped_cards(cli, one_line_error):
     one_line_error(*cli("limit", "--detector", "xenonn")[::2], "xenonnt")

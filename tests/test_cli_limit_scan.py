@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import json
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -25,28 +23,6 @@ LIMIT_KEYS = {
     "method",
 }
 POINT_KEYS = {"mass_MeV", "mu_best_muB", "mu_lower_muB", "mu_upper_muB"}
-
-
-@pytest.fixture
-def toy(monkeypatch):
-    """Register the toy detector of tests/fits/toy.py as ``toy`` and ``toy2``."""
-    name = "nugen_tests_toy"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).parent / "fits" / "toy.py")
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    mod = sys.modules[name]
-    mod.load(monkeypatch)
-    return mod
-
-
-def one_line_error(code, err, *needles):
-    assert code == 2
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("nugen: error:"), err
-    for needle in needles:
-        assert needle in lines[0], lines[0]
 
 
 # -- limit --------------------------------------------------------------------------------------
@@ -87,7 +63,7 @@ def test_limit_without_sensitivity_gives_nulls_and_a_reason(cli, toy):
     assert doc["mu_upper_muB"] is None and doc["mu_best_muB"] is None and "no sensitivity" in doc["reason"]
 
 
-def test_limit_text_and_csv(cli, toy, tmp_path):
+def test_limit_text_and_csv(cli, toy, tmp_path, one_line_error):
     code, out, _ = cli("limit", "--detector", "toy")
     assert code == 0 and "mu_upper_muB" in out and out.startswith("# Toy detector")
     target = tmp_path / "limit.csv"
@@ -112,12 +88,12 @@ def test_limit_text_and_csv(cli, toy, tmp_path):
         (["--set", "nonsense"], ["nonsense"]),
     ],
 )
-def test_limit_bad_input(cli, toy, argv, needles):
+def test_limit_bad_input(cli, toy, argv, needles, one_line_error):
     code, _, err = cli("limit", "--detector", "toy", *argv)
     one_line_error(code, err, *needles)
 
 
-def test_limit_unknown_detector(cli):
+def test_limit_unknown_detector(cli, one_line_error):
     code, _, err = cli("limit", "--detector", "xenon2t")
     one_line_error(code, err, "xenon2t")
 
@@ -198,12 +174,12 @@ def test_scan_all_points_failed_is_exit_1(cli, toy):
         (["--masses", "0:1:3", "--set", "darwin.a=1"], ["darwin"]),
     ],
 )
-def test_scan_bad_input(cli, toy, argv, needles):
+def test_scan_bad_input(cli, toy, argv, needles, one_line_error):
     code, _, err = cli("scan", "--detector", "toy", *argv)
     one_line_error(code, err, *needles)
 
 
-def test_scan_bad_detector_list(cli, toy):
+def test_scan_bad_detector_list(cli, toy, one_line_error):
     code, _, err = cli("scan", "--detector", "toy,", "--masses", "0:1:2")
     one_line_error(code, err, "toy,")
     code, _, err = cli("scan", "--detector", "toy,nope", "--masses", "0:1:2")
@@ -211,7 +187,7 @@ def test_scan_bad_detector_list(cli, toy):
 
 
 @pytest.mark.leaves_threads
-def test_scan_unreachable_scheduler_is_a_clear_error_within_seconds(cli, toy):
+def test_scan_unreachable_scheduler_is_a_clear_error_within_seconds(cli, toy, one_line_error):
     pytest.importorskip("distributed")
     t0 = time.perf_counter()
     code, _, err = cli("scan", "--detector", "toy", "--masses", "0:0.1:2", "--scheduler", "tcp://127.0.0.1:9")

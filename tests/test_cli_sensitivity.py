@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import json
-import sys
-from pathlib import Path
 
 import matplotlib
 
@@ -18,14 +15,6 @@ import pytest
 SENSITIVITY_KEYS = {"command", "detector", "flavour", "cl", "method", "points"}
 POINT_KEYS = {"mass_MeV", "exposure_t_yr", "median_muB", "band_muB"}
 BANDS = {"-2", "-1", "+1", "+2"}
-
-
-def one_line_error(code, err, *needles):
-    assert code == 2
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("nugen: error:"), err
-    for needle in needles:
-        assert needle in lines[0], lines[0]
 
 
 def test_json_has_the_cli_shape(cli):
@@ -110,7 +99,7 @@ def test_no_sensitivity_is_a_null_point_not_an_error(cli):
         (["--set", "darwin.bogus=1"], ["bogus"]),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(cli, extra, needles):
+def test_bad_input_is_one_line_and_exit_2(cli, extra, needles, one_line_error):
     argv = ["sensitivity", "--detector", "darwin", "--masses", "0:0.1:2", *extra]
     # a later --masses wins in argparse, so the bad-masses cases replace the good one
     code, out, err = cli(*argv)
@@ -118,23 +107,11 @@ def test_bad_input_is_one_line_and_exit_2(cli, extra, needles):
     assert out == ""
 
 
-def test_bad_detectors_are_one_line(cli, toy):
+def test_bad_detectors_are_one_line(cli, toy, one_line_error):
     one_line_error(*cli("sensitivity", "--detector", "nope", "--masses", "0:1:2")[::2], "unknown detector")
     one_line_error(*cli("sensitivity", "--detector", "charm2", "--masses", "1:2:2")[::2], "charm2")
     code, _, err = cli("sensitivity", "--detector", "toy", "--masses", "0:0.1:2", "--exposure", "2")
     one_line_error(code, err, "'toy' has no setting exposure_t_yr")
-
-
-@pytest.fixture
-def toy(monkeypatch):
-    """Register the toy detector of tests/fits/toy.py (it has no exposure setting) as ``toy``."""
-    name = "nugen_tests_toy"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).parent / "fits" / "toy.py")
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    sys.modules[name].load(monkeypatch)
 
 
 def test_help_has_examples(cli):
@@ -178,7 +155,7 @@ def test_plot_sensitivity_from_a_file_and_computed(cli, tmp_path):
         (["--detector", "darwin", "--masses", "0:0.1:2", "--vs", "exposure"], ["two exposures"]),
     ],
 )
-def test_plot_sensitivity_bad_input(cli, tmp_path, argv, needles):
+def test_plot_sensitivity_bad_input(cli, tmp_path, argv, needles, one_line_error):
     (tmp_path / "bad.json").write_text("{not json")
     (tmp_path / "scan.json").write_text(json.dumps({"command": "scan", "points": []}))
     (tmp_path / "good.json").write_text(json.dumps({"command": "sensitivity", "points": []}))

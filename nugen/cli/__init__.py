@@ -1,4 +1,4 @@
-"""The ``nugen`` command: generate, spectrum, limit, scan, plot, info.
+"""The ``nugen`` command: generate, spectrum, limit, scan, region, sensitivity, plot, info.
 
 This is the application layer on top of ``nugen``, ``detectors`` and ``fits``; nothing imports it.
 Each subcommand is a module in this package that defines ``COMMAND`` (its name), ``ORDER`` (its
@@ -28,6 +28,7 @@ EPILOG = """examples:
   nugen generate --target xenon --source solar --mass 0.1 --mu 2e-11 --events 100000 -o events.root
   nugen limit --detector xenon1t --mass 0 --json
   nugen scan --detector xenon1t,borexino --masses 0.01:1:20 --log --flavour mu --csv
+  nugen region --detector xenon1t --masses 0.01:1:40 --log --flavour mu --cl 0.68,0.9 --json
   nugen info xenon1t
 
 units: masses in MeV, magnetic moments in Bohr magnetons, recoil energies in keV (xenon, scintillator)
