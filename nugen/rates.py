@@ -45,7 +45,7 @@ from nugen.xsec import (
     dipole_dsigma_dT,
     sm_electron_dsigma_dT,
 )
-from nugen.xsec.form_factors import helm_form_factor_sq
+from nugen.xsec.form_factors import DEFAULT_FORM_FACTOR, check_form_factor_model, nuclear_form_factor_sq
 
 __all__ = [
     "PROCESSES",
@@ -153,6 +153,9 @@ class RateCalculator:
         Gauss–Legendre nodes of the neutrino-energy integral of each continuum component.
     n_recoil : int
         Gauss–Legendre nodes per recoil-energy segment in binned counts.
+    form_factor : {"helm", "fourier_bessel"}
+        Nuclear form factor of the coherent dipole process (:mod:`nugen.xsec.form_factors`; default
+        Helm). CEvNS always uses Helm (its weak form factor is not the measured charge density).
 
     Notes
     -----
@@ -168,8 +171,10 @@ class RateCalculator:
         sin2_theta_w: float = SIN2_THETA_W,
         n_energy: int = 48,
         n_recoil: int = 8,
+        form_factor: str = DEFAULT_FORM_FACTOR,
     ):
         self.source = source
+        self.form_factor = check_form_factor_model(form_factor)
         self.target = target
         self.sin2_theta_w = float(sin2_theta_w)
         self.n_energy = int(n_energy)
@@ -208,7 +213,7 @@ class RateCalculator:
         if process.kind == "dipole":
             s = dipole_dsigma_dT(E, T, M_N, m, 1.0)
             if process.scatterer == "nucleus":
-                s = s * (Z * Z) * helm_form_factor_sq(T, A, m)
+                s = s * (Z * Z) * nuclear_form_factor_sq(T, Z, A, m, self.form_factor)
             return np.broadcast_to(s, (3, *s.shape))
         if process.scatterer == "electron":
             se = sm_electron_dsigma_dT(E, T, "e", comp.antineutrino, self.sin2_theta_w)
@@ -390,6 +395,8 @@ class RateCalculator:
 def rate_calculator(source: str = "solar", target: str = "xenon", **options) -> RateCalculator:
     """A cached :class:`RateCalculator` for registered source and target names.
 
-    ``options`` are passed to the source factory (e.g. ``model="B16-AGSS09met"``).
+    ``options`` are passed to the source factory (e.g. ``model="B16-AGSS09met"``), except
+    ``form_factor`` (``"helm"`` or ``"fourier_bessel"``), which goes to :class:`RateCalculator`.
     """
-    return RateCalculator(get_source(source, **options), get_target(target))
+    form_factor = options.pop("form_factor", DEFAULT_FORM_FACTOR)
+    return RateCalculator(get_source(source, **options), get_target(target), form_factor=form_factor)

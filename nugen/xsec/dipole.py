@@ -21,7 +21,7 @@ from numpy.typing import ArrayLike
 
 from nugen.constants import ALPHA, CM2_PER_MEV2, M_E, MU_B_PER_MEV
 from nugen.kinematics import recoil_range
-from nugen.xsec.form_factors import helm_form_factor_sq
+from nugen.xsec.form_factors import DEFAULT_FORM_FACTOR, nuclear_form_factor_sq
 
 __all__ = [
     "dipole_dsigma_dT",
@@ -90,12 +90,12 @@ def dipole_nucleus_dsigma_dT(
     A: float,
     m_A: float,
     mu_muB: ArrayLike = 1.0,
-    form_factor: bool = True,
+    form_factor: bool | str = True,
 ) -> np.ndarray:
     """Coherent dipole nu A -> N A, dsigma/dT [cm^2/MeV] (physics.md Sec. 2.6).
 
-    ``Z^2 F^2(q)`` times the point-charge result with ``m -> m_A``; F is the Helm form factor
-    (:func:`nugen.xsec.form_factors.helm_form_factor_sq`).
+    ``Z^2 F^2(q)`` times the point-charge result with ``m -> m_A``; F is the Helm form factor by default
+    or the Fourier–Bessel charge form factor (:func:`nugen.xsec.form_factors.nuclear_form_factor_sq`).
 
     Parameters
     ----------
@@ -103,12 +103,14 @@ def dipole_nucleus_dsigma_dT(
         Charge and mass number of the nucleus.
     m_A : float
         Nuclear mass [MeV].
-    form_factor : bool
-        Multiply by the Helm F^2 (default) or treat the nucleus as a point charge.
+    form_factor : bool or {"helm", "fourier_bessel"}
+        ``True`` (default) multiplies by the default model's F^2 (Helm), a model name by that model's,
+        ``False`` treats the nucleus as a point charge.
     """
     out = Z * Z * dipole_dsigma_dT(E_nu, T, M_N, m_A, mu_muB)
-    if form_factor:
-        out = out * helm_form_factor_sq(T, A, m_A)
+    if form_factor is not False:
+        model = DEFAULT_FORM_FACTOR if form_factor is True else form_factor
+        out = out * nuclear_form_factor_sq(T, Z, A, m_A, model)
     return out
 
 
