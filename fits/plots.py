@@ -63,6 +63,7 @@ __all__ = [
     "plot_recoil_spectrum",
     "plot_sensitivity_vs_exposure",
     "reference_bands",
+    "region_band",
     "save_figure",
     "save_figures",
 ]
@@ -457,6 +458,8 @@ class ExclusionArtists:
         label (vertices: the lower edge left to right, then the upper edge right to left).
     regions : dict of str to matplotlib.patches.Polygon
         Extra closed polygons passed in ``regions``.
+    confidence : dict of str to list of matplotlib.patches.Polygon
+        Confidence regions passed in ``confidence_regions``, one polygon per contiguous run of masses.
     bands : dict of str to list of matplotlib.artist.Artist
         Reference bands drawn, keyed by band key (polygons for regions/outlines, lines for curves).
     band_info : dict of str to ReferenceBand
@@ -478,6 +481,7 @@ class ExclusionArtists:
     citations: dict[str, int]
     legend: Legend | None = None
     caption: Text | None = None
+    confidence: dict[str, list[Polygon]] = field(default_factory=dict)
 
 
 def _curve_style(label: str, styles: Mapping[str, Mapping], fallback: dict) -> dict:
@@ -501,17 +505,52 @@ def _xy(name: str, values: Sequence[ArrayLike], n: int) -> list[np.ndarray]:
     return arrs
 
 
-def _preferred_polygon(m: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray | None:
+def _band_polygons(m: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> list[np.ndarray]:
+    """Closed polygons (lower edge out, upper edge back), one per contiguous run of valid masses."""
     ok = np.isfinite(m) & np.isfinite(lo) & np.isfinite(hi) & (lo > 0) & (hi >= lo)
-    if not ok.any():
-        return None
+    idx = np.flatnonzero(ok)
+    runs = np.split(idx, np.flatnonzero(np.diff(idx) != 1) + 1) if idx.size else []
+    return [
+        np.column_stack(
+            [np.concatenate([m[r], m[r][::-1], m[r][:1]]), np.concatenate([lo[r], hi[r][::-1], lo[r][:1]])]
+        )
+        for r in runs
+    ]
+
+
+def _preferred_polygon(m: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray | None:
     # keep the first contiguous run of valid masses (a preferred region that closes and reopens is
     # drawn only up to where it first closes)
-    idx = np.flatnonzero(ok)
-    run = idx[: np.argmax(np.append(np.diff(idx) != 1, True)) + 1]
-    x = np.concatenate([m[run], m[run][::-1], m[run][:1]])
-    y = np.concatenate([lo[run], hi[run][::-1], lo[run][:1]])
-    return np.column_stack([x, y])
+    polys = _band_polygons(m, lo, hi)
+    return polys[0] if polys else None
+
+
+def region_band(result, cl: float, floor_muB: float | None, ceiling_muB: float) -> tuple[np.ndarray, ...]:
+    """``(M_N, lower, upper)`` [MeV, mu_B, mu_B] of a confidence region, ready for drawing.
+
+    Parameters
+    ----------
+    result : fits.region.RegionResult
+        The region (anything with ``masses`` and ``edges(cl)``).
+    cl : float
+        One of the result's confidence levels.
+    floor_muB : float or None
+        A lower edge at mu = 0 is drawn at ``floor_muB`` (log axes; use the axis limit); ``None`` leaves
+        such masses out (a gap): there the region only says what the upper-limit curve says, and the
+        filled area shows where the data prefer mu > 0 (the seed's violet XENON1T region).
+    ceiling_muB : float
+        An open upper edge (no edge within the reach) is drawn here (use the axis limit).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Masses and edges; NaN where the region does not reach a mass (a gap).
+    """
+    lo, hi = result.edges(cl)
+    reaches_zero = np.isfinite(lo) & (lo <= (0.0 if floor_muB is None else floor_muB))
+    lo = np.where(reaches_zero, np.nan if floor_muB is None else floor_muB, lo)
+    hi = np.where(np.isposinf(hi), ceiling_muB, hi)
+    return np.asarray(result.masses, dtype=float), lo, hi
 
 
 def _select_bands(bands: bool | Sequence[str]) -> dict[str, ReferenceBand]:
@@ -535,6 +574,7 @@ def plot_exclusion(
     preferred_region: Mapping[str, tuple[ArrayLike, ArrayLike, ArrayLike]] | None = None,
     bands: bool | Sequence[str] = True,
     *,
+    confidence_regions: Mapping[str, tuple[ArrayLike, ArrayLike, ArrayLike]] | None = None,
     published: bool = False,
     styles: Mapping[str, Mapping] | None = None,
     xlim: tuple[float, float] = (1e-2, 1e3),
@@ -558,6 +598,11 @@ def plot_exclusion(
     preferred_region : mapping of str to (array_like, array_like, array_like), optional
         Legend label -> ``(M_N, mu_lower, mu_upper)``: a preferred (two-sided) region, filled between
         the edges where both are finite and positive (e.g. XENON1T with background B0 only).
+    confidence_regions : mapping of str to (array_like, array_like, array_like), optional
+        Legend label -> ``(M_N, mu_lower, mu_upper)`` of a 2D confidence region
+        (:func:`region_band` of a :class:`fits.region.RegionResult`), filled between the edges; every
+        contiguous run of masses is drawn (a region may have islands). Give the larger CL first: it is
+        drawn lighter and underneath (default alpha 0.35, then 0.7).
     bands : bool or sequence of str
         Overlay the published bands of :func:`reference_bands` (all, none, or the given keys).
     published : bool
@@ -637,6 +682,16 @@ def plot_exclusion(
         kw.update(styles.get(label, {}))
         pref_artists[label] = ax.add_patch(Polygon(verts, closed=True, label=label, **kw))
 
+    conf_artists: dict[str, list[Polygon]] = {}
+    for i, (label, val) in enumerate((confidence_regions or {}).items()):
+        m, lo, hi = _xy(label, val, 3)
+        kw = {"facecolor": "#8e44ad", "edgecolor": "#5b2c6f", "alpha": 0.35 if i == 0 else 0.7}
+        kw.update({"linewidth": 0.8, "zorder": 4 + 0.01 * i, **styles.get(label, {})})
+        conf_artists[label] = [
+            ax.add_patch(Polygon(v, closed=True, label=label if j == 0 else None, **kw))
+            for j, v in enumerate(_band_polygons(m, lo, hi))
+        ]
+
     curve_artists: dict[str, Line2D] = {}
     fallback = itertools.cycle(_PALETTE)
     for label, val in (curves or {}).items():
@@ -675,6 +730,7 @@ def plot_exclusion(
         citations=citations,
         legend=leg,
         caption=cap,
+        confidence=conf_artists,
     )
 
 

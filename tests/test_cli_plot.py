@@ -65,6 +65,18 @@ def test_plot_limits_pdf(tmp_path, capsys):
     assert out.read_bytes()[:5] == b"%PDF-"
 
 
+def test_plot_limits_fills_the_xenon1t_region_where_it_excludes_mu_zero(tmp_path, capsys):
+    out = tmp_path / "plane.png"
+    code, _, err = _run(
+        capsys, "plot", "limits", "--detector", "xenon1t,borexino", "--masses", "0.01:1:6", "--log",
+        "--flavour", "mu", "--region", "0.68,0.9", "-o", str(out),
+    )  # fmt: skip
+    assert code == 0, err
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # Borexino's data prefer mu = 0: its region adds nothing to its limit curve and is not filled
+    assert "borexino region includes mu = 0 at every mass" in err
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -96,6 +108,14 @@ def test_plot_limits_pdf(tmp_path, capsys):
             "darwin",
         ),
         (["limits", "--masses", "0.1:1:2", "-o", "{d}/x.png"], "--detector"),
+        (
+            ["limits", "--detector", "xenon1t", "--masses", "0.1:1:2", "--region", "2", "-o", "{d}/x.png"],
+            "--cl",
+        ),
+        (
+            ["limits", "--detector", "xenon1t", "--masses", "0.1:1:2", "--region", "0.9,", "-o", "{d}/x.png"],
+            "0.9,",
+        ),
         (["spectra", "--detector", "xenon1t"], "-o"),
     ],
 )

@@ -23,6 +23,7 @@ import sys
 from nugen.cli.common import (
     HelpFormatter,
     add_detector_options,
+    add_execution_options,
     add_model_options,
     add_output_file_options,
     add_settings_option,
@@ -108,7 +109,9 @@ def register(sub, parents):
         "detector without data), and draw them on the (M_N, mu) plane with the published "
         "astrophysical, cosmological and accelerator bands of Brdar et al. Fig. 3 (nu_mu coupling).",
         epilog="example:\n  nugen plot limits --detector xenon1t,borexino --masses 0.01:3:20 --log "
-        "--flavour mu --set xenon1t.tritium=free -o fig3.png",
+        "--flavour mu --set xenon1t.tritium=free -o fig3.png\n"
+        "  nugen plot limits --detector xenon1t,borexino --masses 0.01:3:30 --log --flavour mu "
+        "--region 0.68,0.9 -o plane.png",
     )
     add_detector_options(
         lim, multiple=True, detector_help="comma-separated detectors, e.g. xenon1t,xenonnt,darwin"
@@ -122,14 +125,14 @@ def register(sub, parents):
     lim.add_argument("--log", action="store_true", help="logarithmic mass spacing (LO must be > 0)")
     lim.add_argument("--cl", type=float, default=0.9, help="confidence level of the limits, 0.5 <= CL < 1")
     lim.add_argument(
-        "--workers", type=worker_count, default=1, metavar="K", help="local worker processes of the scan"
-    )
-    lim.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
+        "--region",
+        metavar="CL[,CL2...]",
         default=None,
-        help="send the scan to a running dask.distributed scheduler (tcp://host:port)",
+        help="also fill the 2D confidence region(s) in (M_N, mu) at these CLs (dof 2, 'nugen region') "
+        "for each detector with data, e.g. 0.68,0.9, where they exclude mu = 0 (XENON1T: the region "
+        "its excess prefers; where a region reaches mu = 0 the limit curve already says it all)",
     )
+    add_execution_options(lim)
     lim.add_argument("--no-bands", action="store_true", help="do not overlay the published bands")
     lim.add_argument(
         "--published",
@@ -371,6 +374,10 @@ def _run_limits(args) -> int:
     from nugen.cli.scan import parse_masses
 
     cl = check_cl(args.cl)
+    if args.region:
+        from nugen.cli.region import parse_cls
+
+        parse_cls(args.region)  # bad CLs fail before the scan starts
     if args.workers < 1:
         msg = f"--workers must be >= 1, got {args.workers}"
         raise InvalidParameterError(msg)
@@ -401,12 +408,18 @@ def _run_limits(args) -> int:
             preferred[f"{title}: {100 * cl:g}% CL interval"] = (m, lo, hi)
         if res.n_failed and not args.quiet:
             print(f"nugen: warning: {res.n_failed} {res.detector} point(s) failed (gaps)", file=sys.stderr)
+    styles = {}
+    confidence = _limit_regions(args, names, masses, settings, styles) if args.region else {}
+    if confidence:
+        preferred = {}  # the 2D regions replace the per-mass intervals
     fig = _new_figure((10.0, 5.6))
     ax = fig.add_subplot()
     flav = FLAVOUR_NOTE.get(args.flavour, args.flavour)
     plot_exclusion(
         ax,
         curves=curves,
+        confidence_regions=confidence,
+        styles=styles,
         preferred_region=preferred,
         bands=not args.no_bands,
         published=args.published,
@@ -416,6 +429,58 @@ def _run_limits(args) -> int:
         ax.set_title(args.title, fontsize=10)
     save_figure(fig, args.output, args.overwrite, args.dpi, args.quiet)
     return 0
+
+
+def _limit_regions(args, names, masses, settings, styles) -> dict:
+    """``--region``: label -> (M_N, lower, upper) of each detector's 2D region, larger CL first."""
+    import numpy as np
+
+    from detectors import get_detector
+    from fits.plots import detector_label, region_band
+    from fits.region import detector_region
+    from nugen.cli.region import parse_cls
+
+    cls = parse_cls(args.region)
+    out = {}
+    colours = iter(REGION_COLOURS)
+    for n in names:
+        det = get_detector(n, **settings.get(n, {}))
+        if det.observed() is None:
+            if not args.quiet:
+                print(
+                    f"nugen: note: {n} has no data, so no confidence region is drawn for it", file=sys.stderr
+                )
+            continue
+        res = detector_region(
+            n,
+            masses,
+            args.flavour,
+            cls=cls,
+            dof=2,
+            settings=settings.get(n, {}),
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=False if args.quiet else None,
+        )
+        colour = next(colours, "#8e44ad")
+        for i, cl in enumerate(sorted(cls, reverse=True)):
+            label = f"{detector_label(res.detector)}: {100 * cl:g}% CL region (2 dof)"
+            band = region_band(res, cl, None, 1e-6)
+            if np.isfinite(band[1]).any():
+                out[label] = band
+                alpha = 0.3 + 0.4 * i / max(len(cls) - 1, 1)  # the larger CL lighter, underneath
+                styles[label] = {"facecolor": colour, "edgecolor": colour, "alpha": alpha}
+        if not any(k.startswith(detector_label(res.detector) + ":") for k in out) and not args.quiet:
+            print(
+                f"nugen: note: the {n} region includes mu = 0 at every mass (nothing to fill)",
+                file=sys.stderr,
+            )
+    return out
+
+
+#: Fill colours of ``plot limits --region``, one per detector with a region (violet first, as the
+#: XENON1T region of the seed's Fig. 3).
+REGION_COLOURS = ("#8e44ad", "#1f78b4", "#e66101", "#33a02c")
 
 
 #: Most exposures ``plot sensitivity`` draws as panels over M_N.

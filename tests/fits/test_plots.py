@@ -278,3 +278,33 @@ def test_write_csv_comment_header_rows(tmp_path):
 
     path = write_csv(tmp_path / "t.csv", ["a", "b"], [[1, 2.5], [3, None]], comment="line one\nline two")
     assert path.read_text().splitlines() == ["# line one", "# line two", "a,b", "1,2.5", "3,"]
+
+
+def test_region_band_gaps_where_the_region_reaches_mu_zero_and_caps_open_edges():
+    from fits.region import RegionPoint, RegionResult
+
+    pts = (
+        RegionPoint(0.01, regions={"0.9": [[2e-11, 7e-11]]}),
+        RegionPoint(0.1, regions={"0.9": [[0.0, 9e-11]]}),
+        RegionPoint(1.0, regions={"0.9": []}),
+        RegionPoint(5.0, regions={"0.9": [[0.0, None]]}),
+    )
+    res = RegionResult("x", "mu", 2, (0.9,), {"mass_MeV": 0.01, "mu_best_muB": 4e-11, "twice_nll": 1.0}, pts)
+    m, lo, hi = plots.region_band(res, 0.9, None, 1e-6)
+    np.testing.assert_array_equal(m, [0.01, 0.1, 1.0, 5.0])
+    np.testing.assert_array_equal(lo, [2e-11, np.nan, np.nan, np.nan])
+    np.testing.assert_array_equal(hi, [7e-11, 9e-11, np.nan, 1e-6])
+    _, lo, hi = plots.region_band(res, 0.9, 1e-13, 1e-6)
+    np.testing.assert_array_equal(lo, [2e-11, 1e-13, np.nan, 1e-13])
+
+
+def test_confidence_regions_draw_every_island(ax):
+    m = np.array([0.01, 0.02, 0.03, 0.04, 0.05])
+    lo = np.array([1e-11, 1e-11, np.nan, 2e-11, 2e-11])
+    hi = 3 * lo
+    art = plots.plot_exclusion(ax, confidence_regions={"r": (m, lo, hi)}, bands=False)
+    polys = art.confidence["r"]
+    assert len(polys) == 2  # two contiguous runs of masses, one polygon each
+    np.testing.assert_allclose(polys[1].get_xy()[:, 0], [0.04, 0.05, 0.05, 0.04, 0.04])
+    np.testing.assert_allclose(polys[1].get_xy()[:, 1], [2e-11, 2e-11, 6e-11, 6e-11, 2e-11])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["r"]  # one legend entry
