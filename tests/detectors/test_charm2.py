@@ -528,3 +528,42 @@ def test_cli_spectrum_info_and_bad_beam(capsys):
     assert code == 0 and "dipole signal is zero" in err
     assert main(["info", "charm2"]) == 0
     assert "photon_efficiency" in capsys.readouterr().out
+
+
+# -- the published curve (Coloma et al. 2017) vs nugen's default (issue 15, item 1) -----------------------
+
+
+def _published_charm2():
+    from fits.data import read
+
+    t = read("coloma2017_charm2.csv")
+    return np.asarray(t["M_N_MeV"], dtype=float), np.asarray(t["mu_muB"], dtype=float)
+
+
+def test_published_curve_closes_at_the_19_GeV_threshold_and_follows_its_shape():
+    # The published curve closes at 139.2 MeV: exactly where M + M^2/(2 m_e) = 19.1 GeV, the mean
+    # nubar_mu energy of the beam (0.05 % covers the digitisation). With every recoil above 10 MeV
+    # counted at that single energy, the rise follows the published one to 6 % up to 136 MeV.
+    from fits.charm2_limit import published_recast_closure_MeV, published_recast_relative_limit
+
+    M, mu = _published_charm2()
+    closure = M[mu > 1e-7].min()
+    assert published_recast_closure_MeV() == pytest.approx(closure, rel=5e-4)
+    rising = M <= 136.2
+    rel = mu[rising] / np.median(mu[M < 5])
+    shape = published_recast_relative_limit(M[rising])
+    assert np.max(np.abs(shape / rel - 1)) < 0.06
+    assert np.isinf(published_recast_relative_limit(140.0))
+    with pytest.raises(InvalidParameterError, match="E_nu_MeV"):
+        published_recast_closure_MeV(-1.0)
+
+
+def test_default_limit_is_stronger_than_published_by_a_constant_factor_below_50_MeV(det):
+    # Ours (flux-folded, 3-24 GeV window, both samples): 0.54 x the published level where both are flat
+    # (1-50 MeV); the ratio is a documented, unexplained difference (docs/validation.md), pinned here
+    # to 3 % so that any change of it is seen.
+    M, mu = _published_charm2()
+    for m in (1.0, 10.0, 50.0):
+        pub = np.interp(m, M[M < 137], mu[M < 137])
+        ours = charm2_detector_limit(det, m, "mu").mu_upper_muB
+        assert ours / pub == pytest.approx(0.54, rel=0.03), m
