@@ -12,13 +12,14 @@
 
 Which to use (``form_factor="helm" | "fourier_bessel"``; default :data:`DEFAULT_FORM_FACTOR` = Helm):
 the two agree to < 1 % where coherent rates are large (q R << 1; Si28: F^2 differs by 0.05 % at T = 10
-keV) and part in the diffraction tail (Si28 at T = 1 MeV: Helm F^2 = 0.00246 is 40 % below the measured
-0.00407, so dsigma/dT differs by the same 40 %). Helm stays the default because (i) every published
+keV) and part in the diffraction tail (Si28 at T = 1 MeV: Helm F^2 = 0.00244 is 40 % below the measured
+0.00405, so dsigma/dT differs by the same 40 %). Helm stays the default because (i) every published
 curve nugen is compared with (Brdar et al.; the Kopp-group code) used Helm, (ii) nugen's beam event
 generator (``nugen/beam_events.py``) and the CEvNS cross section use Helm, and the rates and the
 generator must integrate the same density, and (iii) for CEvNS the relevant density is the weak (mostly
 neutron) one, which the charge data do not measure. Integrated over the CHARM-II flux, coherent N
-production changes by ~0.5 % when switching (docs/validation.md, CHARM-II section).
+production rises by 0.1 % (M_N = 10 MeV) to 0.3 % (300 MeV) when switching to Fourier–Bessel
+(docs/validation.md, CHARM-II section).
 """
 
 from __future__ import annotations
