@@ -9,8 +9,8 @@ matplotlib.use("Agg")
 import numpy as np
 import pytest
 
+from fits.cli.plot import output_format, spectrum_components
 from nugen.cli import main
-from nugen.cli.plot import output_format, spectrum_components
 
 
 def _run(capsys, *argv):

@@ -162,7 +162,7 @@ def register(sub, parents):
 
 
 def _register_sensitivity(kinds, parents) -> None:
-    from nugen.cli.sensitivity import add_sensitivity_options
+    from fits.cli.sensitivity import add_sensitivity_options
 
     sen = kinds.add_parser(
         "sensitivity",
@@ -368,14 +368,14 @@ def _run_limits(args) -> int:
     import numpy as np
 
     from detectors import get_detector
+    from fits.cli.scan import parse_masses
     from fits.limits import check_cl
     from fits.plots import detector_label, plot_exclusion
     from fits.scan import scan
-    from nugen.cli.scan import parse_masses
 
     cl = check_cl(args.cl)
     if args.region:
-        from nugen.cli.region import parse_cls
+        from fits.cli.region import parse_cls
 
         parse_cls(args.region)  # bad CLs fail before the scan starts
     if args.workers < 1:
@@ -436,9 +436,9 @@ def _limit_regions(args, names, masses, settings, styles) -> dict:
     import numpy as np
 
     from detectors import get_detector
+    from fits.cli.region import parse_cls
     from fits.plots import detector_label, region_band
     from fits.region import detector_region
-    from nugen.cli.region import parse_cls
 
     cls = parse_cls(args.region)
     out = {}
@@ -529,8 +529,8 @@ def _sensitivity_result(args):
     if args.workers < 1:
         msg = f"--workers must be >= 1, got {args.workers}"
         raise InvalidParameterError(msg)
-    from nugen.cli.scan import parse_masses
-    from nugen.cli.sensitivity import compute
+    from fits.cli.scan import parse_masses
+    from fits.cli.sensitivity import compute
 
     return compute(args, parse_masses(args.masses, args.log), progress=False if args.quiet else None)
 

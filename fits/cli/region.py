@@ -103,7 +103,7 @@ def parse_cls(text: str) -> list[float]:
 
 def run(args: argparse.Namespace) -> int:
     """Compute and print the region."""
-    from nugen.cli.scan import parse_masses
+    from fits.cli.scan import parse_masses
     from nugen.errors import InvalidParameterError
     from nugen.outputs import check_output_path
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from fits.cli.limit import add_fit_options, check_cl_option
 from nugen.cli.common import (
     DETECTOR_HELP,
     add_detector_options,
@@ -15,7 +16,6 @@ from nugen.cli.common import (
     parse_range,
     settings_for,
 )
-from nugen.cli.limit import add_fit_options, check_cl_option
 
 COMMAND = "scan"
 ORDER = 45

@@ -139,8 +139,8 @@ def check_toys(toys: int | None) -> None:
 def compute(args: argparse.Namespace, masses, progress: bool | None):
     """Run the sensitivity scan the parsed options describe (shared with ``nugen plot sensitivity``)."""
     from detectors import get_detector
+    from fits.cli.limit import check_cl_option
     from fits.sensitivity import sensitivity_scan
-    from nugen.cli.limit import check_cl_option
 
     check_cl_option(args.cl)
     check_toys(args.toys)
@@ -189,7 +189,7 @@ def rows(result) -> tuple[list[str], list[list]]:
 
 def run(args: argparse.Namespace) -> int:
     """Compute and print the expected sensitivity."""
-    from nugen.cli.scan import parse_masses
+    from fits.cli.scan import parse_masses
     from nugen.errors import InvalidParameterError
     from nugen.outputs import check_output_path
 

@@ -1,9 +1,12 @@
 """The ``nugen`` command: generate, spectrum, limit, scan, region, sensitivity, plot, info.
 
 This is the application layer on top of ``nugen``, ``detectors`` and ``fits``; nothing imports it.
-Each subcommand is a module in this package that defines ``COMMAND`` (its name), ``ORDER`` (its
-position in ``--help``), ``register(subparsers, parents)`` and ``run(args) -> int``; modules are
-discovered, so a new command is a new module. Heavy imports happen inside ``run`` so that
+Each subcommand is a module that defines ``COMMAND`` (its name), ``ORDER`` (its position in ``--help``),
+``register(subparsers, parents)`` and ``run(args) -> int``. nugen's own commands (generate, spectrum) are
+modules of this package; the other layers contribute theirs as entry points of the group
+``nugen.commands`` (pyproject.toml: ``detectors.cli`` gives ``info``; ``fits.cli`` gives limit, scan,
+region, sensitivity and plot), discovered at run time, so a new command is a new module plus an entry
+point and a third-party package can add one. Heavy imports happen inside ``run`` so that
 ``nugen --help`` and ``nugen limit`` start fast.
 
 Exit status (docs/cli.md): 0 success, 2 bad input (one line ``nugen: error: ...`` on stderr), 1 unexpected
@@ -49,7 +52,39 @@ def _version() -> str:
     return f"nugen {__version__}"
 
 
+#: Entry-point group of the commands other packages contribute (pyproject.toml).
+COMMAND_GROUP = "nugen.commands"
+
+
+def _plugin_modules(warn) -> list:
+    """The command modules registered in the entry-point group :data:`COMMAND_GROUP`.
+
+    A module that fails to import is reported by ``warn`` in one line, naming the entry point, and
+    left out: the other commands keep working.
+    """
+    from importlib.metadata import entry_points
+
+    mods = []
+    for ep in sorted(entry_points(group=COMMAND_GROUP), key=lambda e: e.name):
+        try:
+            mod = ep.load()
+        except Exception as exc:  # a broken plug-in must not break the other commands
+            why = f"{type(exc).__name__}: {exc}"
+            warn(f"command {ep.name!r} ({ep.value}) failed to import and is unavailable: {why}")
+            continue
+        if not all(hasattr(mod, a) for a in ("COMMAND", "register", "run")):
+            warn(f"command {ep.name!r} ({ep.value}) is not a command module (needs COMMAND, register, run)")
+            continue
+        mods.append(mod)
+    return mods
+
+
+def _warn(message: str) -> None:
+    print(f"nugen: warning: {message}", file=sys.stderr)
+
+
 def _command_modules():
+    """Nugen's own commands (modules of this package) and those registered by other packages."""
     import nugen.cli as pkg
 
     mods = []
@@ -59,6 +94,13 @@ def _command_modules():
         mod = importlib.import_module(f"nugen.cli.{info.name}")
         if hasattr(mod, "COMMAND"):
             mods.append(mod)
+    seen = {m.COMMAND for m in mods}
+    for mod in _plugin_modules(_warn):
+        if mod.COMMAND in seen:
+            _warn(f"command {mod.COMMAND!r} from {mod.__name__} is defined twice; the first one is used")
+            continue
+        seen.add(mod.COMMAND)
+        mods.append(mod)
     return sorted(mods, key=lambda m: (getattr(m, "ORDER", 100), m.COMMAND))
 
 
