@@ -144,3 +144,14 @@ def test_rate_calculator_switch_changes_only_the_coherent_dipole_tail():
         fb.dipole_binned_templates(e_edges, 10.0), helm.dipole_binned_templates(e_edges, 10.0)
     )
     assert momentum_transfer_fm(1.0, M_SI28) == pytest.approx(1.16, abs=0.01)
+
+
+def test_rate_calculator_factory_passes_the_form_factor_on_and_caches_per_model():
+    from nugen.rates import rate_calculator
+
+    fb = rate_calculator("charm2", "glass", mode="numu", form_factor="fourier_bessel")
+    helm = rate_calculator("charm2", "glass", mode="numu")
+    assert (fb.form_factor, helm.form_factor) == ("fourier_bessel", "helm")
+    assert rate_calculator("charm2", "glass", mode="numu", form_factor="fourier_bessel") is fb
+    with pytest.raises(UnknownNameError, match="form-factor model 'helmm'"):
+        rate_calculator("charm2", "glass", mode="numu", form_factor="helmm")
