@@ -1,4 +1,4 @@
-"""The shared detector model: target, exposure, energy response, backgrounds, data, and a registry.
+"""The shared detector model: target, exposure, energy response, backgrounds and data.
 
 A :class:`Detector` turns true recoil spectra from :mod:`nugen.rates` into expected counts in bins of
 observed energy, in two ways that must agree (tested):
@@ -14,18 +14,16 @@ observed energy, in two ways that must agree (tested):
 Because the dipole rate at fixed M_N is quadratic in the couplings, :meth:`Detector.signal_templates`
 returns the counts for mu_alpha = 1 mu_B per flavour: a fit needs one call per mass (DESIGN.md).
 
-A detector is one module plus one entry in :data:`_REGISTRY`; its settings (:class:`Setting`) are
-listed by ``nugen info NAME`` and changed with ``--set NAME.KEY=VALUE``.
+A detector is one module plus one entry in :data:`detectors.registry._REGISTRY`; its settings
+(:class:`Setting`) are listed by ``nugen info NAME`` and changed with ``--set NAME.KEY=VALUE``.
 """
 
 from __future__ import annotations
 
 import abc
 import functools
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import resources
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -37,11 +35,9 @@ from nugen.model import DipolePortal
 from nugen.rates import RateCalculator, check_edges, rate_calculator
 
 __all__ = [
-    "DETECTORS",
     "Background",
     "Detector",
     "Setting",
-    "get_detector",
     "parse_choice",
     "parse_int_range",
     "parse_positive",
@@ -428,53 +424,3 @@ class Detector(abc.ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} {self.settings}>"
-
-
-# -- registry --------------------------------------------------------------------------------------
-_REGISTRY: dict[str, str] = {
-    "xenon1t": "detectors.xenon1t:XENON1T",
-    "borexino": "detectors.borexino:Borexino",
-    "charm2": "detectors.charm2:CHARM2",
-    "xenon1t_nr": "detectors.xenon_nr:XENON1TNR",
-    "xenonnt_nr": "detectors.xenon_nr:XENONnTNR",
-}
-
-
-def _shipped_card_names() -> tuple[str, ...]:
-    """Names of the cards shipped in ``detectors/cards`` (file names without ``.toml``)."""
-    folder = resources.files("detectors") / "cards"
-    return tuple(sorted(f.name[: -len(".toml")] for f in folder.iterdir() if f.name.endswith(".toml")))
-
-
-#: Names of the registered detectors: the modules above, then the cards shipped in ``detectors/cards``.
-DETECTORS: tuple[str, ...] = tuple(_REGISTRY) + tuple(n for n in _shipped_card_names() if n not in _REGISTRY)
-
-
-@functools.lru_cache(maxsize=32)
-def _detector_class(name: str) -> type[Detector]:
-    module, attr = _REGISTRY[name].split(":")
-    return getattr(importlib.import_module(module), attr)
-
-
-def get_detector(name: str, **settings: object) -> Detector:
-    """Build the detector ``name`` with ``settings``.
-
-    ``name`` is a registered module, a shipped card (``detectors/cards/NAME.toml``), or the path of a
-    card file ending in ``.toml`` (:mod:`detectors.card`, docs/cards.md).
-
-    Raises
-    ------
-    UnknownNameError
-        For an unknown name, listing the known detectors, closest first.
-    CardError
-        For a card that does not parse or validate.
-    """
-    if name in _REGISTRY:
-        return _detector_class(name)(**settings)
-    if name in DETECTORS or str(name).endswith(".toml"):
-        from detectors.card import CardDetector, load_card, shipped_card_path
-
-        if name in DETECTORS:
-            return CardDetector(load_card(shipped_card_path(name), shipped=True), **settings)
-        return CardDetector(load_card(name), **settings)
-    raise UnknownNameError("detector", name, DETECTORS)

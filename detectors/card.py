@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import ArrayLike
 
-from detectors.base import Background, Detector, Setting, _shipped_card_names, parse_positive
+from detectors.base import Background, Detector, Setting, parse_positive
 from nugen.errors import CardError, DataFileError, closest_first
 from nugen.tables import parse_table
 
@@ -401,6 +401,12 @@ def read_card(path: str | Path, *, shipped: bool = False) -> Card:
 
 
 # -- shipped cards ---------------------------------------------------------------------------------
+def _shipped_card_names() -> tuple[str, ...]:
+    """Names of the cards shipped in ``detectors/cards`` (file names without ``.toml``)."""
+    folder = resources.files("detectors") / "cards"
+    return tuple(sorted(f.name[: -len(".toml")] for f in folder.iterdir() if f.name.endswith(".toml")))
+
+
 #: Names of the cards shipped in ``detectors/cards`` (file name without ``.toml``).
 SHIPPED_CARDS: tuple[str, ...] = _shipped_card_names()
 

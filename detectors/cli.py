@@ -1,4 +1,13 @@
-"""``nugen info``: a detector's settings (key, default, unit, meaning), exposure, backgrounds and sources."""
+"""The detectors' part of the ``nugen`` command line.
+
+Two roles, both registered in pyproject.toml and discovered by :mod:`nugen.cli` at run time:
+
+* the command ``nugen info`` (entry point ``nugen.commands``): a detector's settings (key, default, unit,
+  meaning), exposure, backgrounds and sources;
+* the detector provider (entry point ``nugen.detector_provider``): :func:`get_detector`, :func:`load_card`
+  and :data:`DETECTORS`, through which nugen's own commands (``spectrum --detector``, ``generate
+  --detector``, ``--card`` everywhere) reach detectors without importing this package.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +17,32 @@ import sys
 
 from nugen.cli.common import CARD_HELP, ENERGY_UNITS_MEV, add_settings_option, detector_settings
 
-__all__ = ["COMMAND", "ORDER", "describe", "register", "run"]
+# DETECTORS is provided by the module's __getattr__ (computed when first asked for)
+__all__ = ["COMMAND", "DETECTORS", "ORDER", "describe", "get_detector", "load_card", "register", "run"]  # noqa: F822
+
+
+# -- the detector provider (imports deferred: the command line loads this module at start-up) ---------
+def get_detector(name: str, **settings: object):
+    """:func:`detectors.registry.get_detector`: the detector ``name`` (or card path) with ``settings``."""
+    from detectors.registry import get_detector as get
+
+    return get(name, **settings)
+
+
+def load_card(path: str):
+    """:func:`detectors.card.load_card`: parse and validate a detector card file."""
+    from detectors.card import load_card as load
+
+    return load(path)
+
+
+def __getattr__(name: str):
+    if name == "DETECTORS":  # the registered names, computed when first asked for
+        from detectors.registry import DETECTORS
+
+        return DETECTORS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 COMMAND = "info"
 ORDER = 70
@@ -86,7 +120,7 @@ def describe(name: str, **settings: object) -> dict:
 
 def _summary(name: str) -> dict:
     """Name, kind (module, or card with data / projection) and title of a registered detector."""
-    from detectors.base import _REGISTRY, _detector_class
+    from detectors.registry import _REGISTRY, _detector_class
 
     if name in _REGISTRY:
         return {"name": name, "kind": "module", "title": _detector_class(name).title}

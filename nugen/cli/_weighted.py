@@ -64,10 +64,12 @@ def processes_for(det, choice: str) -> tuple[str, ...]:
 
 def weighted_detectors() -> list[str]:
     """Registered detectors that have their own weighted ``generate`` method (for error messages)."""
-    from detectors import DETECTORS, get_detector
+    from nugen.cli.common import detector_provider
 
+    provider = detector_provider()
+    get_detector = provider.get_detector
     out = []
-    for name in DETECTORS:
+    for name in provider.DETECTORS:
         try:
             if callable(getattr(get_detector(name), "generate", None)):
                 out.append(name)

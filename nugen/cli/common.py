@@ -255,6 +255,35 @@ def reject_settings(items: Sequence[str] | None, where: str) -> None:
         raise InvalidParameterError(msg)
 
 
+#: Entry-point group of the package that provides detectors to the command line (pyproject.toml:
+#: ``detectors = "detectors.cli"``); the command line's core never imports a detector package itself.
+DETECTOR_PROVIDER_GROUP = "nugen.detector_provider"
+
+
+def detector_provider():
+    """The module that provides detectors to the command line, found at run time.
+
+    It is the one entry point of :data:`DETECTOR_PROVIDER_GROUP` (``detectors.cli``), which offers
+    ``get_detector(name, **settings)``, ``load_card(path)`` and ``DETECTORS``. Keeping the lookup at run
+    time keeps the layers one-way: ``nugen`` (and its command line's core) imports nothing above it.
+
+    Raises
+    ------
+    InvalidParameterError
+        When no detector package is installed, or it fails to import (one line naming it).
+    """
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group=DETECTOR_PROVIDER_GROUP):
+        try:
+            return ep.load()
+        except Exception as exc:
+            msg = f"the detector package {ep.value!r} failed to import: {type(exc).__name__}: {exc}"
+            raise InvalidParameterError(msg) from None
+    msg = f"no detector package is installed (entry-point group {DETECTOR_PROVIDER_GROUP!r}); reinstall nugen"
+    raise InvalidParameterError(msg)
+
+
 #: Help text of ``--detector`` (kept free of imports so that ``--help`` stays fast).
 DETECTOR_HELP = (
     "detector: xenon1t, borexino, charm2, xenon1t_nr, xenonnt_nr, or a shipped card (xenonnt, lz, darwin, "
@@ -294,8 +323,9 @@ def add_detector_options(
 def resolve_cards(args: argparse.Namespace) -> None:
     """Validate the ``--card`` files and fold them into ``args.detector`` (paths are detector names).
 
-    :func:`detectors.get_detector` accepts a card path wherever it accepts a name, so after this every
-    command handles ``--card`` like ``--detector``. Called by ``nugen.cli.main`` before a command runs.
+    :func:`detectors.get_detector` (reached through :func:`detector_provider`) accepts a card path
+    wherever it accepts a name, so after this every command handles ``--card`` like ``--detector``.
+    Called by ``nugen.cli.main`` before a command runs.
 
     Raises
     ------
@@ -313,8 +343,7 @@ def resolve_cards(args: argparse.Namespace) -> None:
             msg = "give --detector NAME[,NAME...] or --card FILE.toml"
             raise InvalidParameterError(msg)
         return
-    from detectors.card import load_card
-
+    load_card = detector_provider().load_card
     paths = [cards] if isinstance(cards, str) else list(cards)
     if isinstance(cards, str) and args.detector:
         msg = f"give either the detector {args.detector!r} or --card {cards!r}, not both"
@@ -332,9 +361,7 @@ def resolve_cards(args: argparse.Namespace) -> None:
 def _settings_name(detector: str) -> str:
     """The name ``--set NAME.KEY=VALUE`` uses for ``detector`` (a card's ``name`` for a card path)."""
     if detector.endswith(".toml"):
-        from detectors.card import load_card
-
-        return load_card(detector).name
+        return detector_provider().load_card(detector).name
     return detector
 
 

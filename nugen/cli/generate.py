@@ -350,13 +350,10 @@ def _output_format(path: str) -> str:
 
 
 def _detector(args):
+    from nugen.cli.common import detector_provider
     from nugen.errors import InvalidParameterError
 
-    try:
-        from detectors import get_detector
-    except ImportError:  # pragma: no cover - the detectors package ships with nugen
-        msg = "--detector needs the 'detectors' package, which is not installed"
-        raise InvalidParameterError(msg) from None
+    get_detector = detector_provider().get_detector
     settings = detector_settings(args.settings, args.detector)
     try:
         return get_detector(args.detector, **settings)

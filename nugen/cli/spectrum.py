@@ -127,9 +127,9 @@ def _run_target(args, model) -> int:
 
 
 def _run_detector(args, model) -> int:
-    from detectors import get_detector
+    from nugen.cli.common import detector_provider
 
-    det = get_detector(args.detector, **detector_settings(args.settings, args.detector))
+    det = detector_provider().get_detector(args.detector, **detector_settings(args.settings, args.detector))
     edges = parse_bins(args.bins, det.energy_unit) if args.bins is not None else None
     result = det.spectrum(model, edges_MeV=edges)
     payload = {"command": "spectrum", **result}

@@ -2,7 +2,7 @@
 
 ``load()`` imports this file as the module ``nugen_tests_toy`` and registers the detector as ``toy`` (and a
 variant with four times the exposure as ``toy2``) in
-:mod:`detectors.base`'s registry (tests undo that with ``monkeypatch``), so the fits API and the
+:mod:`detectors.registry` (tests undo that with ``monkeypatch``), so the fits API and the
 command line can use it by name, also in forked worker processes.
 
 Model (20 bins of 1 keV from 1 to 21 keV, exposure 1 t yr):
@@ -114,11 +114,11 @@ def load(monkeypatch=None):
         mod = importlib.util.module_from_spec(spec)
         sys.modules[MODULE] = mod
         spec.loader.exec_module(mod)
-    from detectors import base
+    from detectors import registry
 
     if monkeypatch is not None:
-        monkeypatch.setitem(base._REGISTRY, "toy", f"{MODULE}:ToyDetector")
-        monkeypatch.setitem(base._REGISTRY, "toy2", f"{MODULE}:ToyDetector2")
+        monkeypatch.setitem(registry._REGISTRY, "toy", f"{MODULE}:ToyDetector")
+        monkeypatch.setitem(registry._REGISTRY, "toy2", f"{MODULE}:ToyDetector2")
     return sys.modules[MODULE]
 
 
