@@ -19,8 +19,11 @@ Any ROOT reader works (``uproot.open(path)["events"]``, ROOT's ``TTree``/``RData
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import queue
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
@@ -89,6 +92,7 @@ def write_events(
     compression: str | None = None,
     title: str = "nugen events (units in branch names; run metadata in 'meta')",
     on_chunk: Callable[[int], None] | None = None,
+    pipeline: bool = True,
 ) -> dict:
     """Write event chunks to a ROOT file as the TTree ``events`` plus the ``meta`` JSON string.
 
@@ -109,7 +113,12 @@ def write_events(
     title : str
         Title of the TTree.
     on_chunk : callable, optional
-        Called with the number of events of each chunk after it is written (progress bars).
+        Called with the number of events of each chunk after it is written (progress bars; from the
+        writer thread when ``pipeline``).
+    pipeline : bool
+        Compress and write chunk i in a writer thread while the caller's iterator produces chunk i+1
+        (:class:`_ChunkWriter`; zstd and numpy release the GIL). The file's contents are the same
+        either way; at most :data:`PIPELINE_DEPTH` chunks wait in the queue, so memory stays bounded.
 
     Returns
     -------
@@ -129,17 +138,29 @@ def write_events(
         with uproot.recreate(tmp, compression=comp) as fh:
             tree = None
             names: list[str] = []
-            for cols in column_chunks(chunks):
-                if tree is None:
-                    names = list(cols)
-                    tree = fh.mktree(EVENT_TREE, {k: v.dtype for k, v in cols.items()}, title=title)
-                tree.extend(cols)
-                n = len(next(iter(cols.values()))) if cols else 0
-                n_events += n
-                if "weight" in cols:
-                    sum_w += float(np.sum(cols["weight"], dtype=np.float64))
-                if on_chunk is not None:
-                    on_chunk(n)
+            writer = None
+            try:
+                for cols in column_chunks(chunks):
+                    if tree is None:
+                        names = list(cols)
+                        tree = fh.mktree(EVENT_TREE, {k: v.dtype for k, v in cols.items()}, title=title)
+                        # started after the first chunk: worker processes have been forked by then
+                        writer = _ChunkWriter(tree.extend, on_chunk) if pipeline else None
+                    n = len(next(iter(cols.values()))) if cols else 0
+                    n_events += n
+                    if "weight" in cols:
+                        sum_w += float(np.sum(cols["weight"], dtype=np.float64))
+                    if writer is not None:
+                        writer.put(cols, n)
+                    else:
+                        tree.extend(cols)
+                        if on_chunk is not None:
+                            on_chunk(n)
+                if writer is not None:
+                    writer.close()
+            finally:
+                if writer is not None:
+                    writer.abort()
             if tree is None or n_events == 0:
                 msg = f"no events to write to {str(final)!r}"
                 raise InvalidParameterError(msg)
@@ -149,6 +170,81 @@ def write_events(
             fh[META_KEY] = json.dumps(out, allow_nan=False, sort_keys=False)
         _umask_permissions(tmp)
     return out
+
+
+#: Chunks that may wait for the writer thread of :func:`write_events` (each ~16 MB for 65 536 events of
+#: 31 double branches): enough to keep the writer busy while the next chunk is sampled.
+PIPELINE_DEPTH = 2
+_DONE = object()
+
+
+class _ChunkWriter:
+    """A writer thread calling ``write(cols)`` for chunks handed over through a bounded queue.
+
+    ``put`` blocks while :data:`PIPELINE_DEPTH` chunks wait, so a fast producer cannot run ahead;
+    an exception raised by ``write`` is raised again by the next ``put`` or by ``close``.
+    """
+
+    def __init__(self, write: Callable[[dict], object], on_chunk: Callable[[int], None] | None):
+        self._write = write
+        self._on_chunk = on_chunk
+        self._queue: queue.Queue = queue.Queue(maxsize=PIPELINE_DEPTH)
+        self._error: BaseException | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="nugen-root-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is _DONE or self._stop.is_set():
+                return
+            cols, n = item
+            try:
+                self._write(cols)
+                if self._on_chunk is not None:
+                    self._on_chunk(n)
+            except BaseException as exc:  # handed to the producer thread
+                self._error = exc
+                self._stop.set()
+                return
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def put(self, cols: dict, n: int) -> None:
+        """Queue one chunk of ``n`` events (blocks while the queue is full)."""
+        while True:
+            self._raise()
+            try:
+                self._queue.put((cols, n), timeout=0.1)
+                return
+            except queue.Full:
+                if not self._thread.is_alive():
+                    self._raise()
+
+    def close(self) -> None:
+        """Wait until every queued chunk is written; raise the writer's exception if any."""
+        while self._thread.is_alive():
+            try:
+                self._queue.put(_DONE, timeout=0.1)
+                break
+            except queue.Full:
+                continue
+        self._thread.join()
+        self._raise()
+
+    def abort(self) -> None:
+        """Stop the thread without writing what is still queued (after an error or Ctrl-C)."""
+        self._stop.set()
+        while self._thread.is_alive():
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    self._queue.get_nowait()
+            with contextlib.suppress(queue.Full):
+                self._queue.put_nowait(_DONE)
+            self._thread.join(timeout=0.1)
 
 
 def _umask_permissions(path: Path) -> None:

@@ -142,3 +142,46 @@ def test_unwritable_folder(tmp_path, chunks):
             write_events(ro / "x.root", cols[:1], {})
     finally:
         ro.chmod(0o700)
+
+
+def test_pipelined_writer_thread_writes_the_same_events_as_one_thread(tmp_path, chunks):
+    cols, _ = chunks
+    a, b = tmp_path / "pipe.root", tmp_path / "serial.root"
+    ma = write_events(a, iter(cols), {"seed": 1}, pipeline=True)
+    mb = write_events(b, iter(cols), {"seed": 1}, pipeline=False)
+    assert ma == mb
+    with uproot.open(a) as fa, uproot.open(b) as fb:
+        ta, tb = fa[EVENT_TREE], fb[EVENT_TREE]
+        assert ta.keys() == tb.keys()
+        assert list(ta.common_entry_offsets()) == list(tb.common_entry_offsets())  # one basket per chunk
+        xa, xb = ta.arrays(library="np"), tb.arrays(library="np")
+        assert all(np.array_equal(xa[k], xb[k], equal_nan=True) for k in xa)
+
+
+def test_error_in_writer_thread_reaches_caller_and_leaves_nothing(tmp_path, chunks, monkeypatch):
+    cols, _ = chunks
+    from uproot.writing.writable import WritableTree
+
+    def broken_extend(self, data):
+        raise OSError("disk on fire")
+
+    monkeypatch.setattr(WritableTree, "extend", broken_extend)
+    with pytest.raises(OSError, match="disk on fire"):
+        write_events(tmp_path / "ev.root", iter(cols), {})
+    assert listing(tmp_path) == []
+
+
+def test_producer_interrupt_stops_writer_thread_and_leaves_nothing(tmp_path, chunks):
+    import threading
+
+    cols, _ = chunks
+
+    def interrupted():
+        yield cols[0]
+        yield cols[1]
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_events(tmp_path / "ev.root", interrupted(), {})
+    assert listing(tmp_path) == []
+    assert not any(t.name == "nugen-root-writer" for t in threading.enumerate())
