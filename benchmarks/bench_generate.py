@@ -8,6 +8,9 @@ Measures, in one run on one machine:
 2. end-to-end generation + ROOT write (``nugen.io.write_events``, default compression) against the
    "write floor": uproot alone writing the same branches, same compression, from chunks already in
    memory; target end-to-end >= 0.5 x floor (both as events/s);
+2b. (issue 18) the whole ``nugen generate`` process (wall time of the subprocess, start-up included)
+   against uproot alone writing the same arrays (read back from nugen's file, same 65 536-event
+   chunks, branches and compression), interleaved in one run, best of ``--repeat``; target >= 0.8;
 3. the same through the command line (``nugen generate``, one and two workers, includes start-up);
 4. peak resident memory (``ru_maxrss`` of a fresh process running ``nugen generate``) for 1e6 and 1e7
    events: streaming keeps it flat; target <= 600 MB;
@@ -84,6 +87,34 @@ def end_to_end_and_floor(gen: Generator, n: int, folder: Path) -> tuple[float, f
     return n / t_e2e, n / t_floor, size / n
 
 
+def whole_process_vs_floor(n: int, workers: int, folder: Path, repeat: int) -> tuple[float, float]:
+    """(best wall s of a whole ``nugen generate`` process, best s of uproot writing the same arrays)."""
+    from nugen.generator import CHUNK_SIZE
+
+    out = folder / "whole.root"
+    argv = [sys.executable, "-m", "nugen", "generate", "--target", "xenon", "--source", "solar", "--mass",
+            "0.1", "--mu", str(MU), "--events", str(n), "--seed", "1", "--workers", str(workers), "-q",
+            "--overwrite", "-o", str(out)]  # fmt: skip
+    t_cli, t_floor = np.inf, np.inf
+    comp = parse_compression(DEFAULT_COMPRESSION)
+    chunks = None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        subprocess.run(argv, check=True)
+        t_cli = min(t_cli, time.perf_counter() - t0)
+        if chunks is None:
+            with uproot.open(out) as fh:
+                chunks = list(fh["events"].iterate(step_size=CHUNK_SIZE, library="np"))
+        floor = folder / "floor2.root"
+        t0 = time.perf_counter()
+        with uproot.recreate(floor, compression=comp) as fh:
+            tree = fh.mktree("events", {k: v.dtype for k, v in chunks[0].items()})
+            for c in chunks:
+                tree.extend(c)
+        t_floor = min(t_floor, time.perf_counter() - t0)
+    return t_cli, t_floor
+
+
 def cli_run(n: int, workers: int, folder: Path) -> tuple[float, float]:
     """(wall seconds, peak RSS in MB) of ``nugen generate`` in a fresh process."""
     code = textwrap.dedent(
@@ -144,6 +175,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=2_000_000, help="events for speed measurements")
     ap.add_argument("--memory-events", type=int, default=10_000_000, help="events for the memory run")
+    ap.add_argument("--repeat", type=int, default=3, help="interleaved repeats of section 2b (best taken)")
     ap.add_argument("--darknews", default=None, metavar="PYTHON", help="python of a venv with DarkNews")
     ap.add_argument("--darknews-events", type=int, default=20_000)
     args = ap.parse_args(argv)
@@ -169,6 +201,12 @@ def main(argv=None) -> int:
         print(f"\n2. generation + ROOT write, M_N = 0.1 MeV, {n} events ({bpe:.0f} bytes/event on disk)")
         print(f"{'end-to-end [ev/s]':>18} {'write floor [ev/s]':>19} {'ratio':>6}")
         print(f"{e2e:>18.3g} {floor:>19.3g} {e2e / floor:>6.2f}")
+
+        print(f"\n2b. whole nugen generate process vs uproot alone, same arrays, {args.events} events")
+        print(f"{'workers':>8} {'nugen [s]':>10} {'floor [s]':>10} {'floor/nugen':>12}")
+        for w in (1, 2):
+            t_cli, t_floor = whole_process_vs_floor(args.events, w, folder, args.repeat)
+            print(f"{w:>8} {t_cli:>10.2f} {t_floor:>10.2f} {t_floor / t_cli:>12.2f}")
 
         print(
             f"\n3. nugen generate (fresh process, incl. start-up ~1 s), M_N = 0.1 MeV, {args.events} events"
