@@ -5,8 +5,12 @@ Computed here (nugen's likelihoods, :func:`fits.scan.scan`, profile likelihood, 
 coupling, the seed's choices):
 
 * XENON1T electron-recoil upper limit with the tritium background **free** (the seed's XENON1T line);
-* XENON1T preferred region: the two-sided 90 % CL interval with background **B0 only** (no tritium),
-  filled where the data exclude mu = 0;
+* XENON1T-excess region (the seed's violet region): nugen's 2D profile-likelihood region in (M_N, mu)
+  (:func:`fits.region.detector_region`, background **B0 only**, 2 dof, about the global best fit of the
+  plane) at 68.27 % and 95.45 % CL (1 and 2 sigma for two parameters), filled where it excludes mu = 0;
+* with ``--seed-procedure``, the curves drawn the seed's way (physics.md Sec. 6.5, docs/validation.md
+  "Fig. 3, curve by curve"): XENON1T = upper edge of the 2-dof 90 % CL region (tritium free), Borexino =
+  per-mass limit in a 280-900 keV window;
 * Borexino Phase-II upper limit;
 * DARWIN median expected (Asimov) upper limit;
 * XENON1T nuclear-recoil upper limit (coherent nu A -> N A of 8B and hep neutrinos, XENON's binwise
@@ -53,8 +57,12 @@ FLAVOUR = "mu"
 CL = 0.9
 #: XENON1T limit line: tritium as a free background component (CLI.md: --set xenon1t.tritium=free).
 XENON1T_LIMIT_SETTINGS = {"tritium": "free"}
-#: XENON1T preferred region: background B0 only.
+#: XENON1T-excess region: background B0 only.
 XENON1T_PREFERRED_SETTINGS = {"tritium": "off"}
+#: Confidence levels of the XENON1T-excess region: 1 and 2 sigma for 2 dof (Delta chi2 = 2.30, 6.18).
+REGION_CLS = (0.6827, 0.9545)
+#: ``--seed-procedure``: Borexino's window as the seed's curve evidently used (docs/validation.md).
+SEED_BOREXINO_SETTINGS = {"e_max_keV": 900.0}
 #: Mass range of the solar-neutrino detectors [MeV]: above ~4 MeV no solar neutrino can produce N on
 #: an electron (8B/hep endpoint), so the scans stop there.
 SOLAR_RANGE_MEV = (0.01, 5.0)
@@ -89,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--quick", action="store_true", help="fast run for tests: 5 masses, no CHARM-II, low-resolution PNG"
     )
     p.add_argument("--no-charm2", action="store_true", help="leave out CHARM-II")
+    p.add_argument(
+        "--seed-procedure",
+        action="store_true",
+        help="draw XENON1T as the upper edge of the 2-dof 90%% CL region (tritium free) and Borexino in a "
+        "280-900 keV window, as the seed did (docs/validation.md, 'Fig. 3, curve by curve')",
+    )
     p.add_argument("--no-published", action="store_true", help="do not overlay the published curves")
     p.add_argument(
         "--today",
@@ -149,7 +163,12 @@ def requested_detectors(args: argparse.Namespace) -> list[str]:
 
 
 def compute(
-    n_masses: int, workers: int, charm2: bool, quiet: bool = True, extra: list[str] | None = None
+    n_masses: int,
+    workers: int,
+    charm2: bool,
+    quiet: bool = True,
+    extra: list[str] | None = None,
+    seed_procedure: bool = False,
 ) -> list[dict]:
     """Run the scans; return one dict per drawn element with its ScanResult and how it is drawn."""
     from fits.scan import scan
@@ -157,10 +176,24 @@ def compute(
 
     solar = np.geomspace(*SOLAR_RANGE_MEV, n_masses)
     opts = {"cl": CL, "progress": False if quiet else None}
-    jobs = [
-        ("XENON1T (tritium free)", "limit", "xenon1t", XENON1T_LIMIT_SETTINGS, solar),
-        ("XENON1T preferred (B0 only)", "interval", "xenon1t", XENON1T_PREFERRED_SETTINGS, solar),
-        ("Borexino", "limit", "borexino", {}, solar),
+    if seed_procedure:
+        jobs = [
+            (
+                "XENON1T (tritium free; 2-dof 90% edge)",
+                "seed_region",
+                "xenon1t",
+                XENON1T_LIMIT_SETTINGS,
+                solar,
+            ),
+            ("Borexino (280-900 keV)", "limit", "borexino", SEED_BOREXINO_SETTINGS, solar),
+        ]
+    else:
+        jobs = [
+            ("XENON1T (tritium free)", "limit", "xenon1t", XENON1T_LIMIT_SETTINGS, solar),
+            ("Borexino", "limit", "borexino", {}, solar),
+        ]
+    jobs += [
+        ("XENON1T excess (B0 only)", "region", "xenon1t", XENON1T_PREFERRED_SETTINGS, solar),
         ("DARWIN (median expected)", "limit", "darwin", {}, solar),
     ]
     jobs += added_jobs(extra or [], solar)
@@ -176,6 +209,25 @@ def compute(
             opts["executor"] = stack.enter_context(process_pool(workers))
         for label, kind, det, settings, masses in jobs:
             t0 = time.perf_counter()
+            if kind in ("region", "seed_region"):
+                from fits.region import detector_region
+
+                cls = REGION_CLS if kind == "region" else (CL,)
+                res = detector_region(
+                    det,
+                    masses,
+                    FLAVOUR,
+                    cls=cls,
+                    dof=2,
+                    settings=settings,
+                    progress=opts["progress"],
+                    executor=opts.get("executor"),
+                )
+                logger.info("%s: %d masses in %.1f s", label, len(masses), time.perf_counter() - t0)
+                out.append(
+                    {"label": label, "kind": kind, "detector": det, "settings": settings, "result": res}
+                )
+                continue
             (res,) = scan([det], masses, FLAVOUR, settings={det: settings} if settings else None, **opts)
             logger.info("%s: %d masses in %.1f s", label, len(masses), time.perf_counter() - t0)
             if res.n_failed:
@@ -190,18 +242,49 @@ def draw(elements: list[dict], published: bool):
 
     from fits.plots import plot_exclusion
 
-    curves, preferred = {}, {}
+    curves, preferred, islands, styles = {}, {}, [], {}
     for el in elements:
         res = el["result"]
-        m, lo, hi = res.masses, res.column("mu_lower_muB"), res.column("mu_upper_muB")
-        if el["kind"] == "interval":
-            preferred[el["label"]] = (m, lo, hi)
+        if el["kind"] == "region":
+            # larger CL first (drawn lighter, underneath); every run of masses where mu = 0 is excluded
+            for alpha, cl in zip((0.35, 0.75), sorted(res.cls, reverse=True), strict=False):
+                label = f"{el['label']}, {100 * cl:.4g}% CL (2 dof)"
+                runs = region_runs(res, cl)
+                if runs:
+                    preferred[label] = runs[0]
+                    styles[label] = {"alpha": alpha}
+                    islands += [(r, alpha) for r in runs[1:]]
+        elif el["kind"] == "seed_region":
+            curves[el["label"]] = (res.masses, res.edges(CL)[1])
         else:
-            curves[el["label"]] = (m, hi)
+            curves[el["label"]] = (res.masses, res.column("mu_upper_muB"))
     fig = Figure(figsize=(10.5, 5.8), layout="constrained")
     ax = fig.add_subplot()
-    art = plot_exclusion(ax, curves=curves, preferred_region=preferred, bands=True, published=published)
+    art = plot_exclusion(
+        ax, curves=curves, preferred_region=preferred, bands=True, published=published, styles=styles
+    )
+    from matplotlib.patches import Polygon
+
+    for (m, lo, hi), alpha in islands:
+        verts = np.column_stack([np.concatenate([m, m[::-1]]), np.concatenate([lo, hi[::-1]])])
+        ax.add_patch(
+            Polygon(verts, closed=True, facecolor="#8e44ad", edgecolor="#5b2c6f", alpha=alpha, zorder=4)
+        )
     return fig, art
+
+
+def region_runs(res, cl: float) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(M_N, lower, upper) of each contiguous run of masses where the region at ``cl`` excludes mu = 0."""
+    lo, hi = res.edges(cl)
+    ok = np.isfinite(lo) & np.isfinite(hi) & (lo > 0)
+    runs, start = [], None
+    for i, good in enumerate([*ok, False]):
+        if good and start is None:
+            start = i
+        elif not good and start is not None:
+            runs.append((res.masses[start:i], lo[start:i], hi[start:i]))
+            start = None
+    return runs
 
 
 # -- output --------------------------------------------------------------------------------------------
@@ -216,6 +299,25 @@ def write_limits_csv(path: Path, elements: list[dict]) -> None:
     rows = []
     for el in elements:
         sets = ";".join(f"{k}={v}" for k, v in el["settings"].items())
+        if el["kind"] in ("region", "seed_region"):
+            res = el["result"]
+            for cl in res.cls:
+                lo, hi = res.edges(cl)
+                for p, a, b in zip(res.points, lo, hi, strict=True):
+                    vals = [p.mass_MeV, p.mu_best_muB, None if np.isnan(a) else float(a)]
+                    vals += [None if np.isnan(b) else float(b), None]
+                    rows.append(
+                        [
+                            f"{el['label']} {100 * cl:.4g}% CL (2 dof)",
+                            el["kind"],
+                            el["detector"],
+                            sets,
+                            res.expected,
+                        ]
+                        + [_fmt(v) for v in vals]
+                        + [_fmt(p.reason), _fmt(p.error)]
+                    )
+            continue
         for p in el["result"].points:
             rows.append(
                 [el["label"], el["kind"], el["detector"], sets, p.expected]
@@ -264,7 +366,9 @@ def make(args: argparse.Namespace) -> list[Path]:
     outdir = Path(args.outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     charm2 = not (args.quick or args.no_charm2)
-    elements = compute(n, args.workers, charm2=charm2, quiet=args.quiet, extra=extra)
+    elements = compute(
+        n, args.workers, charm2=charm2, quiet=args.quiet, extra=extra, seed_procedure=args.seed_procedure
+    )
     fig, art = draw(elements, published=not args.no_published)
     written = save_figures(fig, outdir, "fig3", dpi=80 if args.quick else args.dpi)
     write_limits_csv(outdir / "fig3_limits.csv", elements)

@@ -103,12 +103,8 @@ def test_fig3_quick_writes_png_pdf_csv(fig3, tmp_path):
     _check_images(tmp_path, "fig3")
     rows = _rows(tmp_path / "fig3_limits.csv")
     elements = {r["element"] for r in rows}
-    expected = {
-        "XENON1T (tritium free)",
-        "XENON1T preferred (B0 only)",
-        "Borexino",
-        "DARWIN (median expected)",
-    }
+    regions = {f"XENON1T excess (B0 only) {c}% CL (2 dof)" for c in ("68.27", "95.45")}
+    expected = {"XENON1T (tritium free)", "Borexino", "DARWIN (median expected)", *regions}
     if fig3.nuclear_available():  # the NR line needs xe-likelihood (the test extra installs it)
         expected.add("XENON1T nuclear recoils")
     assert elements == expected
@@ -117,7 +113,7 @@ def test_fig3_quick_writes_png_pdf_csv(fig3, tmp_path):
         assert r["error"] == "", r
     xe = [r for r in rows if r["element"] == "XENON1T (tritium free)"]
     assert all(r["settings"] == "tritium=free" for r in xe)
-    assert {r["settings"] for r in rows if r["kind"] == "interval"} == {"tritium=off"}
+    assert {r["settings"] for r in rows if r["kind"] == "region"} == {"tritium=off"}
     assert all(r["expected"] == "True" for r in rows if r["detector"] == "darwin")
     # at the lightest mass every detector has a finite upper limit in the plotted range (electron recoils
     # below 1e-9, the nuclear-recoil line at a few 1e-9 mu_B)
@@ -138,12 +134,15 @@ def test_fig3_plotted_curves_are_the_scan(fig3, tmp_path):
         x, y = line.get_data()
         np.testing.assert_array_equal(x, res.masses)
         np.testing.assert_array_equal(y, res.column("mu_upper_muB"))
-    assert list(art.preferred) == ["XENON1T preferred (B0 only)"]
-    res = by_label["XENON1T preferred (B0 only)"]
-    lo = res.column("mu_lower_muB")
-    verts = art.preferred["XENON1T preferred (B0 only)"].get_xy()
-    n = int(np.argmax(~np.isfinite(lo))) if not np.all(np.isfinite(lo)) else lo.size
-    np.testing.assert_allclose(verts[:n, 1], lo[:n])
+    # the violet region is nugen's 2D region (B0 only, 2 dof) at 95.45 % and 68.27 % CL
+    res = by_label["XENON1T excess (B0 only)"]
+    assert res.dof == 2 and res.cls == fig3.REGION_CLS
+    assert list(art.preferred) == [f"XENON1T excess (B0 only), {c}% CL (2 dof)" for c in ("95.45", "68.27")]
+    for cl, key in zip((0.9545, 0.6827), art.preferred, strict=True):
+        lo = res.edges(cl)[0]
+        n = int(np.argmax(~np.isfinite(lo))) if not np.all(np.isfinite(lo)) else lo.size
+        verts = art.preferred[key].get_xy()
+        np.testing.assert_allclose(verts[:n, 1], lo[:n])
     assert {"brdar2020_fig3_xenon1t_er_published", "brdar2020_fig3_borexino_published"} <= set(art.bands)
     fig3.write_limits_csv(tmp_path / "l.csv", elements)
     rows = [r for r in _rows(tmp_path / "l.csv") if r["element"] == "Borexino"]
@@ -152,6 +151,37 @@ def test_fig3_plotted_curves_are_the_scan(fig3, tmp_path):
         by_label["Borexino"].column("mu_upper_muB"),
         rtol=1e-5,
     )
+
+
+def test_fig3_seed_procedure_xenon1t_is_the_2dof_region_edge(fig3):
+    from fits.region import detector_region
+
+    elements = fig3.compute(3, 1, charm2=False, seed_procedure=True)
+    by_label = {el["label"]: el for el in elements}
+    el = by_label["XENON1T (tritium free; 2-dof 90% edge)"]
+    ref = detector_region("xenon1t", el["result"].masses, "mu", cls=0.9, dof=2, settings={"tritium": "free"})
+    np.testing.assert_allclose(el["result"].edges(0.9)[1], ref.edges(0.9)[1], rtol=1e-9)
+    assert by_label["Borexino (280-900 keV)"]["settings"] == {"e_max_keV": 900.0}
+
+
+def test_curve_by_curve_table_builder_runs_on_two_masses():
+    from fits.region import detector_region
+
+    cbc = _load("fig3_curve_by_curve")
+    masses = np.array([0.01, 0.1])
+    res = cbc.build(masses, variants=False)
+    ref = detector_region("xenon1t", masses, "mu", cls=0.9, dof=2, settings={"tritium": "free"})
+    np.testing.assert_allclose(res["curves"]["xenon1t"]["seed"], ref.edges(0.9)[1], rtol=1e-9)
+    pub = res["curves"]["xenon1t"]["published"]
+    assert pub[0] == pytest.approx(5.690171e-11, rel=1e-6)
+    assert res["curves"]["darwin"]["published"][0] == pytest.approx(9.5e-12)
+    for c in ("xenon1t", "borexino", "darwin"):
+        assert np.all(np.isfinite(res["curves"][c]["default"]))
+    # Borexino in the seed's 280-900 keV window agrees with the published array at low mass (< 0.05 dex)
+    bx = res["curves"]["borexino"]
+    assert np.all(np.abs(np.log10(bx["seed"] / bx["published"])) < 0.05)
+    text = cbc.markdown(res)
+    assert "| 0.01 |" in text and "Borexino" in text
 
 
 def test_fig3_today_adds_xenonnt_observed_limits_equal_to_nugen_scan(fig3, tmp_path):
