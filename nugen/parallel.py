@@ -12,12 +12,19 @@ monitor thread is switched off, :func:`quiet_threads`) so that its workers can b
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import sys
 import threading
 from concurrent.futures import ProcessPoolExecutor
 
-__all__ = ["process_pool", "quiet_threads", "start_method"]
+__all__ = ["SCHEDULER_TIMEOUT_S", "dask_executor", "process_pool", "quiet_threads", "start_method"]
+
+#: Seconds to wait for a dask scheduler before giving up.
+SCHEDULER_TIMEOUT_S = 10.0
+#: Times dask runs a chunk again after it failed (its worker lost mid-run counts as a failure only when
+#: the scheduler gives up on it; a lost worker's chunks are rescheduled on the others anyway).
+DASK_RETRIES = 2
 
 
 def start_method() -> str:
@@ -41,6 +48,47 @@ def process_pool(workers: int, **kwargs) -> ProcessPoolExecutor:
     """
     context = multiprocessing.get_context(start_method())
     return ProcessPoolExecutor(max_workers=workers, mp_context=context, **kwargs)
+
+
+@contextlib.contextmanager
+def dask_executor(address: str, timeout: float = SCHEDULER_TIMEOUT_S):
+    """A :class:`concurrent.futures.Executor` on the dask.distributed scheduler at ``address``.
+
+    ``Client(address).get_executor(pure=False, retries=DASK_RETRIES)``; the client is closed when the
+    block ends.
+
+    Parameters
+    ----------
+    address : str
+        Scheduler address, e.g. ``tcp://10.0.0.1:8786``.
+    timeout : float
+        Seconds to wait for the scheduler.
+
+    Raises
+    ------
+    InvalidParameterError
+        distributed is not installed, or the scheduler cannot be reached within ``timeout`` (one line).
+    """
+    from nugen.errors import InvalidParameterError
+
+    try:
+        from distributed import Client
+    except ImportError:
+        msg = "--scheduler needs dask.distributed: pip install 'nugen[dask]'"
+        raise InvalidParameterError(msg) from None
+    try:
+        client = Client(address, timeout=timeout, set_as_default=False)
+    except Exception as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        msg = (
+            f"cannot reach the dask scheduler at {address!r} within {timeout:g} s ({reason}); is it running "
+            "and is the address right (tcp://HOST:PORT)?"
+        )
+        raise InvalidParameterError(msg) from None
+    try:
+        yield client.get_executor(pure=False, retries=DASK_RETRIES)
+    finally:
+        client.close()
 
 
 def quiet_threads() -> None:

@@ -13,6 +13,7 @@ method) writes that detector's *weighted* sample instead (:mod:`nugen.cli._weigh
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import sys
 
@@ -201,9 +202,16 @@ def register(sub, parents):
         "--seed", type=_seed, default=None, metavar="S",
         help="random seed (default: fresh entropy, recorded in the file)" + _NO_DEFAULT,
     )  # fmt: skip
-    p.add_argument(
+    ex = p.add_mutually_exclusive_group()
+    ex.add_argument(
         "--workers", type=worker_count, default=1, metavar="K",
         help="worker processes, at most the CPUs (the events do not depend on K)",
+    )  # fmt: skip
+    ex.add_argument(
+        "--scheduler", metavar="ADDRESS", default=None,
+        help="run the chunks on the running dask.distributed scheduler at ADDRESS (tcp://HOST:PORT; needs "
+        "the [dask] extra and nugen on every worker); this process writes the file, chunks in order, and "
+        "the events equal --workers 1 for the same --seed (docs/cluster.md)" + _NO_DEFAULT,
     )  # fmt: skip
     p.add_argument(
         "--compression", default=None, metavar="NAME:LEVEL", help="ROOT compression: zstd:1 (default), "
@@ -378,6 +386,10 @@ def run(args: argparse.Namespace) -> int:
     if args.weighted:
         from nugen.cli._weighted import run_weighted
 
+        if args.scheduler is not None:
+            msg = f"--scheduler cannot be combined with --weighted (one process), got {args.scheduler!r}"
+            raise InvalidParameterError(msg)
+
         return run_weighted(args, model)
     out = check_output(args)
     if args.period is not None and args.site is None:
@@ -476,7 +488,7 @@ def run(args: argparse.Namespace) -> int:
         meta["detector_settings"] = {k: str(v) for k, v in det.settings.items()}
 
     def chunks():
-        stream = gen.iter_chunks(n_events, root, workers=args.workers, exposure=exposure)
+        stream = gen.iter_chunks(n_events, root, workers=args.workers, exposure=exposure, executor=executor)
         for i, (cols, d) in enumerate(stream):
             diag.__iadd__(d)
             if det is not None:
@@ -493,7 +505,16 @@ def run(args: argparse.Namespace) -> int:
             "mc_rate_estimate_per_exposure": gen.envelope_integral * diag.accepted / max(diag.proposed, 1),
         }
 
-    written = write_output(args, out, chunks(), meta, n_events, "nugen generate")
+    with contextlib.ExitStack() as stack:
+        executor = None
+        if args.scheduler is not None:
+            from nugen import parallel
+
+            executor = stack.enter_context(
+                parallel.dask_executor(args.scheduler, parallel.SCHEDULER_TIMEOUT_S)
+            )
+            meta["scheduler"] = args.scheduler
+        written = write_output(args, out, chunks(), meta, n_events, "nugen generate")
     if not args.quiet:
         lo_hi = ", ".join(
             f"{s} {lo / ENERGY_UNITS_MEV[unit]:g}-{hi / ENERGY_UNITS_MEV[unit]:g} {unit}"

@@ -1,0 +1,93 @@
+"""``nugen generate --scheduler``: chunks on a dask.distributed cluster give the events of ``--workers 1``."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from nugen.io import read_events
+
+
+def listing(folder):
+    return sorted(p.name for p in folder.iterdir())
+
+
+GENERATE = (
+    "generate",
+    "--target",
+    "xenon",
+    "--mass",
+    "0.1",
+    "--mu",
+    "3e-11",
+    "--events",
+    "140000",
+    "--seed",
+    "11",
+)
+
+
+@pytest.mark.leaves_threads
+@pytest.mark.filterwarnings("ignore")  # dask's own deprecation and resource warnings
+def test_scheduler_gives_the_events_of_one_worker(cli, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    local, remote = tmp_path / "local.root", tmp_path / "remote.root"
+    code, _, err = cli(*GENERATE, "--workers", "1", "-o", str(local), "-q")
+    assert code == 0, err
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
+        code, _, err = cli(*GENERATE, "--scheduler", cluster.scheduler_address, "-o", str(remote), "-q")
+    assert code == 0, err
+    (a, ma), (b, mb) = read_events(local), read_events(remote)
+    assert a.fields == b.fields
+    for f in a.fields:
+        np.testing.assert_array_equal(a[f].to_numpy(), b[f].to_numpy(), err_msg=f)
+    assert mb.pop("scheduler") == cluster.scheduler_address
+    assert ma == mb
+    assert listing(tmp_path) == ["local.root", "remote.root"]
+
+
+@pytest.mark.leaves_threads
+@pytest.mark.filterwarnings("ignore")
+def test_chunk_failing_on_the_cluster_is_one_line_and_leaves_no_file(
+    cli, tmp_path, one_line_error, monkeypatch
+):
+    distributed = pytest.importorskip("distributed")
+    import nugen.generator as generator
+
+    def lost(key, blob, task):
+        raise MemoryError("worker lost")
+
+    monkeypatch.setattr(generator, "_remote_chunk", lost)  # same process: the threads see the patch
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        code, _, err = cli(
+            *GENERATE, "--scheduler", cluster.scheduler_address, "-o", str(tmp_path / "x.root")
+        )
+    one_line_error(code, err, "failed on the cluster", "worker lost")
+    assert listing(tmp_path) == []
+
+
+@pytest.mark.leaves_threads
+def test_unreachable_scheduler_is_one_line_exit_2_and_no_file(cli, tmp_path, one_line_error, monkeypatch):
+    pytest.importorskip("distributed")
+    import nugen.parallel as parallel
+
+    monkeypatch.setattr(parallel, "SCHEDULER_TIMEOUT_S", 1.0)
+    t0 = time.perf_counter()
+    code, _, err = cli(*GENERATE, "--scheduler", "tcp://127.0.0.1:9", "-o", str(tmp_path / "x.root"))
+    assert time.perf_counter() - t0 < 10.0
+    one_line_error(code, err, "tcp://127.0.0.1:9", "dask scheduler")
+    assert listing(tmp_path) == []
+
+
+def test_workers_and_scheduler_are_exclusive(cli, tmp_path):
+    code, _, err = cli(
+        *GENERATE, "--workers", "2", "--scheduler", "tcp://x:1", "-o", str(tmp_path / "x.root")
+    )
+    assert code == 2 and "not allowed with" in err
+    assert listing(tmp_path) == []
