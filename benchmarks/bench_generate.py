@@ -126,7 +126,10 @@ def cli_run(n: int, workers: int, folder: Path) -> tuple[float, float]:
                    "--events", "{n}", "--seed", "1", "--workers", "{workers}", "-q", "--overwrite",
                    "-o", "{folder / "cli.root"}"])
         dt = time.perf_counter() - t0
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+        # VmHWM: this process's own peak (ru_maxrss would carry the benchmark's peak across fork+exec)
+        hwm = [ln for ln in open("/proc/self/status") if ln.startswith("VmHWM")]
+        peak = float(hwm[0].split()[1]) if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        rss = peak / 1024.0
         kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
         print(rc, dt, rss, kids)
         """
