@@ -2,7 +2,10 @@
 
 Every file nugen writes goes first to a hidden temporary name in the destination folder and is
 renamed (:func:`os.replace`, atomic on POSIX) only when complete; on any exception, including
-:class:`KeyboardInterrupt`, the temporary file is removed. No partial output is ever left behind.
+:class:`KeyboardInterrupt`, the temporary file is removed. No partial output is ever left behind,
+except by a process killed outright (SIGKILL, out of memory, power cut): its hidden
+``.NAME.XXXXXXXX.part`` stays, and the next run writing ``NAME`` removes it (:func:`remove_stale_parts`;
+a run holds an exclusive ``flock`` on its temporary file, so a live run's file is never removed).
 """
 
 from __future__ import annotations
@@ -20,7 +23,14 @@ import numpy as np
 
 from nugen.errors import InvalidParameterError
 
-__all__ = ["atomic_output", "check_free_space", "check_output_path", "column_chunks", "write_csv"]
+__all__ = [
+    "atomic_output",
+    "check_free_space",
+    "check_output_path",
+    "column_chunks",
+    "remove_stale_parts",
+    "write_csv",
+]
 
 #: Characters :func:`atomic_output` adds around a file name for its temporary file (``.NAME.XXXXXXXX.part``).
 _TEMP_EXTRA = 15
@@ -140,8 +150,9 @@ def atomic_output(path: str | os.PathLike, overwrite: bool = True) -> Iterator[P
     'done'
     """
     final = check_output_path(path, overwrite=overwrite)
+    remove_stale_parts(final)
     fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(final), suffix=".part", dir=final.parent or ".")
-    os.close(fd)
+    _lock(fd)  # held until the block ends: marks the temporary file as in use (remove_stale_parts)
     tmp_path = Path(tmp)
     umask = os.umask(0)
     os.umask(umask)
@@ -153,6 +164,74 @@ def atomic_output(path: str | os.PathLike, overwrite: bool = True) -> Iterator[P
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
         raise
+    finally:
+        os.close(fd)
+
+
+def _lock(fd: int) -> bool:
+    """Take an exclusive, non-blocking :func:`fcntl.flock` on ``fd``; False if another process holds one.
+
+    The kernel drops the lock when its holder exits, however it exits (SIGKILL included). Where
+    :mod:`fcntl` does not exist (Windows) nothing is locked and False is returned.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def remove_stale_parts(path: str | os.PathLike) -> list[Path]:
+    """Remove the temporary files a killed run left for ``path``; return what was removed.
+
+    A run killed with SIGKILL (or by a power cut) cannot clean up, and leaves its hidden
+    ``.NAME.XXXXXXXX.part`` next to ``NAME``. Only regular files matching exactly that pattern for this
+    output name are considered, and only those that no live process holds: every run keeps an exclusive
+    ``flock`` on its own temporary file while it writes, so a concurrent run's file is never touched.
+
+    Parameters
+    ----------
+    path : path-like
+        The final output file.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The removed files (empty without :mod:`fcntl`, where liveness cannot be told).
+    """
+    import re
+    import stat
+
+    final = Path(path)
+    folder = final.parent if str(final.parent) else Path(".")
+    pattern = re.compile(re.escape(_temp_prefix(final)) + r"[A-Za-z0-9_]{8}\.part")
+    removed: list[Path] = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    for name in names:
+        if not pattern.fullmatch(name):
+            continue
+        candidate = folder / name
+        try:
+            if not stat.S_ISREG(os.lstat(candidate).st_mode):
+                continue
+            fd = os.open(candidate, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            continue
+        try:
+            if _lock(fd):  # nobody writes it: a dead run's leftover
+                with contextlib.suppress(OSError):
+                    candidate.unlink()
+                    removed.append(candidate)
+        finally:
+            os.close(fd)
+    return removed
 
 
 def write_csv(path: str | os.PathLike, header, rows, comment: str = "", overwrite: bool = True) -> Path:

@@ -272,6 +272,31 @@ def test_ctrl_c_leaves_no_partial_file(tmp_path):
     assert listing(tmp_path) == []
 
 
+def test_sigkill_leaves_only_the_documented_part_which_the_next_run_removes(tmp_path):
+    import re
+
+    out = tmp_path / "big.root"
+    argv = [sys.executable, "-m", "nugen", "generate", "--target", "xenon", "--events", "20000000", "-q",
+            "-o", str(out)]  # fmt: skip
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not any(n.endswith(".part") for n in listing(tmp_path)):  # writing has started
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(0.3)
+        proc.kill()
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    left = listing(tmp_path)
+    assert len(left) == 1 and re.fullmatch(r"\.big\.root\.[A-Za-z0-9_]{8}\.part", left[0]), left
+    code = main(["generate", "--target", "xenon", "--events", "1000", "--seed", "1", "-q", "-o", str(out)])
+    assert code == 0
+    assert listing(tmp_path) == ["big.root"]
+
+
 class _Terminal(io.StringIO):
     def isatty(self):
         return True
