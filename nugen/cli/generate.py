@@ -416,17 +416,20 @@ def run(args: argparse.Namespace) -> int:
         exposure = float(args.exposure) if args.exposure is not None else 1.0
     target = get_target(target_name)
     source = get_source(source_name)
-    gen = Generator(
-        source,
-        target,
-        model,
-        process=args.process,
-        scatterer=scatterer,
-        recoil_range_MeV=window,
-        rate_calculator=RateCalculator(source, target),
-        site=_parse_site(args.site),
-        period_unix_s=_parse_period(args.period),
-    )
+    # an absurd --mass overflows the kinematics to inf before the generator says the rate is zero:
+    # no RuntimeWarning lines before that one-line error
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        gen = Generator(
+            source,
+            target,
+            model,
+            process=args.process,
+            scatterer=scatterer,
+            recoil_range_MeV=window,
+            rate_calculator=RateCalculator(source, target),
+            site=_parse_site(args.site),
+            period_unix_s=_parse_period(args.period),
+        )
     empty = [name for name, r in gen.rates.items() if not r > 0]
     if empty and not args.quiet:
         print(
