@@ -95,3 +95,21 @@ def run_figure_script(
     for path in written:
         logger.info("wrote %s", path)
     return 0
+
+
+#: The document the validation-table scripts write into.
+VALIDATION_MD = Path(__file__).resolve().parents[1] / "docs" / "validation.md"
+
+
+def replace_generated_block(name: str, text: str, path: Path = VALIDATION_MD) -> None:
+    """Replace the text between ``<!-- BEGIN generated: NAME -->`` and ``<!-- END generated: NAME -->``.
+
+    The file is written to a temporary name next to it and renamed, so an interrupted run leaves the
+    document as it was. Raises ``ValueError`` if the markers are missing.
+    """
+    begin, end = f"<!-- BEGIN generated: {name} -->", f"<!-- END generated: {name} -->"
+    doc = path.read_text(encoding="utf-8")
+    i, j = doc.index(begin) + len(begin), doc.index(end)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(doc[:i] + "\n" + text + "\n" + doc[j:], encoding="utf-8")
+    tmp.replace(path)

@@ -10,12 +10,16 @@ block between the ``cards`` markers in docs/validation.md. The limits are assert
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-BEGIN, END = "<!-- BEGIN generated: cards -->", "<!-- END generated: cards -->"
+if (_HERE := str(Path(__file__).resolve().parent)) not in sys.path:  # when loaded by file path
+    sys.path.insert(0, _HERE)
+from _figscript import replace_generated_block  # noqa: E402 (after the sys.path entry)
+
 KEV = 1e-3
 
 #: (card, what, flavour, mass [MeV], published [mu_B] or None, source of the published value)
@@ -108,12 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     text = table()
     print(text)
     if args.write:
-        path = ROOT / "docs" / "validation.md"
-        doc = path.read_text(encoding="utf-8")
-        i, j = doc.index(BEGIN) + len(BEGIN), doc.index(END)
-        tmp = path.with_suffix(".md.tmp")
-        tmp.write_text(doc[:i] + "\n" + text + "\n" + doc[j:], encoding="utf-8")
-        tmp.replace(path)
+        replace_generated_block("cards", text)
     return 0
 
 

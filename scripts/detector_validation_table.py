@@ -14,9 +14,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
+from _figscript import replace_generated_block  # noqa: E402 (after the sys.path entry)
 
 KEV = 1e-3
-BEGIN, END = "<!-- BEGIN generated: detectors -->", "<!-- END generated: detectors -->"
 
 
 def _int_eff(a, b):
@@ -144,10 +144,7 @@ def main(argv=None):
     text = table()
     print(text)
     if args.write:
-        path = ROOT / "docs" / "validation.md"
-        doc = path.read_text()
-        i, j = doc.index(BEGIN) + len(BEGIN), doc.index(END)
-        path.write_text(doc[:i] + "\n" + text + "\n" + doc[j:])
+        replace_generated_block("detectors", text)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,10 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-BEGIN, END = "<!-- BEGIN generated: fig3-curves -->", "<!-- END generated: fig3-curves -->"
+if (_HERE := str(Path(__file__).resolve().parent)) not in sys.path:  # when loaded by file path
+    sys.path.insert(0, _HERE)
+from _figscript import replace_generated_block  # noqa: E402 (after the sys.path entry)
+
 MASSES = np.geomspace(0.01, 3.0, 16)
 FLAVOUR = "mu"
 CL = 0.9
@@ -281,12 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     outdir.mkdir(parents=True, exist_ok=True)
     figure(res, outdir / "fig3_curve_by_curve.png")
     if args.write:
-        path = ROOT / "docs" / "validation.md"
-        doc = path.read_text(encoding="utf-8")
-        i, j = doc.index(BEGIN) + len(BEGIN), doc.index(END)
-        tmp = path.with_suffix(".md.tmp")
-        tmp.write_text(doc[:i] + "\n" + text + "\n" + doc[j:], encoding="utf-8")
-        tmp.replace(path)
+        replace_generated_block("fig3-curves", text)
     return 0
 
 

@@ -54,3 +54,16 @@ def test_run_figure_script_reports_files_and_errors(figscript, tmp_path, capsys,
     assert capsys.readouterr().err == "demo.py: error: bad dpi 7\n"
     assert p.description == "Demo. Draws."
     assert "examples:\n  python scripts/demo.py --outdir out" in p.format_help()
+
+
+def test_replace_generated_block_changes_only_the_marked_text(figscript, tmp_path):
+    doc = tmp_path / "v.md"
+    doc.write_text("a\n<!-- BEGIN generated: t -->\nold\n<!-- END generated: t -->\nb\n", encoding="utf-8")
+    figscript.replace_generated_block("t", "new | table", doc)
+    assert doc.read_text(encoding="utf-8") == (
+        "a\n<!-- BEGIN generated: t -->\nnew | table\n<!-- END generated: t -->\nb\n"
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["v.md"]  # the temporary file was renamed
+    with pytest.raises(ValueError):
+        figscript.replace_generated_block("other", "x", doc)
+    assert "new | table" in doc.read_text(encoding="utf-8")
