@@ -22,7 +22,7 @@ os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 sys.path.insert(0, os.path.dirname(__file__))
 
 import numpy as np
-from machine import best_and_median, machine_note
+from machine import machine_note, timing_table
 
 from fits import scan as scan_module
 from fits.region import detector_region
@@ -47,12 +47,7 @@ def main():
     r = opts.repeat
 
     print(f"\n40 masses 0.01-3 MeV (log), nu_mu, one core: wall time [s], best / median of {r}")
-    print(f"{'case':<66} {'best':>7} {'median':>7}")
-
-    def row(label, fn):
-        best, med = best_and_median(fn, r)
-        print(f"{label:<66} {best:>7.3f} {med:>7.3f}")
-        return best, med
+    row = timing_table(r, width=66)
 
     _, med = row("XENON1T region, CL 0.68 + 0.9, dof 2, fresh detector", lambda: _fresh("xenon1t"))
     row(

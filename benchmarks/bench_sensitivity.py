@@ -22,7 +22,7 @@ os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 sys.path.insert(0, os.path.dirname(__file__))
 
 import numpy as np
-from machine import best_and_median, machine_note
+from machine import machine_note, timing_table
 
 from detectors import get_detector
 from fits.limits import detector_limit
@@ -48,12 +48,7 @@ def main():
     r = opts.repeat
 
     print(f"\nDARWIN, nu_mu, 90 % CL, one core: wall time [s], best / median of {r}")
-    print(f"{'case':<62} {'best':>7} {'median':>7}")
-
-    def row(label, fn):
-        best, med = best_and_median(fn, r)
-        print(f"{label:<62} {best:>7.3f} {med:>7.3f}")
-        return best, med
+    row = timing_table(r, width=62)
 
     _, med = row("sensitivity scan, 30 masses 0.01-0.4 MeV, asymptotic bands", lambda: _fresh_scan(MASSES))
 

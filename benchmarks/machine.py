@@ -41,3 +41,16 @@ def best_and_median(fn: Callable[[], object], repeat: int) -> tuple[float, float
     """Best and median wall time [s] of ``repeat`` calls of ``fn()``."""
     t = timings(lambda _: fn(), repeat)
     return float(t.min()), float(np.median(t))
+
+
+def timing_table(repeat: int, width: int = 66) -> Callable[[str, Callable[[], object]], tuple[float, float]]:
+    """Print the header of a best/median table and return ``row(label, fn)``, which times ``fn``
+    ``repeat`` times, prints one line and returns ``(best, median)`` [s]."""
+    print(f"{'case':<{width}} {'best':>7} {'median':>7}")
+
+    def row(label: str, fn: Callable[[], object]) -> tuple[float, float]:
+        best, med = best_and_median(fn, repeat)
+        print(f"{label:<{width}} {best:>7.3f} {med:>7.3f}")
+        return best, med
+
+    return row
