@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from fits.cli.scan import add_mass_options
 from nugen.cli.common import (
     HelpFormatter,
     add_detector_options,
@@ -116,13 +117,7 @@ def register(sub, parents):
     add_detector_options(
         lim, multiple=True, detector_help="comma-separated detectors, e.g. xenon1t,xenonnt,darwin"
     )
-    lim.add_argument(
-        "--masses",
-        metavar="LO:HI:N",
-        required=True,
-        help="N masses M_N from LO to HI [MeV] (inclusive); with --log spaced logarithmically",
-    )
-    lim.add_argument("--log", action="store_true", help="logarithmic mass spacing (LO must be > 0)")
+    add_mass_options(lim)
     lim.add_argument("--cl", type=float, default=0.9, help="confidence level of the limits, 0.5 <= CL < 1")
     lim.add_argument(
         "--region",
@@ -190,13 +185,7 @@ def _register_sensitivity(kinds, parents) -> None:
     src.add_argument(
         "--card", metavar="FILE.toml", default=None, help="compute for the detector of this card"
     )
-    sen.add_argument(
-        "--masses",
-        metavar="LO:HI:N",
-        default=None,
-        help="with --detector: N masses M_N from LO to HI [MeV] (inclusive); --log: log-spaced",
-    )
-    sen.add_argument("--log", action="store_true", help="logarithmic mass spacing (LO must be > 0)")
+    add_mass_options(sen, required=False, prefix="with --detector: ")
     sen.add_argument("--workers", type=worker_count, default=1, metavar="K", help="local worker processes")
     sen.add_argument(
         "--vs",

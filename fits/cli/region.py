@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from fits.cli.scan import add_mass_options
 from nugen.cli.common import (
     add_detector_options,
     add_execution_options,
@@ -40,14 +41,7 @@ def register(sub, parents):
         "-o darwin.json",
     )
     add_detector_options(p)
-    p.add_argument(
-        "--masses",
-        required=True,
-        metavar="LO:HI:N",
-        help="N masses M_N from LO to HI MeV, both included (equally spaced; --log: log-spaced); the "
-        "global best fit is taken over them",
-    )
-    p.add_argument("--log", action="store_true", help="log-spaced masses (needs LO > 0)")
+    add_mass_options(p, note="; the global best fit is taken over them")
     add_model_options(p, with_mu=False, with_mass=False)
     g = p.add_argument_group("region")
     g.add_argument(

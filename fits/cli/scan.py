@@ -41,18 +41,24 @@ def register(sub, parents):
         "  nugen scan --detector xenon1t,xenonnt --card my_detector.toml --masses 0.01:1:20 --log --csv",
     )
     add_detector_options(p, multiple=True, detector_help="detector(s), comma-separated: " + DETECTOR_HELP)
-    p.add_argument(
-        "--masses",
-        required=True,
-        metavar="LO:HI:N",
-        help="N masses M_N from LO to HI MeV, both included (equally spaced; --log: log-spaced)",
-    )
-    p.add_argument("--log", action="store_true", help="log-spaced masses (needs LO > 0)")
+    add_mass_options(p)
     add_model_options(p, with_mu=False, with_mass=False)  # the masses come from --masses
     add_fit_options(p)
     add_execution_options(p)
     add_output_options(p)
     return p
+
+
+def add_mass_options(p, *, required: bool = True, prefix: str = "", note: str = "") -> None:
+    """Add ``--masses LO:HI:N`` and ``--log`` (scan, region, sensitivity, plot limits/sensitivity)."""
+    p.add_argument(
+        "--masses",
+        required=required,
+        metavar="LO:HI:N",
+        help=f"{prefix}N masses M_N from LO to HI [MeV], both included (equally spaced; --log: "
+        f"log-spaced){note}",
+    )
+    p.add_argument("--log", action="store_true", help="log-spaced masses (needs LO > 0)")
 
 
 def parse_masses(text: str, log: bool = False):

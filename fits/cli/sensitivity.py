@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from fits.cli.scan import add_mass_options
 from nugen.cli.common import (
     add_detector_options,
     add_execution_options,
@@ -43,13 +44,7 @@ def register(sub, parents):
         "nugen plot sensitivity --input darwin.json -o brazil.png",
     )
     add_detector_options(p)
-    p.add_argument(
-        "--masses",
-        required=True,
-        metavar="LO:HI:N",
-        help="N masses M_N from LO to HI MeV, both included (equally spaced; --log: log-spaced)",
-    )
-    p.add_argument("--log", action="store_true", help="log-spaced masses (needs LO > 0)")
+    add_mass_options(p)
     add_model_options(p, with_mu=False, with_mass=False)
     add_sensitivity_options(p)
     add_execution_options(p)
