@@ -367,9 +367,6 @@ def _run_limits(args) -> int:
         from fits.cli.region import parse_cls
 
         parse_cls(args.region)  # bad CLs fail before the scan starts
-    if args.workers < 1:
-        msg = f"--workers must be >= 1, got {args.workers}"
-        raise InvalidParameterError(msg)
     masses = parse_masses(args.masses, args.log)
     names = [n.strip() for n in args.detector.split(",")]
     if not all(names):
@@ -514,9 +511,6 @@ def _sensitivity_result(args):
         return load_sensitivity(args.input)
     if args.masses is None:
         msg = "plot sensitivity --detector needs --masses LO:HI:N"
-        raise InvalidParameterError(msg)
-    if args.workers < 1:
-        msg = f"--workers must be >= 1, got {args.workers}"
         raise InvalidParameterError(msg)
     from fits.cli.scan import parse_masses
     from fits.cli.sensitivity import compute

@@ -80,9 +80,6 @@ def run(args: argparse.Namespace) -> int:
     from nugen.outputs import check_output_path
 
     check_cl_option(args.cl)
-    if args.workers < 1:
-        msg = f"--workers must be >= 1, got {args.workers}"
-        raise InvalidParameterError(msg)
     if args.output:
         check_output_path(args.output, overwrite=args.overwrite)
     masses = parse_masses(args.masses, args.log)

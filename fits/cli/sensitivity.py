@@ -185,12 +185,8 @@ def rows(result) -> tuple[list[str], list[list]]:
 def run(args: argparse.Namespace) -> int:
     """Compute and print the expected sensitivity."""
     from fits.cli.scan import parse_masses
-    from nugen.errors import InvalidParameterError
     from nugen.outputs import check_output_path
 
-    if args.workers < 1:
-        msg = f"--workers must be >= 1, got {args.workers}"
-        raise InvalidParameterError(msg)
     if args.output:
         check_output_path(args.output, overwrite=args.overwrite)
     masses = parse_masses(args.masses, args.log)
