@@ -56,3 +56,10 @@ def test_a_module_that_is_not_a_command_is_skipped_with_a_warning(cli, monkeypat
 def test_contributed_commands_appear_in_the_help(cli, name):
     code, out, _ = cli("--help")
     assert code == 0 and f"    {name}" in out
+
+
+@pytest.mark.parametrize("value", ["\r", "a\nb", "\x00"])
+def test_control_characters_in_a_bad_value_keep_the_error_on_one_line(cli, one_line_error, value):
+    # found by tests/test_cli_fuzz.py: "--bogus \r" split the usage error over two lines
+    one_line_error(*cli("spectrum", "--target", "xenon", "--bogus", value)[::2], "--bogus")
+    one_line_error(*cli("spectrum", "--target", "xenon", "--mass", value)[::2], "--mass")

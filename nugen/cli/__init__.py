@@ -39,11 +39,16 @@ or GeV (CHARM-II). Run 'nugen COMMAND --help' for the options of a command.
 """
 
 
+def _one_line(text: object) -> str:
+    """Escape control characters (newline, carriage return, NUL in a bad value): errors stay one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+
+
 class _Parser(argparse.ArgumentParser):
     """ArgumentParser whose usage errors are one line on stderr and exit status 2."""
 
     def error(self, message: str):
-        self.exit(2, f"nugen: error: {message} (see '{self.prog} --help')\n")
+        self.exit(2, f"nugen: error: {_one_line(message)} (see '{self.prog} --help')\n")
 
 
 def _version() -> str:
@@ -472,7 +477,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version, usage errors (already printed as one line)
         return int(exc.code or 0)
     except NugenError as exc:
-        print(f"nugen: error: {exc}", file=sys.stderr)
+        print(f"nugen: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     if not getattr(args, "command", None):
         names = ", ".join(_subcommands(parser).choices)
@@ -485,7 +490,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NugenError as exc:
         if debug:
             raise
-        print(f"nugen: error: {exc}", file=sys.stderr)
+        print(f"nugen: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("nugen: interrupted; no output was written", file=sys.stderr)
@@ -496,7 +501,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             raise
         print(
-            f"nugen: internal error: {exc.__class__.__name__}: {exc} (rerun with --debug for a traceback)",
+            f"nugen: internal error: {exc.__class__.__name__}: {_one_line(exc)} (rerun with --debug for a "
+            "traceback)",
             file=sys.stderr,
         )
         return 1
