@@ -91,11 +91,6 @@ def test_the_command_line_core_imports_no_detector_or_fit_code():
     assert not {m: d for m, d in bad.items() if d}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 16: nugen.cli._weighted imports nugen.cli.generate, which calls back into it; the shared "
-    "output helpers move to their own module when the one-engine work reaches generate",
-)
 def test_no_import_cycles():
     """Tarjan's strongly connected components of the import graph: every component is a single module."""
     index, low, on_stack, stack, cycles = {}, {}, set(), [], []

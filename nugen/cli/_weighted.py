@@ -20,15 +20,15 @@ import sys
 
 import numpy as np
 
-from nugen.cli.common import parse_settings
-from nugen.cli.generate import (
+from nugen.cli._event_output import (
     DEFAULT_EVENTS,
-    _detector,
-    _output_format,
     check_output,
+    detector_from_args,
     output_bytes,
+    output_format,
     write_output,
 )
+from nugen.cli.common import parse_settings
 
 __all__ = [
     "check_memory",
@@ -186,7 +186,7 @@ def run_weighted(args: argparse.Namespace, model) -> int:
 
     out = check_output(args)
     check_options(args)
-    det = _detector(args)
+    det = detector_from_args(args)
     if not callable(getattr(det, "generate", None)):
         have = ", ".join(weighted_detectors()) or "none"
         msg = (
@@ -321,7 +321,7 @@ def run_weighted(args: argparse.Namespace, model) -> int:
         )
     n_rows = int(weight.size)
 
-    if _output_format(args.output) != "root":
+    if output_format(args.output) != "root":
         cols = hepmc_columns(cols)
 
     def chunks():
