@@ -88,6 +88,7 @@ import awkward as ak
 import numpy as np
 
 from nugen.constants import ALPHA, CM2_PER_MEV2, G_F, M_E, MU_B_PER_MEV, SIN2_THETA_W
+from nugen.engine import Diagnostics, accept_reject
 from nugen.errors import InvalidParameterError, KinematicsError, NugenError, UnknownNameError
 from nugen.kinematics import (
     decay_to_massless_pair,
@@ -142,35 +143,10 @@ DEFAULT_RECOIL_RANGES_MEV: dict[tuple[str, str], tuple[float, float]] = {
 _K_DIPOLE = ALPHA * MU_B_PER_MEV**2 * CM2_PER_MEV2  # alpha mu_B^2 in cm^2 (physics.md Sec. 0)
 _GRID_RTOL = 0.01  # neighbouring envelope-marginal values differ by at most 1 % ...
 _GRID_MARGIN = 0.01  # ... and the step envelope adds 1 % on top of the larger one
-_MAX_ROUNDS = 200
 
 
-@dataclass
-class ChunkDiagnostics:
-    """Bookkeeping of the accept/reject step of one chunk (or a sum of chunks).
-
-    Attributes
-    ----------
-    proposed, accepted : int
-        Candidates drawn and accepted (before the surplus of the last round is dropped), so that
-        ``envelope_integral x accepted / proposed`` is an unbiased Monte Carlo estimate of the rate.
-    violations : int
-        Candidates whose density exceeded the envelope (should be 0; each one biases the sample).
-    max_ratio : float
-        Largest density/envelope ratio seen (<= 1 when there are no violations).
-    """
-
-    proposed: int = 0
-    accepted: int = 0
-    violations: int = 0
-    max_ratio: float = 0.0
-
-    def __iadd__(self, other: ChunkDiagnostics) -> ChunkDiagnostics:
-        self.proposed += other.proposed
-        self.accepted += other.accepted
-        self.violations += other.violations
-        self.max_ratio = max(self.max_ratio, other.max_ratio)
-        return self
+#: Accept/reject bookkeeping of a chunk (the engine's :class:`nugen.engine.Diagnostics`).
+ChunkDiagnostics = Diagnostics
 
 
 @dataclass
@@ -525,45 +501,31 @@ class Generator:
 
     # -- sampling ----------------------------------------------------------------------------------
     def _sample_core(self, n: int, rng: np.random.Generator) -> tuple[dict, ChunkDiagnostics]:
-        """Accept/reject n events: channel index, E, T, flavour, arrival probabilities."""
-        diag = ChunkDiagnostics()
-        parts: list[tuple[np.ndarray, ...]] = []
-        need = n
-        for _ in range(_MAX_ROUNDS):
-            if need <= 0:
-                break
-            n_prop = int(need / self.acceptance * 1.05) + 32
-            counts = rng.multinomial(n_prop, self._Hp)
-            got: list[tuple[np.ndarray, ...]] = []
-            for k in np.flatnonzero(counts):
-                ch = self.channels[k]
-                E, T, q = self._propose(ch, rng, int(counts[k]))
-                rho_a, P = self._density(ch, E, T)
-                cum = np.cumsum(rho_a, axis=0)
-                u = rng.random(E.size)
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    ratio = np.where(q > 0, cum[2] / q, 0.0)
-                diag.violations += int(np.count_nonzero(ratio > 1.0))
-                diag.max_ratio = max(diag.max_ratio, float(ratio.max()))
-                acc = np.flatnonzero(u < ratio)
-                diag.accepted += acc.size
-                # flavour from its share of the density at (E, T): u / ratio is uniform on [0, 1)
-                # for accepted candidates, so it is reused instead of drawing again
-                v = (u[acc] / ratio[acc]) * cum[2, acc]
-                flav = (v >= cum[0, acc]).astype(np.int8) + (v >= cum[1, acc]).astype(np.int8)
-                got.append((np.full(acc.size, k, dtype=np.int16), E[acc], T[acc], flav, P[:, acc]))
-            diag.proposed += n_prop
-            if not got:
-                continue
-            cols = [np.concatenate([g[i] for g in got], axis=-1) for i in range(5)]
-            perm = rng.permutation(cols[0].size)[:need]
-            parts.append(tuple(c[..., perm] for c in cols))
-            need -= perm.size
-        if need > 0:  # pragma: no cover - needs an acceptance below ~1e-4
-            msg = f"accept/reject did not converge: {need} of {n} events missing after {_MAX_ROUNDS} rounds"
-            raise RuntimeError(msg)
-        k, E, T, flav, P = (np.concatenate([p[i] for p in parts], axis=-1) for i in range(5))
-        return {"channel": k, "E": E, "T": T, "flavour": flav, "P": P}, diag
+        """Accept/reject n events (:func:`nugen.engine.accept_reject`): channel, E, T, flavour, arrivals.
+
+        The channels are drawn in proportion to their envelope integrals; the ratio of a candidate is
+        (summed-flavour density) / envelope, exact bound, so the kept events follow the density.
+        """
+
+        def draw(k: int, m: int, rng_: np.random.Generator):
+            ch = self.channels[k]
+            E, T, q = self._propose(ch, rng_, m)
+            rho_a, P = self._density(ch, E, T)
+            cum = np.cumsum(rho_a, axis=0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(q > 0, cum[2] / q, 0.0)
+            return ratio, (E, T, cum, P)
+
+        def keep(k: int, payload, acc: np.ndarray, spare: np.ndarray) -> dict[str, np.ndarray]:
+            E, T, cum, P = payload
+            # flavour from its share of the density at (E, T): the spare u / ratio is uniform on [0, 1)
+            # for kept candidates, so it is reused instead of drawing again
+            v = spare * cum[2, acc]
+            flav = (v >= cum[0, acc]).astype(np.int8) + (v >= cum[1, acc]).astype(np.int8)
+            channel = np.full(acc.size, k, dtype=np.int16)
+            return {"channel": channel, "E": E[acc], "T": T[acc], "flavour": flav, "P": P[:, acc]}
+
+        return accept_reject(int(n), self._Hp, draw, keep, rng, self.acceptance)
 
     def generate_chunk(
         self, n: int, rng: np.random.Generator, weight: float | None = None
