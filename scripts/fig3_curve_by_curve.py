@@ -12,9 +12,18 @@ For XENON1T ER, Borexino and DARWIN (nu_mu coupling only, 90 % CL) at 16 masses 
 * **published**: the arrays of Brdar et al. Fig. 3 shipped in :mod:`fits.data`, interpolated in log-log
   (DARWIN: the single digitised point 9.5e-12 mu_B at small M_N, physics.md Sec. 6.3).
 
-One input at a time is then changed (:data:`VARIANTS`) and its shift in dex reported. Run
-``python scripts/fig3_curve_by_curve.py`` (~1 min); ``--write`` puts the tables between the
-``fig3-curves`` markers of docs/validation.md and the figure into docs/figures/.
+One input at a time is then changed (:data:`VARIANTS`) and its shift in dex reported.
+
+``--emulate-grid`` also redoes the seed's XENON1T curve the way the authors drew it (physics.md Sec. 6.5;
+koppj/mm-astro-nu commit 295c581, ``exclusion_plot/exclusion_plot.py``): our chi^2 (the likelihood of the
+seed's-procedure curve) at the nodes of their 30 x 30 grid (:data:`GRID_MASSES`, :data:`GRID_MU`),
+chi^2_min = the minimum over the nodes, the contour chi^2_min + 4.605 by matplotlib ``contour``
+(linear interpolation in M_N and mu, not log mu), its upper edge drawn straight in log-log between
+vertices; compared in dex with our continuous curve and the published array (:func:`emulate_grid`).
+
+Run ``python scripts/fig3_curve_by_curve.py [--emulate-grid]`` (~6 s, ~10 s with the grid); ``--write``
+puts the tables between the ``fig3-curves`` (and ``fig3-grid``) markers of docs/validation.md and the
+figure into docs/figures/.
 """
 
 from __future__ import annotations
@@ -166,6 +175,247 @@ def summary(d: np.ndarray) -> tuple[float, float, int]:
     return (float(np.median(d)), float(np.max(d)), int(d.size)) if d.size else (math.nan, math.nan, 0)
 
 
+# -- the authors' 30 x 30 grid contour, emulated on our chi^2 (--emulate-grid) ------------------------
+#: The authors' (M_N, d) grid of the XENON1T ER contour (koppj/mm-astro-nu commit 295c581,
+#: ``exclusion_plot/exclusion_plot.py``: ``mN_vals = np.logspace(-2, np.log10(3), 30)`` [MeV],
+#: ``d_vals = np.logspace(-11, -6, 30)``, contoured at mu = 2 d): x1.217 in M_N, x1.487 in mu,
+#: mu from 2e-11 to 2e-6 mu_B. Every vertex of the published array lies on one of these grid lines.
+GRID_MASSES = np.logspace(-2.0, math.log10(3.0), 30)
+GRID_MU = 2.0 * np.logspace(-11.0, -6.0, 30)
+
+
+def grid_chi2(
+    curve: str, settings: dict, masses: np.ndarray = GRID_MASSES, mus: np.ndarray = GRID_MU
+) -> tuple[np.ndarray, int, int]:
+    """Our -2 ln L (nuisances profiled) at every grid node, the number of fits MIGRAD flagged invalid and
+    the number of nodes profiled by :func:`_profile_scipy` instead.
+
+    The likelihood is the one of the seed's-procedure curve (:func:`computed`, statistic "region":
+    ``BinnedLikelihood.from_detector`` of the detector with ``settings``, flavour :data:`FLAVOUR`);
+    the array has shape ``(len(mus), len(masses))``, the layout of ``np.meshgrid(masses, mus)``.
+    A mass without signal has the background-only value at every mu.
+    """
+    from fits.likelihood import BinnedLikelihood
+    from fits.scan import cached_detector
+
+    det = cached_detector(curve, tuple(sorted(settings.items())))
+    z = np.empty((len(mus), len(masses)))
+    invalid = fallback = 0
+    for j, m in enumerate(masses):
+        lik = BinnedLikelihood.from_detector(det, float(m), FLAVOUR)
+        if not lik.has_signal:
+            best = lik.fit()
+            z[:, j] = best.twice_nll
+            invalid += (not best.valid) * len(mus)
+            continue
+        for i, mu in enumerate(mus):
+            sig = lik.s_from_mu(float(mu))
+            try:
+                r = lik.profile(sig)
+                z[i, j] = r.twice_nll
+                invalid += not r.valid
+            except TypeError:  # MIGRAD's retry path in fits.likelihood fails under iminuit 2.33 (see below)
+                z[i, j] = _profile_scipy(lik, sig)
+                fallback += 1
+                lik = BinnedLikelihood.from_detector(det, float(m), FLAVOUR)  # its Minuit state is spoilt
+    return z, invalid, fallback
+
+
+def _profile_scipy(lik, s: float) -> float:
+    """-2 ln L at fixed ``s``, normalisations minimised (>= 0) by scipy L-BFGS-B on the same cost function.
+
+    Only for the few nodes where MIGRAD's first attempt is invalid: ``BinnedLikelihood._migrad`` then
+    retries and restores ``m.strategy`` from the ``MnStrategy`` object that iminuit 2.33 returns, which
+    raises TypeError. These nodes are at >= 1e10 signal events (Delta chi^2 ~ 1e11), far from any contour.
+    """
+    from scipy.optimize import minimize
+
+    cost = lik._cost()
+    start = np.array(list(lik.fit().nuisances.values()), float)
+    res = minimize(
+        lambda th: float(cost(s, *th)),
+        start,
+        jac=lambda th: np.asarray(cost.grad(s, *th), float)[1:],
+        bounds=[(0.0, None)] * start.size,
+        method="L-BFGS-B",
+    )
+    return float(res.fun)
+
+
+def grid_contour(x: np.ndarray, y: np.ndarray, z: np.ndarray, level: float) -> list[np.ndarray]:
+    """The contour lines ``z = level`` exactly as the authors drew them, as (n, 2) arrays of (x, y) vertices.
+
+    ``Axes.contour(X, Y, Z, levels=[level])`` with ``X, Y = np.meshgrid(x, y)`` on log-log axes (matplotlib's
+    default contour algorithm, contourpy ``mpl2014``). matplotlib interpolates z **linearly in the
+    coordinates it is given** (here M_N and mu, not their logarithms) along each grid edge; the log
+    scale of the axes only transforms the vertices afterwards (checked in tests/test_scripts.py).
+    """
+    import warnings
+
+    from matplotlib.figure import Figure
+
+    ax = Figure().subplots()
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    X, Y = np.meshgrid(np.asarray(x, float), np.asarray(y, float))
+    with warnings.catch_warnings():  # "No contour levels were found": then there is no line
+        warnings.simplefilter("ignore", UserWarning)
+        cs = ax.contour(X, Y, np.asarray(z, float), levels=[level])
+    return [np.asarray(s, float) for s in cs.allsegs[0] if len(s) >= 2]
+
+
+def upper_edge(lines: list[np.ndarray], at: np.ndarray) -> np.ndarray:
+    """Largest y of the contour ``lines`` at each x in ``at``, lines drawn straight in log-log (as plotted).
+
+    A segment at constant x (a vertex pair on one grid mass) gives its larger y. NaN where no line
+    crosses (the region is empty there or covers the whole grid column).
+    """
+    at = np.asarray(at, float)
+    out = np.full(at.size, np.nan)
+    for seg in lines:
+        lx, ly = np.log10(seg[:, 0]), np.log10(seg[:, 1])
+        for x1, x2, y1, y2 in zip(lx[:-1], lx[1:], ly[:-1], ly[1:], strict=True):
+            lo, hi = min(x1, x2), max(x1, x2)
+            for k, xm in enumerate(np.log10(at)):
+                if not lo - 1e-12 <= xm <= hi + 1e-12:
+                    continue
+                y = max(y1, y2) if hi - lo < 1e-12 else y1 + (xm - x1) / (x2 - x1) * (y2 - y1)
+                out[k] = y if not np.isfinite(out[k]) else max(out[k], y)
+    return 10**out
+
+
+def grid_upper_edge(
+    x: np.ndarray, y: np.ndarray, z: np.ndarray, delta: float, at: np.ndarray, zmin: float | None = None
+) -> tuple[np.ndarray, float, list[np.ndarray]]:
+    """The authors' recipe on a chi^2 grid: upper edge at ``at`` of the contour ``zmin + delta``.
+
+    ``zmin`` defaults to the minimum over the grid nodes (the authors' chi^2_min). Returns the edge, the
+    level and the contour lines.
+    """
+    level = float(np.min(z) if zmin is None else zmin) + float(delta)
+    lines = grid_contour(x, y, z, level)
+    return upper_edge(lines, at), level, lines
+
+
+def emulate_grid(masses: np.ndarray = MASSES, seed: np.ndarray | None = None) -> dict:
+    """XENON1T ER: the seed's procedure on the authors' 30 x 30 grid vs our continuous curve and published.
+
+    ``seed``: our continuous seed's-procedure curve at ``masses`` (computed if None). Also evaluated at
+    the 30 grid masses, where the published array has a vertex at every mass (no interpolation between
+    vertices), and with our continuous chi^2_min instead of the node minimum (the level's share).
+    """
+    from fits.region import region_threshold
+
+    curve = "xenon1t"
+    settings, _ = SEED[curve]
+    z, invalid, fallback = grid_chi2(curve, settings)
+    delta = region_threshold(CL, 2)
+    if seed is None:
+        seed = computed(curve, masses, settings, "region")
+    cont_grid = computed(curve, GRID_MASSES, settings, "region")
+    from fits.likelihood import BinnedLikelihood
+    from fits.scan import cached_detector
+
+    det = cached_detector(curve, tuple(sorted(settings.items())))
+    cont_min = min(
+        BinnedLikelihood.from_detector(det, float(m), FLAVOUR).fit().twice_nll for m in GRID_MASSES
+    )
+    edge, level, lines = grid_upper_edge(GRID_MASSES, GRID_MU, z, delta, masses)
+    # the same contour with our continuous chi^2_min: separates the level's share from the interpolation's
+    _, _, lines_cmin = grid_upper_edge(GRID_MASSES, GRID_MU, z, delta, masses, zmin=cont_min)
+
+    def open_top(e: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """+inf where no line crosses but the grid's top row (linear in M_N) is inside: open upward."""
+        top = np.interp(at, GRID_MASSES, z[-1])
+        return np.where(np.isnan(e) & (top <= level), np.inf, e)
+
+    i, j = np.unravel_index(int(np.argmin(z)), z.shape)
+    return {
+        "masses": masses,
+        "published": published(curve, masses),
+        "continuous": np.asarray(seed, float),
+        "emulated": open_top(edge, masses),
+        "emulated_continuous_min": upper_edge(lines_cmin, masses),
+        "grid": {
+            "masses": GRID_MASSES,
+            "published": published(curve, GRID_MASSES),
+            "continuous": cont_grid,
+            "emulated": open_top(upper_edge(lines, GRID_MASSES), GRID_MASSES),
+            "emulated_continuous_min": upper_edge(lines_cmin, GRID_MASSES),
+        },
+        "lines": lines,
+        "level": level,
+        "node_min": float(z.min()),
+        "node_min_at": (float(GRID_MASSES[j]), float(GRID_MU[i])),
+        "continuous_min": float(cont_min),
+        "invalid_fits": int(invalid),
+        "fallback_fits": int(fallback),
+        "nodes": int(z.size),
+    }
+
+
+def _signed(d: np.ndarray) -> str:
+    """Median and largest-|.| value (both signed) over the finite entries, and their number."""
+    d = d[np.isfinite(d)]
+    if not d.size:
+        return "–"
+    return f"{np.median(d):+.3f} / {d[np.argmax(np.abs(d))]:+.3f} ({d.size})"
+
+
+def grid_markdown(g: dict) -> str:
+    """The --emulate-grid tables: the 16 masses, the 30 grid masses, and the summary (dex = log10(a / b))."""
+
+    def d(a, b):
+        v = dex(np.atleast_1d(a), np.atleast_1d(b))[0]
+        return "–" if not np.isfinite(v) else f"{v:+.3f}"
+
+    head = (
+        "| M_N [MeV] | published | ours, continuous | ours, emulated grid | continuous vs published [dex] "
+        "| emulated vs published [dex] | grid effect: emulated vs continuous [dex] |"
+    )
+
+    def table(src, fmt):
+        rows = [head, "|---|---|---|---|---|---|---|"]
+        for k, m in enumerate(src["masses"]):
+            p, c, e = src["published"][k], src["continuous"][k], src["emulated"][k]
+            cells = [_e(p), _e(c), f"open (> {GRID_MU[-1]:.3g}, the grid's top)" if e == np.inf else _e(e)]
+            rows.append(f"| {fmt(m)} | " + " | ".join(cells) + f" | {d(c, p)} | {d(e, p)} | {d(e, c)} |")
+        return rows
+
+    lines = [
+        f"Grid: M_N = logspace(-2, log10 3, 30) MeV, μ = 2 × logspace(-11, -6, 30) μ_B ({g['nodes']} nodes; "
+        f"{g['invalid_fits']} MIGRAD fits flagged invalid; {g['fallback_fits']} nodes at ≥ 1e10 signal "
+        f"events profiled with scipy instead). χ²_min over the nodes {g['node_min']:.3f} at M_N = "
+        f"{g['node_min_at'][0]:.3g} MeV, μ = {g['node_min_at'][1]:.3g} μ_B (continuous minimum "
+        f"{g['continuous_min']:.3f}); contour χ² = χ²_min + 4.605 by matplotlib `contour`, linear in M_N "
+        "and μ; its upper edge drawn straight in log-log between vertices (as plotted).",
+        "",
+        "At the 16 masses of the table above (published and emulated: log-log between their vertices):",
+        "",
+        *table(g, lambda m: f"{m:.3g}"),
+        "",
+        "At the authors' 30 grid masses (published and emulated: the contour vertex on that mass line):",
+        "",
+        *table(g["grid"], lambda m: f"{m:.4g}"),
+        "",
+        "| comparison: median / largest [dex] (masses) | 16 masses | 30 grid masses |",
+        "|---|---|---|",
+    ]
+    for name, a, b in (
+        ("grid effect: emulated vs continuous", "emulated", "continuous"),
+        (
+            "  of it the node χ²_min: emulated vs emulated with continuous χ²_min",
+            "emulated",
+            "emulated_continuous_min",
+        ),
+        ("emulated vs published (what the grid leaves)", "emulated", "published"),
+        ("continuous vs published", "continuous", "published"),
+    ):
+        cells = [_signed(dex(src[a], src[b])) for src in (g, g["grid"])]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def build(masses: np.ndarray = MASSES, variants: bool = True) -> dict:
     """Every number of the section: per-curve columns and the one-input variants."""
     out = {"masses": masses, "curves": {}, "variants": []}
@@ -243,7 +493,7 @@ def markdown(res: dict) -> str:
     return "\n".join(lines)
 
 
-def figure(res: dict, path: Path, dpi: int = 120) -> None:
+def figure(res: dict, path: Path, dpi: int = 120, grid: dict | None = None) -> None:
     from matplotlib.figure import Figure
 
     from fits.plots import save_figure
@@ -258,6 +508,9 @@ def figure(res: dict, path: Path, dpi: int = 120) -> None:
         ax.plot(m, col["default"], "-", color="C0", label="ours, default (per-mass limit)")
         ax.plot(m, col["seed"], "--", color="C3", label="ours, seed's procedure")
         ax.plot(m, col["published"], "o", color="k", ms=4, label="published (Brdar et al. Fig. 3)")
+        if grid is not None and c == "xenon1t":
+            e = grid["grid"]
+            ax.plot(e["masses"], e["emulated"], ":", color="C2", label="ours, seed's on their 30 x 30 grid")
         ax.set(
             xscale="log",
             yscale="log",
@@ -276,15 +529,29 @@ def main(argv: list[str] | None = None) -> int:
         "--write", action="store_true", help="write the tables into docs/validation.md and the figure"
     )
     ap.add_argument("--outdir", default="out", help="folder of the figure without --write")
+    ap.add_argument(
+        "--emulate-grid",
+        action="store_true",
+        help="also redo the XENON1T seed's curve on the authors' 30 x 30 grid (chi^2_min over nodes, "
+        "matplotlib contour) and compare it with ours and the published one (the fig3-grid block)",
+    )
     args = ap.parse_args(argv)
     res = build()
     text = markdown(res)
     print(text)
+    grid = None
+    if args.emulate_grid:
+        grid = emulate_grid(res["masses"], res["curves"]["xenon1t"]["seed"])
+        grid_text = grid_markdown(grid)
+        print()
+        print(grid_text)
     outdir = ROOT / "docs" / "figures" if args.write else Path(args.outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    figure(res, outdir / "fig3_curve_by_curve.png")
+    figure(res, outdir / "fig3_curve_by_curve.png", grid=grid)
     if args.write:
         replace_generated_block("fig3-curves", text)
+        if grid is not None:
+            replace_generated_block("fig3-grid", grid_text)
     return 0
 
 

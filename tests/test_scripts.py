@@ -222,3 +222,79 @@ def test_script_help_as_a_process(script):
     assert "--outdir" in out.stdout and "--quick" in out.stdout
     if script.startswith("fig3"):
         assert "--masses" in out.stdout and "--workers" in out.stdout
+
+
+# -- fig3_curve_by_curve --emulate-grid: the authors' 30 x 30 grid contour ---------------------------
+@pytest.fixture(scope="module")
+def cbc():
+    return _load("fig3_curve_by_curve")
+
+
+def test_grid_is_the_authors_and_every_published_vertex_lies_on_a_grid_line(cbc):
+    assert cbc.GRID_MASSES.size == cbc.GRID_MU.size == 30
+    assert cbc.GRID_MASSES[0] == pytest.approx(0.01) and cbc.GRID_MASSES[-1] == pytest.approx(3.0)
+    assert cbc.GRID_MU[0] == pytest.approx(2e-11) and cbc.GRID_MU[-1] == pytest.approx(2e-6)
+    assert cbc.GRID_MASSES[1] / cbc.GRID_MASSES[0] == pytest.approx(1.2174, abs=1e-4)
+    assert cbc.GRID_MU[1] / cbc.GRID_MU[0] == pytest.approx(1.4874, abs=1e-4)
+    from fits.data import read
+
+    t = read(cbc.PUBLISHED_FILES["xenon1t"])
+    m, mu = np.asarray(t["M_N_MeV"], float)[:-1], np.asarray(t["mu_muB"], float)[:-1]  # drop the closure
+    on_m = np.isclose(m[:, None], cbc.GRID_MASSES[None, :], rtol=1e-6, atol=0).any(axis=1)
+    on_mu = np.isclose(mu[:, None], cbc.GRID_MU[None, :], rtol=1e-6, atol=0).any(axis=1)
+    assert np.all(on_m | on_mu)  # the published array is the vertex list of a contour on this grid
+
+
+def test_grid_contour_is_linear_in_mu_and_uses_the_node_minimum(cbc):
+    # chi^2 = 7 + ((mu - mu0) / sig)^2 at every mass, on the authors' log-spaced nodes; mu0 between nodes
+    x, y = cbc.GRID_MASSES, cbc.GRID_MU
+    mu0, sig = 5.3e-11, 1.1e-11
+    col = 7.0 + ((y - mu0) / sig) ** 2
+    z = np.repeat(col[:, None], x.size, axis=1)
+    level = col.min() + 4.605
+    assert col.min() > 7.05  # the node minimum is above the true one
+    k = int(np.flatnonzero((col[:-1] <= level) & (col[1:] > level) & (y[:-1] > mu0))[0])
+    linear = y[k] + (level - col[k]) / (col[k + 1] - col[k]) * (y[k + 1] - y[k])
+    in_log = 10 ** (np.log10(y[k]) + (level - col[k]) / (col[k + 1] - col[k]) * np.log10(y[k + 1] / y[k]))
+    exact = mu0 + sig * np.sqrt(4.605)
+    at = np.array([0.01, 0.05, 0.3007, 2.99])
+    edge, lev, lines = cbc.grid_upper_edge(x, y, z, 4.605, at)
+    assert lev == pytest.approx(level, rel=1e-12) and lines
+    np.testing.assert_allclose(edge, linear, rtol=1e-10)
+    assert abs(linear / in_log - 1) > 0.01 and abs(linear / exact - 1) > 0.01  # the three differ here
+    # with the true minimum as chi^2_min the level is 7 + 4.605
+    edge7, lev7, _ = cbc.grid_upper_edge(x, y, z, 4.605, at, zmin=7.0)
+    assert lev7 == pytest.approx(11.605) and np.all(edge7 < edge)
+
+
+def test_grid_contour_of_a_quadratic_bowl_is_its_ellipse(cbc):
+    # chi^2 = ((M - M0)/a)^2 + ((mu - mu0)/b)^2 on a fine linear grid: the 4.605 contour is an ellipse
+    x = np.linspace(0.5, 1.5, 201)
+    y = np.linspace(1.0, 3.0, 401)
+    m0, a, mu0, b = 1.0, 0.2, 2.0, 0.25
+    X, Y = np.meshgrid(x, y)
+    z = ((X - m0) / a) ** 2 + ((Y - mu0) / b) ** 2
+    at = np.array([0.7, 0.9, 1.0, 1.2, 1.4, 1.45])
+    edge, _, _ = cbc.grid_upper_edge(x, y, z, 4.605, at)
+    inside = ((at - m0) / a) ** 2 < 4.605
+    expect = mu0 + b * np.sqrt(4.605 - ((at[inside] - m0) / a) ** 2)
+    np.testing.assert_allclose(edge[inside], expect, rtol=2e-3)
+    assert np.all(np.isnan(edge[~inside]))  # 1.45 is outside the ellipse (|M - M0| > a sqrt(4.605))
+
+
+def test_grid_chi2_is_the_seed_procedure_likelihood(cbc):
+    # at the upper edge of the continuous 2-dof region (one mass: its own minimum), chi^2 - min = 4.605
+    from fits.likelihood import BinnedLikelihood
+    from fits.region import detector_region
+    from fits.scan import cached_detector
+
+    settings = cbc.SEED["xenon1t"][0]
+    ref = detector_region("xenon1t", [0.01], "mu", cls=0.9, dof=2, settings=settings)
+    hi = float(ref.edges(0.9)[1][0])
+    z, invalid, fallback = cbc.grid_chi2("xenon1t", settings, masses=np.array([0.01]), mus=np.array([hi]))
+    lik = BinnedLikelihood.from_detector(cached_detector("xenon1t", tuple(settings.items())), 0.01, "mu")
+    assert z[0, 0] - lik.fit().twice_nll == pytest.approx(4.605, abs=2e-3)
+    assert invalid == fallback == 0
+    # the scipy fallback profile agrees with MIGRAD's where both work
+    s = lik.s_from_mu(1e-10)
+    assert cbc._profile_scipy(lik, s) == pytest.approx(lik.profile(s).twice_nll, rel=1e-6)
