@@ -94,6 +94,7 @@ from nugen.decays import (
     sample_decay_distance,
     undecayed_probability,
 )
+from nugen.engine import WeightedChannel, unweight_weighted
 from nugen.errors import InvalidParameterError, KinematicsError
 from nugen.generator import FLAVOUR_PDG, Generator
 from nugen.generator import PROCESS_CODES as GENERATOR_PROCESS_CODES
@@ -575,15 +576,30 @@ class CHARM2(Detector):
         n_events: int,
         seed: int | None = None,
         processes: tuple[str, ...] = ("dipole_e", "dipole_A", "sm_e"),
+        weighted: bool = True,
     ) -> dict[str, np.ndarray]:
-        """Weighted CHARM-II events with full kinematics, N flight and decay, photon and selection.
+        """CHARM-II events with full kinematics, N flight and decay, photon and selection.
 
-        ``n_events`` events per process and beam component (weighted importance sampling,
-        :func:`nugen.beam_events.sample_scatterings`), in chunks of :data:`CHUNK_SIZE` events with
-        spawned random streams (each chunk stays in cache; the same seed gives the same events). Weights
-        are events for the calibrated exposure of this detector and model, so that summed ``weight``
-        reproduces :meth:`expected_counts` (``dipole_electron``, ``dipole_photon``, ``sm_nu``) within
-        Monte Carlo errors.
+        One sampler, two modes (:mod:`nugen.engine`). The stages of an event: the scattering
+        (importance sampling, :func:`nugen.beam_events.sample_scatterings`), the production vertex in
+        the target, N's flight and decay (photon channel: the decay vertex in the fiducial region with
+        its probability ``P_decay_fiducial``; electron recoils: the probability ``P_N_escape`` that N
+        leaves undecayed), the photon of N -> nu gamma, the shower's smeared energy and the selection.
+
+        * ``weighted=True`` (default): ``n_events`` events per process and beam component, in chunks of
+          :data:`CHUNK_SIZE` events with spawned random streams (the same seed gives the same events).
+          Weights are events for the calibrated exposure of this detector and model, so that summed
+          ``weight`` reproduces :meth:`expected_counts` (``dipole_electron``, ``dipole_photon``,
+          ``sm_nu``) within Monte Carlo errors.
+        * ``weighted=False``: ``n_events`` *unweighted selected* events of all the processes together,
+          each process in proportion to its expected selected count: the weighted events above are
+          unweighted by accept/reject against a bound from a pilot sample
+          (:func:`nugen.engine.unweight_weighted`; keep probability = weight / bound), so the photon
+          events decay inside the fiducial region at the forced vertex ``decay_*_cm`` and every event
+          passes the selection. ``weight`` is the same for every event (expected selected events /
+          ``n_events``); the other columns are as in the weighted mode (without ``weight_production``).
+          :attr:`last_unweighting` holds
+          the rate estimate, its MC error and the accept/reject diagnostics.
 
         Returns
         -------
@@ -611,6 +627,8 @@ class CHARM2(Detector):
 
         Raises
         ------
+        InvalidParameterError
+            If a process is unknown, or (unweighted) every selected weight is zero for this model.
         KinematicsError
             If no requested process can occur for this M_N (the message says why).
         """
@@ -619,15 +637,9 @@ class CHARM2(Detector):
             msg = f"unknown CHARM-II process(es) {bad!r}; known: {', '.join(BEAM_PROCESSES)}"
             raise InvalidParameterError(msg)
         source = self.rates.source
-        glass = get_target(self.target)
-        s = self.settings
-        L = float(s["length_m"]) * 100.0
-        z1, z2 = float(s["fiducial_start_m"]) * 100.0, float(s["fiducial_end_m"]) * 100.0
-        t_lo, t_hi = self.true_energy_range()
-        mu2 = float(model.mu_flavour[_MU] ** 2)
-        M = model.mass_MeV
-        exposure = self.exposure_t_yr
         pairs = [(p, c) for p in processes for c in source.components]
+        if not weighted:
+            return self._unweighted(model, int(n_events), seed, pairs)
         sizes = Generator.chunk_sizes(n_events, CHUNK_SIZE)
         streams = np.random.SeedSequence(seed).spawn(len(pairs) * len(sizes))
         out: dict[str, np.ndarray] = {}
@@ -635,43 +647,90 @@ class CHARM2(Detector):
         pos = 0
         total = len(pairs) * n_events
         for i, (proc, comp) in enumerate(pairs):
-            window = {"T_floor_MeV": t_lo, "T_ceiling_MeV": t_hi} if proc != "dipole_A" else {}
-            if proc == "dipole_A" and not M > 0:
+            if proc == "dipole_A" and not model.mass_MeV > 0:
                 reasons.append("photon channel needs M_N > 0")
                 continue
             for j, size in enumerate(sizes):
                 rng = np.random.default_rng(streams[i * len(sizes) + j])
                 try:
-                    ev = sample_scatterings(source, comp, glass, proc, M, size, rng, **window)
+                    # each chunk's weights estimate the full rate: share it among the chunks
+                    cols = self._draw(model, proc, comp, size, rng, share=size / n_events)
                 except KinematicsError as exc:
                     reasons.append(str(exc))
                     break
-                # each chunk's weights estimate the full rate: share it among the chunks
-                cols = self._event_columns(
-                    ev, proc, model, rng, exposure * size / n_events, mu2, (z1, z2, L), source
-                )
-                cols.update(_particle_codes(ev, comp, glass))
                 if not out:
                     out = {k: np.empty(total, dtype=v.dtype) for k, v in cols.items()}
                 for k, v in cols.items():
                     out[k][pos : pos + size] = v
                 pos += size
         if not out:
-            reach = self.reach()
-            limits = [
-                reach["electron_MeV" if p == "dipole_e" else "nucleus_MeV"] for p in processes if p != "sm_e"
-            ]
-            if limits and M >= max(limits):
-                why = (
-                    f"beyond the beam's reach (largest M_N with its {reach['beam_E_max_MeV']:g} MeV "
-                    f"neutrinos: {reach['electron_MeV']:.4g} MeV on electrons, "
-                    f"{reach['nucleus_MeV']:.4g} MeV on nuclei)"
-                )
-            else:
-                why = "; ".join(dict.fromkeys(reasons))
-            msg = f"no CHARM-II events of {', '.join(processes)} can be generated for M_N = {M:g} MeV: {why}"
-            raise KinematicsError(msg)
+            raise self._no_events(model, processes, reasons)
         return {k: v[:pos] for k, v in out.items()}
+
+    def _draw(self, model, proc, comp, size, rng, share=1.0, require_events=True) -> dict[str, np.ndarray]:
+        """``size`` weighted events of one process and beam component (all stages), weights x ``share``."""
+        t_lo, t_hi = self.true_energy_range()
+        window = {"T_floor_MeV": t_lo, "T_ceiling_MeV": t_hi} if proc != "dipole_A" else {}
+        s = self.settings
+        L = float(s["length_m"]) * 100.0
+        geom = (float(s["fiducial_start_m"]) * 100.0, float(s["fiducial_end_m"]) * 100.0, L)
+        glass = get_target(self.target)
+        source = self.rates.source
+        ev = sample_scatterings(
+            source, comp, glass, proc, model.mass_MeV, size, rng, require_events=require_events, **window
+        )
+        mu2 = float(model.mu_flavour[_MU] ** 2)
+        cols = self._event_columns(ev, proc, model, rng, self.exposure_t_yr * share, mu2, geom, source)
+        cols.update(_particle_codes(ev, comp, glass))
+        return cols
+
+    def _unweighted(self, model, n_events: int, seed, pairs) -> dict[str, np.ndarray]:
+        """``n_events`` unweighted selected events of the (process, component) ``pairs``."""
+        rng = np.random.default_rng(np.random.SeedSequence(seed))
+        probe = np.random.default_rng(0)  # kinematic reach only; the sample's stream is untouched
+        channels, reasons = [], []
+        for proc, comp in pairs:
+            if proc == "dipole_A" and not model.mass_MeV > 0:
+                reasons.append("photon channel needs M_N > 0")
+                continue
+            try:
+                self._draw(model, proc, comp, 1, probe, require_events=False)
+            except KinematicsError as exc:
+                reasons.append(str(exc))
+                continue
+
+            def draw(m, rng_, proc=proc, comp=comp):
+                return self._draw(model, proc, comp, m, rng_, require_events=False)
+
+            channels.append(WeightedChannel(f"{proc} {comp.name}", draw))
+        if not channels:
+            raise self._no_events(model, tuple(dict.fromkeys(p for p, _ in pairs)), reasons)
+        try:
+            sample = unweight_weighted(channels, n_events, rng)
+        except InvalidParameterError as exc:
+            msg = f"no selected CHARM-II events for M_N = {model.mass_MeV:g} MeV and this model: {exc}"
+            raise InvalidParameterError(msg) from None
+        self.last_unweighting = sample
+        cols = sample.columns
+        del cols["weight_production"]  # a weighted-sample quantity; every event here weighs the same
+        return cols
+
+    def _no_events(self, model, processes, reasons) -> KinematicsError:
+        M = model.mass_MeV
+        reach = self.reach()
+        limits = [
+            reach["electron_MeV" if p == "dipole_e" else "nucleus_MeV"] for p in processes if p != "sm_e"
+        ]
+        if limits and M >= max(limits):
+            why = (
+                f"beyond the beam's reach (largest M_N with its {reach['beam_E_max_MeV']:g} MeV "
+                f"neutrinos: {reach['electron_MeV']:.4g} MeV on electrons, "
+                f"{reach['nucleus_MeV']:.4g} MeV on nuclei)"
+            )
+        else:
+            why = "; ".join(dict.fromkeys(reasons))
+        msg = f"no CHARM-II events of {', '.join(processes)} can be generated for M_N = {M:g} MeV: {why}"
+        return KinematicsError(msg)
 
     def _event_columns(self, ev, proc, model, rng, exposure, mu2, geom, source) -> dict[str, np.ndarray]:
         z1, z2, L = geom

@@ -114,6 +114,7 @@ def sample_scatterings(
     T_floor_MeV: float = 0.0,
     T_ceiling_MeV: float = np.inf,
     sin2_theta_w: float | None = None,
+    require_events: bool = True,
 ) -> ScatterEvents:
     """Draw ``n`` weighted events of ``process`` for one beam component on ``material``.
 
@@ -139,6 +140,10 @@ def sample_scatterings(
         ``M_N = 0`` on electrons (the dipole rate diverges like ``ln T``).
     sin2_theta_w : float, optional
         Weak mixing angle of the SM cross section (default: :data:`nugen.constants.SIN2_THETA_W`).
+    require_events : bool
+        Raise :class:`KinematicsError` when every event of the batch has zero weight (default). A
+        caller that draws many small batches of a possible process (the unweighting mixture of
+        :mod:`nugen.engine`) passes False and gets the zero weights.
 
     Returns
     -------
@@ -148,7 +153,8 @@ def sample_scatterings(
     ------
     KinematicsError
         If no neutrino of the component can produce N of this mass with a recoil in the allowed range
-        (the message gives the threshold and the largest beam energy).
+        (the message gives the threshold and the largest beam energy), or (``require_events``) if no
+        event of the batch has a recoil in the window.
     """
     n = _check_n(n)
     if process not in PROCESSES:
@@ -229,7 +235,7 @@ def sample_scatterings(
         xs[sel] = np.where(ok, xk, 0.0)
         cos_t[sel] = np.clip(recoil_cos_theta(E[sel], Tk, M, mk), -1.0, 1.0)
     weight = comp.flux * frac * n_per_t / q_sel * xs * T * log_span / n
-    if not np.any(weight > 0):
+    if require_events and not np.any(weight > 0):
         msg = (
             f"M_N = {M:g} MeV: no {process} event of the {comp.name!r} component has a recoil in "
             f"[{T_floor_MeV:g}, {T_ceiling_MeV:g}] MeV (zero rate)"

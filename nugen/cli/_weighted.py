@@ -1,9 +1,13 @@
-"""``nugen generate --weighted``: a detector's own weighted event sample (CHARM-II) as ROOT or HepMC3.
+"""``nugen generate --detector charm2 [--weighted]``: a beam detector's event sample as ROOT or HepMC3.
 
-Beam detectors whose signal spans orders of magnitude in weight (CHARM-II's single-photon channel: the
-decay-in-volume probability) generate *weighted* events with their own ``generate(model, n, seed=,
-processes=)`` method (:meth:`detectors.charm2.CHARM2.generate`). This module calls it once and writes
-its columns with the writers of the unweighted samples (:func:`nugen.io.write_events`, or
+Beam detectors whose events pass through detector stages (CHARM-II: N production in the target, flight,
+decay in the fiducial volume, the photon of N -> nu gamma, the shower selection) draw their events with
+their own ``generate(model, n, seed=, processes=, weighted=)`` method
+(:meth:`detectors.charm2.CHARM2.generate`), one sampler with two modes of the engine
+(:mod:`nugen.engine`): *weighted* events (``--weighted``; the photon channel's decay-in-volume
+probability spans orders of magnitude, so weights keep the statistics) or *unweighted* selected events
+of every channel (the default; accept/reject of the same weighted events). This module calls it once
+and writes its columns with the writers of the unweighted samples (:func:`nugen.io.write_events`, or
 :func:`nugen.hepmc.write_hepmc` with the N decay vertex made relative to the scattering,
 :func:`hepmc_columns`), with metadata that say the sample is weighted and how the weights normalise.
 Any detector with such a method works (its process names come from the default of ``processes``, its
@@ -78,11 +82,12 @@ def weighted_detectors() -> list[str]:
     return out
 
 
-def check_options(args) -> None:
-    """Refuse options that have no meaning for a detector's weighted sample (before any work)."""
+def check_options(args, weighted: bool = True) -> None:
+    """Refuse options that have no meaning for a detector's own sample (before any work)."""
     from nugen.errors import InvalidParameterError
 
-    if args.detector is None:
+    mode = "--weighted" if weighted else f"--detector {args.detector}"
+    if weighted and args.detector is None:
         msg = (
             f"--weighted needs --detector (a detector with its own weighted generator, e.g. charm2), got "
             f"--target {args.target!r}"
@@ -94,12 +99,13 @@ def check_options(args) -> None:
         ("--range", args.range),
         ("--site", args.site),
         ("--period", args.period),
+        ("--scheduler", args.scheduler),
     ):
         if given is not None:
-            msg = f"{flag} cannot be combined with --weighted (the detector defines it), got {given!r}"
+            msg = f"{flag} cannot be combined with {mode} (the detector defines it), got {given!r}"
             raise InvalidParameterError(msg)
     if args.workers != 1:
-        msg = f"--workers cannot be combined with --weighted (one process generates), got {args.workers}"
+        msg = f"--workers cannot be combined with {mode} (one process generates), got {args.workers}"
         raise InvalidParameterError(msg)
 
 
@@ -152,20 +158,89 @@ def check_memory(n_rows: int) -> None:
         raise InvalidParameterError(msg)
 
 
-def run_weighted(args: argparse.Namespace, model) -> int:
-    """``nugen generate --detector NAME --weighted``: the detector's weighted sample as a file.
+def _zero_weight_message(det, model, mu_vec, what: str) -> str:
+    """Why a beam detector's sample is empty for this model, and what to give instead."""
+    if not model.mu_max > 0:
+        return f"--mu {model.mu_max:g} gives no dipole events: give --mu > 0, or use --process sm"
+    flavours = sorted({c.flavour for c in det.rates.source.components})
+    beam = "/".join(f"nu_{f}" for f in flavours)
+    if not any(model.mu_flavour[["e", "mu", "tau"].index(f)] > 0 for f in flavours):
+        return (
+            f"{what} for (mu_e, mu_mu, mu_tau) = {mu_vec} mu_B: the beam of detector {det.name!r} holds "
+            f"{beam} only; give them a coupling (e.g. --flavour {flavours[0]}) or use --process sm"
+        )
+    hint = ""
+    if "photon_efficiency" in det.settings and not float(det.settings["photon_efficiency"]) > 0:
+        hint = f"; --set {det.name}.photon_efficiency=1 selects the photons of N -> nu gamma"
+    return f"{what} in the selection of detector {det.name!r} for M_N = {model.mass_MeV:g} MeV{hint}"
 
-    Calls ``det.generate(model, N, seed=S, processes=...)`` (e.g. :meth:`detectors.charm2.CHARM2.generate`)
-    once, so the file holds exactly the events of that Python call, and writes the columns as the TTree
-    ``events`` (:func:`nugen.io.write_events`) or as HepMC3 events (:func:`nugen.hepmc.write_hepmc`,
-    suffix ``.hepmc3``/``.hepmc``). Memory holds the whole sample (~0.26 kB per event; :func:`check_memory`).
+
+def _describe_unweighted(meta, det, n_events, where, call_args, model, mu_vec, processes, seed) -> None:
+    """Turn the weighted sample's metadata into that of the unweighted one (in place)."""
+    u = getattr(det, "last_unweighting", None)
+    norm = meta["normalisation"]
+    for key in ("produced_events_by_process", "weight_production"):
+        norm.pop(key, None)
+    del meta["events_per_process_and_component"]
+    meta.update(sample="unweighted", weighted=False, events=n_events)
+    meta["seeding"] = (
+        f"{where}(model, {n_events}, seed={seed}, processes={processes!r}, weighted=False): one stream "
+        "numpy.random.default_rng(numpy.random.SeedSequence(seed)), pilot first, then accept/reject "
+        "(nugen.engine.unweight_weighted)"
+    )
+    meta["python"] = (
+        f"detectors.get_detector({call_args}).generate(nugen.DipolePortal({model.mass_MeV!r}, {mu_vec!r}, "
+        f"nature={model.nature!r}), {n_events}, seed={seed}, processes={processes!r}, weighted=False) "
+        "returns the same columns"
+    )
+    norm.update(
+        weighted=False,
+        statement=f"every event is a selected event of detector {det.name} and has the same weight; summed "
+        f"weight = expected selected events for its exposure ({norm['exposure']:.6g} "
+        f"{norm['exposure_unit']}) "
+        "at this model (Monte Carlo estimate rate_mc_error); the processes appear in proportion to their "
+        "expected selected counts",
+        weight="expected selected events / number of events (the same for every event)",
+        reweighting="to mu' at the same M_N: weight x (mu'/mu)^2 x (P_decay_fiducial' / P_decay_fiducial for "
+        "photons, P_N_escape' / P_N_escape for electron recoils with the N-decay veto), the probabilities "
+        "recomputed with N_lambda_cm x (mu/mu')^2 (nugen.decays); SM events keep their weight",
+    )
+    if u is not None:
+        d = u.diagnostics
+        norm.update(
+            rate_mc_error=u.rate_error,
+            unweighting={
+                "method": "accept/reject of the weighted events against a pilot bound (nugen.engine)",
+                "candidates_proposed": d.proposed,
+                "candidates_accepted": d.accepted,
+                "bound_violations": d.violations,
+                "missed_rate_fraction": d.missed_fraction,
+                "max_ratio": d.max_ratio,
+            },
+        )
+    meta["branches"].pop("weight_production", None)
+
+
+def run_weighted(args: argparse.Namespace, model, weighted: bool = True, det=None) -> int:
+    """``nugen generate --detector NAME [--weighted]``: the detector's own sample as a file.
+
+    Calls ``det.generate(model, N, seed=S, processes=..., weighted=...)`` (e.g.
+    :meth:`detectors.charm2.CHARM2.generate`) once, so the file holds exactly the events of that Python
+    call, and writes the columns as the TTree ``events`` (:func:`nugen.io.write_events`) or as HepMC3
+    events (:func:`nugen.hepmc.write_hepmc`, suffix ``.hepmc3``/``.hepmc``). Memory holds the whole
+    sample (~0.26 kB per event; :func:`check_memory`).
 
     Parameters
     ----------
     args : argparse.Namespace
-        Parsed ``generate`` options with ``--weighted``.
+        Parsed ``generate`` options.
     model : DipolePortal
         The model of the model options.
+    weighted : bool
+        ``--weighted``: N weighted events per process and beam component; otherwise N unweighted
+        selected events of all the selected processes together.
+    det : Detector, optional
+        The detector of ``--detector`` if already built.
 
     Returns
     -------
@@ -175,54 +250,57 @@ def run_weighted(args: argparse.Namespace, model) -> int:
     Raises
     ------
     InvalidParameterError
-        A bad output, ``--target``, options without meaning here, a detector without a weighted
+        A bad output, ``--target``, options without meaning here, a detector without its own
         generator, or a model under which every event has zero weight.
     KinematicsError
         If no selected process can occur for this M_N (from the detector's generator).
     """
+    import inspect
+
     from nugen import __version__
     from nugen.errors import InvalidParameterError
     from nugen.generator import PROCESS_CODES
 
     out = check_output(args)
-    check_options(args)
-    det = detector_from_args(args)
-    if not callable(getattr(det, "generate", None)):
+    check_options(args, weighted)
+    det = detector_from_args(args) if det is None else det
+    gen_fn = getattr(det, "generate", None)
+    if not callable(gen_fn):
         have = ", ".join(weighted_detectors()) or "none"
         msg = (
             f"detector {det.name!r} has no weighted event generator (--weighted works with: {have}); drop "
             "--weighted for its unweighted events"
         )
         raise InvalidParameterError(msg)
+    if not weighted and "weighted" not in inspect.signature(gen_fn).parameters:
+        msg = f"detector {det.name!r} generates weighted events only: add --weighted"
+        raise InvalidParameterError(msg)
     processes = processes_for(det, args.process)
     n_events = args.events if args.events is not None else DEFAULT_EVENTS
-    n_rows_max = n_events * len(processes) * len(det.rates.source.components)
+    n_rows_max = n_events * len(processes) * len(det.rates.source.components) if weighted else n_events
     check_memory(n_rows_max)
     from nugen.outputs import check_free_space
 
     check_free_space(out, output_bytes(args.output, n_rows_max, WEIGHTED_BRANCHES), f"{n_rows_max} rows")
     root = np.random.SeedSequence(args.seed)
     seed = int(root.entropy)
-    cols = det.generate(model, n_events, seed=seed, processes=processes)  # KinematicsError -> exit 2
+    mu_vec = tuple(float(m) for m in model.mu_flavour)
+    mode = {} if weighted else {"weighted": False}
+    try:
+        cols = det.generate(model, n_events, seed=seed, processes=processes, **mode)  # KinematicsError -> 2
+    except InvalidParameterError:
+        if weighted:
+            raise
+        msg = _zero_weight_message(det, model, mu_vec, "no event of the selected processes")
+        raise InvalidParameterError(msg) from None
 
     codes = {p: int(PROCESS_CODES[p]) for p in processes}  # one code table for every event file
     components = [c.name for c in det.rates.source.components]
     weight = np.asarray(cols["weight"], dtype=float)
     produced = np.asarray(cols.get("weight_production", weight), dtype=float)
     proc_col = np.asarray(cols["process"])
-    mu_vec = tuple(float(m) for m in model.mu_flavour)
     if not np.any(produced != 0):
-        flavours = sorted({c.flavour for c in det.rates.source.components})
-        beam = "/".join(f"nu_{f}" for f in flavours)
-        if not model.mu_max > 0:
-            msg = f"--mu {model.mu_max:g} gives no dipole events: give --mu > 0, or use --process sm"
-        else:
-            msg = (
-                f"every event has zero weight for (mu_e, mu_mu, mu_tau) = {mu_vec} mu_B: the beam of "
-                f"detector {det.name!r} holds {beam} only; give them a coupling (e.g. --flavour "
-                f"{flavours[0]}) or use --process sm"
-            )
-        raise InvalidParameterError(msg)
+        raise InvalidParameterError(_zero_weight_message(det, model, mu_vec, "every event has zero weight"))
     not_finite = {
         p: int(np.count_nonzero(~(np.isfinite(weight) & np.isfinite(produced))[proc_col == c]))
         for p, c in codes.items()
@@ -302,8 +380,10 @@ def run_weighted(args: argparse.Namespace, model) -> int:
         "branches": {k: docs.get(k, f"see the docstring of {where}") for k in cols},
         "energy_unit": det.energy_unit,
     }
+    if not weighted:
+        _describe_unweighted(meta, det, n_events, where, call_args, model, mu_vec, processes, seed)
     zero = [p for p, w in by_process.items() if n_by[p] and not w > 0]
-    if zero and not args.quiet:
+    if weighted and zero and not args.quiet:
         hint = ""
         if "photon_efficiency" in det.settings and not float(det.settings["photon_efficiency"]) > 0:
             hint = f" (setting photon_efficiency = 0: --set {det.name}.photon_efficiency=1 selects photons)"
@@ -313,7 +393,7 @@ def run_weighted(args: argparse.Namespace, model) -> int:
             file=sys.stderr,
         )
     missing = [p for p, k in n_by.items() if k == 0]
-    if missing and not args.quiet:
+    if missing and not args.quiet and weighted:
         print(
             f"nugen: note: no {', '.join(missing)} events are possible for M_N = {model.mass_MeV:g} MeV; the "
             "sample holds the other processes only",
@@ -328,13 +408,16 @@ def run_weighted(args: argparse.Namespace, model) -> int:
         for start in range(0, n_rows, WEIGHTED_CHUNK_ROWS):
             yield {k: np.asarray(v)[start : start + WEIGHTED_CHUNK_ROWS] for k, v in cols.items()}
 
-    written = write_output(args, out, chunks(), meta, n_rows, "nugen generate --weighted")
+    desc = "nugen generate --weighted" if weighted else f"nugen generate --detector {det.name}"
+    written = write_output(args, out, chunks(), meta, n_rows, desc)
     if not args.quiet:
         made = [p for p in processes if n_by[p]]
         parts = ", ".join(f"{p} {by_process[p]:.6g}" for p in made)
+        kind = f"weighted events ({', '.join(made)}; {n_events} per process and beam component)"
+        if not weighted:
+            kind = "unweighted selected events (" + ", ".join(f"{p} {n_by[p]}" for p in made) + ")"
         print(
-            f"nugen: wrote {written['n_events']} weighted events ({', '.join(made)}; {n_events} per "
-            f"process and beam component) in detector {det.name} to {out}; summed weights = "
+            f"nugen: wrote {written['n_events']} {kind} in detector {det.name} to {out}; summed weights = "
             f"{written['sum_weights']:.6g} expected selected events in {exposure:.6g} {exposure_unit} "
             f"({parts}); M_N = {model.mass_MeV:g} MeV, mu = {model.mu_max:g} mu_B ({model.flavour})",
             file=sys.stderr,
@@ -343,7 +426,7 @@ def run_weighted(args: argparse.Namespace, model) -> int:
             for p in processes:
                 print(
                     f"nugen: {p}: {n_by[p]} events, summed weight {by_process[p]:.6g} +- {mc_error[p]:.3g} "
-                    f"(MC), produced {produced_by[p]:.6g}",
+                    f"(MC)" + (f", produced {produced_by[p]:.6g}" if weighted else ""),
                     file=sys.stderr,
                 )
     return 0

@@ -6,8 +6,10 @@ the suffix of ``-o`` picks the format: ``.root`` (:mod:`nugen.io`) or ``.hepmc3`
 ``--compression`` is a ROOT setting: given with a HepMC3 output it is an error rather than silently
 ignored.
 
-``--weighted`` (with ``--detector charm2``, or any detector that has its own weighted ``generate``
-method) writes that detector's *weighted* sample instead (:mod:`nugen.cli._weighted`).
+A detector with its own event stages (``--detector charm2``: N flight and decay in the fiducial volume,
+the photon of N -> nu gamma, the selection; any detector with a ``generate`` method) writes its
+unweighted selected events of every channel, and with ``--weighted`` its *weighted* sample, both from
+the same sampler (:mod:`nugen.cli._weighted`, :mod:`nugen.engine`).
 """
 
 from __future__ import annotations
@@ -114,8 +116,8 @@ def register(sub, parents):
         "string 'meta' (-o FILE.root), or as HepMC3 ASCII events in MeV and mm for detector simulations "
         "(-o FILE.hepmc3 or FILE.hepmc; needs pip install 'nugen[hepmc]'). Summed weights give the expected "
         "events of the sample's exposure (one tonne-year with --target unless --exposure is given; the "
-        "detector's exposure with --detector). With --weighted and --detector charm2: CHARM-II's weighted "
-        "sample with both dipole channels (see the end of this help).",
+        "detector's exposure with --detector). With --detector charm2: CHARM-II's unweighted selected "
+        "events of every channel, or with --weighted its weighted sample (see the end of this help).",
         epilog="examples:\n"
         "  nugen generate --target xenon --source solar -o nugen_events.root\n"
         "  nugen generate --target xenon --source solar --mass 0.1 --mu 3e-11 --events 1e6 --seed 7 "
@@ -123,14 +125,21 @@ def register(sub, parents):
         "  nugen generate --target xenon --recoil nuclear --process all --exposure 10 -o xe_nr.root\n"
         "  nugen generate --detector xenon1t --mass 0.1 -o xenon1t_events.root\n"
         "  nugen generate --target xenon --mass 0.1 --mu 3e-11 --events 1e4 --seed 7 -o xe.hepmc3\n"
+        "  nugen generate --detector charm2 --set charm2.photon_efficiency=1 --mass 100 --mu 1e-8 "
+        "--flavour mu --process all --events 1e5 --seed 1 -o charm2.root\n"
         "  nugen generate --detector charm2 --weighted --set charm2.photon_efficiency=1 --mass 100 --mu 1e-8 "
         "--flavour mu --process all --events 1e5 --seed 1 -o charm2_weighted.root\n"
         "\n"
+        "--detector charm2 (no --weighted): N unweighted events, each a selected event (electron recoils,\n"
+        "single photons of N -> nu gamma decaying in the fiducial region, SM nu e with --process all) in\n"
+        "proportion to its expected count; the same weight for every event (sum = expected selected\n"
+        "events); one process (no --workers, --scheduler, --exposure).\n"
         "--weighted (CHARM-II): weighted events of both dipole channels (electron recoils nu e -> N e;\n"
         "single photons from coherent nu A -> N A, N -> nu gamma in the fiducial region) and the SM nu e\n"
         "background, N events per process and beam component; summed 'weight' = expected selected events\n"
         "for the calibrated exposure, summed 'weight_production' = events produced; ROOT or HepMC3.\n"
-        "Python: get_detector('charm2', photon_efficiency=1).generate(model, N, seed=S) (docs/cli.md).",
+        "Python: get_detector('charm2', photon_efficiency=1).generate(model, N, seed=S[, weighted=False])\n"
+        "(docs/cli.md).",
     )
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument(
@@ -308,6 +317,12 @@ def run(args: argparse.Namespace) -> int:
             raise InvalidParameterError(msg)
 
         return run_weighted(args, model)
+    if args.detector is not None:
+        beam_det = detector_from_args(args)
+        if callable(getattr(beam_det, "generate", None)):  # the detector's own stages (CHARM-II)
+            from nugen.cli._weighted import run_weighted
+
+            return run_weighted(args, model, weighted=False, det=beam_det)
     out = check_output(args)
     if args.period is not None and args.site is None:
         msg = f"--period needs --site (event times only matter for the Sun's direction), got {args.period!r}"
