@@ -363,7 +363,7 @@ class BinnedLikelihood:
         )
 
     def _migrad(self, m) -> None:
-        strategy = m.strategy
+        strategy = int(m.strategy.strategy)  # an int: iminuit >= 2.30 cannot assign an MnStrategy back
         m.migrad()
         if not m.valid:  # retry once, from the nominal point, with the careful strategy
             start = self._start()

@@ -192,3 +192,29 @@ def test_one_fit_is_fast():
         times.append(time.perf_counter() - t0)
     # target << 10 ms (about 1-2 ms on an idle core; benchmarks/bench_fits.py); 3x margin for a busy CI
     assert np.median(times) < 30e-3
+
+
+def test_an_invalid_first_migrad_is_retried_and_the_strategy_restored():
+    # found by the Fig. 3 grid emulation (issue 17): the retry used to restore the strategy from an
+    # MnStrategy object, which iminuit 2.33 refuses (TypeError) -- any invalid first fit then crashed
+    from types import SimpleNamespace
+
+    from iminuit import Minuit
+
+    retried = {"yes": False}
+
+    def cost(x, y):  # undefined until the retry asks for its start point: the first MIGRAD is invalid
+        return (x - 1.0) ** 2 + (y + 2.0) ** 2 if retried["yes"] else math.nan
+
+    def start():
+        retried["yes"] = True
+        return np.array([0.5, 0.5])
+
+    m = Minuit(cost, x=0.0, y=0.0)
+    m.errordef = Minuit.LEAST_SQUARES
+    m.strategy = 1
+    stub = SimpleNamespace(_names=["x", "y"], _start=start)
+    BinnedLikelihood._migrad(stub, m)
+    assert retried["yes"] and m.valid and int(m.strategy.strategy) == 1
+    # MIGRAD stops at EDM < 0.002 (errors 1 here): the minimum to ~sqrt(2 EDM) ~ 0.06
+    assert m.values["x"] == pytest.approx(1.0, abs=0.06) and m.values["y"] == pytest.approx(-2.0, abs=0.06)
