@@ -226,3 +226,60 @@ def test_a_sample_beyond_the_free_memory_is_refused_before_any_work(cli, tmp_pat
     monkeypatch.undo()
     real = weighted.available_memory_bytes()
     assert real is None or real > 0
+
+
+# -- unweighted (no --weighted): the same sampler, accept/reject of its weights (issue 16) ----------------
+def test_unweighted_file_holds_every_channel_in_proportion_to_the_detectors_expectation(cli, tmp_path):
+    from detectors import get_detector
+    from detectors.charm2 import PROCESS_CODES
+    from nugen.model import DipolePortal
+
+    n = 30_000
+    out = tmp_path / "u.root"
+    code, stdout, err = cli("generate", "--detector", "charm2", "--set", "charm2.photon_efficiency=1", *MODEL,
+                            "--process", "all", "--events", str(n), "--seed", "3",
+                            "-o", str(out))  # fmt: skip
+    assert code == 0, err
+    assert stdout == "" and "unweighted selected events" in err and err.count("\n") == 1
+    ev, meta = read(out)
+    assert meta["sample"] == "unweighted" and meta["weighted"] is False and meta["events"] == n
+    assert ev["weight"].size == n and np.all(ev["weight"] == ev["weight"][0]) and np.all(ev["pass_selection"])
+    assert "weight_production" not in ev and "weight_production" not in meta["branches"]
+    norm = meta["normalisation"]
+    assert norm["unweighting"]["missed_rate_fraction"] < 1e-3
+    ref = get_detector("charm2", photon_efficiency=1).expected_counts(DipolePortal(100, 1e-8, flavour="mu"))
+    total = sum(float(ref[k][0]) for k in ("dipole_electron", "dipole_photon", "sm_nu"))
+    # the rate: its own MC error and 2 % of the photon reference (the detector's fixed-seed MC)
+    err_total = np.hypot(norm["rate_mc_error"], 0.02 * float(ref["dipole_photon"][0]))
+    assert ev["weight"].sum() == pytest.approx(total, abs=4 * err_total)
+    for proc, key in (("dipole_A", "dipole_photon"), ("dipole_e", "dipole_electron"), ("sm_e", "sm_nu")):
+        frac = np.mean(ev["process"] == PROCESS_CODES[proc])
+        want = float(ref[key][0]) / total
+        assert frac == pytest.approx(want, abs=4 * np.sqrt(want * (1 - want) / n) + 0.02 * want), key
+    # the file holds exactly the Python call of meta["python"]
+    py = get_detector("charm2", photon_efficiency=1).generate(
+        DipolePortal(100, 1e-8, flavour="mu"), n, seed=meta["seed"], processes=tuple(PROCESS_CODES),
+        weighted=False,
+    )  # fmt: skip
+    for k, v in py.items():
+        np.testing.assert_array_equal(ev[k], v, err_msg=k)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--workers", "2"], "--workers cannot be combined with --detector charm2"),
+        (["--exposure", "2"], "--exposure cannot be combined with --detector charm2"),
+        (["--mass", "100", "--flavour", "e"], "holds nu_mu only"),
+        (["--mass", "100", "--process", "dipole", "--set", "charm2.photon_efficiency=0", "--mass", "460"],
+         "photon_efficiency=1 selects the photons"),
+    ],
+)  # fmt: skip
+def test_unweighted_bad_input_exit_2_one_line_no_file(cli, tmp_path, args, message):
+    size = [] if "--exposure" in args else ["--events", "200"]
+    code, stdout, err = cli("generate", "--detector", "charm2", *args, *size, "--seed", "1",
+                            "-o", str(tmp_path / "u.root"))  # fmt: skip
+    assert code == 2 and stdout == ""
+    assert err.count("\n") == 1 and err.startswith("nugen: error:"), err
+    assert message in err
+    assert listing(tmp_path) == []

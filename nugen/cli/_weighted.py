@@ -382,6 +382,14 @@ def run_weighted(args: argparse.Namespace, model, weighted: bool = True, det=Non
     }
     if not weighted:
         _describe_unweighted(meta, det, n_events, where, call_args, model, mu_vec, processes, seed)
+    u = getattr(det, "last_unweighting", None) if not weighted else None
+    if u is not None and u.diagnostics.missed_fraction > 1e-3 and not args.quiet:
+        print(
+            f"nugen: note: {u.diagnostics.violations} candidates exceeded the unweighting's pilot bound; "
+            f"the sample misses {u.diagnostics.missed_fraction:.2%} of the rate in their region "
+            "(meta normalisation.unweighting)",
+            file=sys.stderr,
+        )
     zero = [p for p, w in by_process.items() if n_by[p] and not w > 0]
     if weighted and zero and not args.quiet:
         hint = ""
