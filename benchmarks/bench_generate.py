@@ -14,8 +14,16 @@ Measures, in one run on one machine:
 3. the same through the command line (``nugen generate``, one and two workers, includes start-up);
 4. peak resident memory (``ru_maxrss`` of a fresh process running ``nugen generate``) for 1e6 and 1e7
    events: streaming keeps it flat; target <= 600 MB;
-5. optionally DarkNews (a separate virtual environment; ``--darknews PYTHON``), its upscattering job
-   with a transition magnetic moment, events/s.
+5. optionally (issue 18) DarkNews 0.4.8 side by side (a separate virtual environment, ``--darknews
+   PYTHON``; nugen never imports it) on the closest job: nu_mu coherent up-scattering on Si/O (the
+   CHARM-II glass; DarkNews: Si28 + O16 by SiO2 mass fractions) through a transition magnetic moment
+   at M_N = 100 MeV, mu = 3e-9 mu_B, Dirac N, N -> nu gamma, the same CHARM-II flux table. Both are
+   timed as whole processes (wall time of the subprocess, interpreter start-up included):
+   DarkNews' ``GenLauncher(...).run()`` (vegas warm-up, integration, weighted events; no output
+   file), and ``nugen generate --target glass --recoil nuclear`` with the same number of events
+   (unweighted, N decays, ROOT file written). The two alternate (DarkNews, nugen, DarkNews, ...)
+   ``--darknews-repeat`` times in one run; best and median are printed, and DarkNews' own time of
+   ``run()`` alone as well. Target >= 100x.
 
 Run: ``python benchmarks/bench_generate.py [--events N] [--memory-events N] [--darknews PYTHON]``
 (e.g. ``--darknews /tmp/dnvenv/bin/python`` after ``pip install DarkNews==0.4.8`` into /tmp/dnvenv).
@@ -24,6 +32,7 @@ Run: ``python benchmarks/bench_generate.py [--events N] [--memory-events N] [--d
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -142,50 +151,81 @@ def cli_run(n: int, workers: int, folder: Path) -> tuple[float, float]:
 
 
 DARKNEWS_JOB = textwrap.dedent(
-    """
-    import time, sys, os, tempfile, logging
+    """\
+    import json, logging, sys, time
     logging.disable(logging.CRITICAL)
-    from DarkNews import GenLauncher
-    n = int(sys.argv[1])
-    out = tempfile.mkdtemp()
-    kw = dict(HNLtype="dirac", m4=0.1, mu_tr_mu4=1e-6, decay_product="photon", experiment="miniboone_fhc",
-              neval=n, nint=10, neval_warmup=max(n // 10, 1000), nint_warmup=5, loglevel="ERROR",
-              path=out, make_summary_plots=False, pandas=True, parquet=False, numpy=False, hepevt=False,
-              seed=1)
+    import DarkNews
+    from DarkNews.GenLauncher import GenLauncher
+    exp, out = sys.argv[1], sys.argv[6]
+    neval, nint, mu, m4 = int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
+    gen = GenLauncher(mu_tr_mu4=mu, m4=m4, HNLtype="dirac", decay_product="photon", experiment=exp,
+                      nopelastic=True, neval=neval, nint=nint, neval_warmup=max(neval // 10, 1000),
+                      nint_warmup=5, seed=1, loglevel="ERROR", path=out, pandas=False)
     t0 = time.perf_counter()
-    gen = GenLauncher(**kw)
     df = gen.run(loglevel="ERROR")
     dt = time.perf_counter() - t0
-    import DarkNews
-    print(DarkNews.__version__, len(df), dt)
+    print(json.dumps({"version": DarkNews.__version__, "events": int(len(df)), "run_seconds": dt}))
     """
 )
 
 
-def darknews(python: str, n: int) -> tuple[str, int, float] | None:
+def darknews_once(python: str, experiment: Path, neval: int, folder: Path) -> dict:
+    """One DarkNews process on the Si/O job: events, its wall time [s] and the time of ``run()`` [s]."""
+    from bench_charm2 import M_N_MEV, MU_B_PER_GEV, MU_MUB
+
+    argv = [python, "-c", DARKNEWS_JOB, str(experiment), str(neval), "10", str(MU_MUB * MU_B_PER_GEV),
+            str(M_N_MEV / 1000.0), str(folder / "dn_out")]  # fmt: skip
+    t0 = time.perf_counter()
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=3600, check=False)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
+        raise RuntimeError(f"DarkNews exit {proc.returncode}: {tail}")
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out["wall"] = wall
+    return out
+
+
+def nugen_glass_once(n: int, folder: Path) -> float:
+    """Wall time [s] of a whole ``nugen generate`` process on the Si/O job, ROOT file written."""
+    from bench_charm2 import M_N_MEV, MU_MUB
+
+    argv = [sys.executable, "-m", "nugen", "generate", "--target", "glass", "--source", "charm2",
+            "--recoil", "nuclear", "--mass", f"{M_N_MEV:g}", "--mu", f"{MU_MUB:g}", "--flavour", "mu",
+            "--events", str(n), "--seed", "1", "-q", "--overwrite",
+            "-o", str(folder / "glass.root")]  # fmt: skip
+    t0 = time.perf_counter()
+    subprocess.run(argv, check=True)
+    return time.perf_counter() - t0
+
+
+def darknews_side_by_side(python: str, neval: int, repeat: int, folder: Path) -> dict | None:
+    """Interleaved DarkNews / nugen whole processes on the Si/O job, the same number of events."""
+    from bench_charm2 import DN_EXPERIMENT
+
+    experiment = folder / "charm2_glass.txt"
+    # the normalisation (mass, POT) does not change the number or the cost of the events
+    experiment.write_text(DN_EXPERIMENT.format(mass=690.0, pot=8.26e18), encoding="utf-8")
+    dn, ours = [], []
     try:
-        out = subprocess.run(
-            [python, "-c", DARKNEWS_JOB, str(n)], capture_output=True, text=True, timeout=3600, check=True
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        print(f"DarkNews run failed: {exc}", file=sys.stderr)
+        for _ in range(repeat):
+            dn.append(darknews_once(python, experiment, neval, folder))
+            ours.append(nugen_glass_once(dn[0]["events"], folder))
+    except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+        print(f"DarkNews side by side failed: {exc}", file=sys.stderr)
         return None
-    version, n_ev, dt = out.stdout.split()[-3:]
-    return version, int(n_ev), float(dt)
+    return {
+        "version": dn[0]["version"],
+        "events": dn[0]["events"],
+        "same_events": all(d["events"] == dn[0]["events"] for d in dn),
+        "dn_wall": np.array([d["wall"] for d in dn]),
+        "dn_run": np.array([d["run_seconds"] for d in dn]),
+        "nugen_wall": np.array(ours),
+    }
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--events", type=int, default=2_000_000, help="events for speed measurements")
-    ap.add_argument("--memory-events", type=int, default=10_000_000, help="events for the memory run")
-    ap.add_argument("--repeat", type=int, default=3, help="interleaved repeats of section 2b (best taken)")
-    ap.add_argument("--darknews", default=None, metavar="PYTHON", help="python of a venv with DarkNews")
-    ap.add_argument("--darknews-events", type=int, default=20_000)
-    args = ap.parse_args(argv)
-
-    print(machine_note())
-    print(f"nproc: {os.cpu_count()}; compression: {DEFAULT_COMPRESSION}; mu = {MU} mu_B, universal, Dirac")
-    print(f"load average at start: {load_average()} (other jobs on the machine slow every number down)")
+def generation_sections(args) -> None:
+    """Sections 1-4: generation, write floor, whole processes, peak memory."""
     sun, xenon = get_source("solar"), get_target("xenon")
     rc = RateCalculator(sun, xenon)
     print("\n1. generation only (one process, full kinematics + N decays), xenon dipole, e- recoils 1-30 keV")
@@ -225,16 +265,58 @@ def main(argv=None) -> int:
             dt, rss = cli_run(n_mem, 1, folder)
             print(f"{n_mem:>10} {dt:>9.2f} {rss:>14.0f}")
 
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--events", type=int, default=2_000_000, help="events for speed measurements")
+    ap.add_argument("--memory-events", type=int, default=10_000_000, help="events for the memory run")
+    ap.add_argument("--repeat", type=int, default=3, help="interleaved repeats of section 2b (best taken)")
+    ap.add_argument("--darknews", default=None, metavar="PYTHON", help="python of a venv with DarkNews")
+    ap.add_argument(
+        "--darknews-neval",
+        type=int,
+        default=125_000,
+        help="DarkNews' vegas evaluations per iteration (sets its number of events)",
+    )
+    ap.add_argument(
+        "--darknews-repeat",
+        type=int,
+        default=3,
+        help="interleaved DarkNews / nugen pairs of section 5 (best and median printed)",
+    )
+    ap.add_argument("--darknews-only", action="store_true", help="section 5 only (needs --darknews)")
+    args = ap.parse_args(argv)
+
+    print(machine_note())
+    print(f"nproc: {os.cpu_count()}; compression: {DEFAULT_COMPRESSION}; mu = {MU} mu_B, universal, Dirac")
+    print(f"load average at start: {load_average()} (other jobs on the machine slow every number down)")
+    if not args.darknews_only:
+        generation_sections(args)
     if args.darknews:
-        print("\n5. DarkNews (separate venv): nu_mu upscattering via a transition magnetic moment,")
-        print(
-            "   MiniBooNE FHC flux, Dirac N (m4 = 0.1 GeV), N -> nu gamma; vegas integration, weighted events"
-        )
-        res = darknews(args.darknews, args.darknews_events)
+        print("\n5. DarkNews side by side (separate venv), whole processes, interleaved: nu_mu coherent")
+        print("   up-scattering on Si/O (CHARM-II glass and flux), M_N = 100 MeV, mu = 3e-9 mu_B, Dirac,")
+        print("   N -> nu gamma. DarkNews: GenLauncher.run(), weighted events, no file; nugen generate")
+        print("   --target glass --recoil nuclear: the same number of unweighted events, ROOT file written")
+        with tempfile.TemporaryDirectory() as tmp:
+            res = darknews_side_by_side(args.darknews, args.darknews_neval, args.darknews_repeat, Path(tmp))
         if res:
-            version, n_ev, dt = res
-            print(f"{'DarkNews':>10} {'events':>8} {'wall [s]':>9} {'events/s':>10}")
-            print(f"{version:>10} {n_ev:>8} {dt:>9.1f} {n_ev / dt:>10.3g}")
+            n_ev = res["events"]
+            same = "" if res["same_events"] else " (differs between runs!)"
+            print(f"   DarkNews {res['version']}, neval = {args.darknews_neval}: {n_ev} events{same}; "
+                  f"{args.darknews_repeat} pairs")  # fmt: skip
+            print(f"{'':>3}{'process':<34} {'best [s]':>9} {'median [s]':>11} {'events/s (median)':>18}")
+            rows = (("DarkNews whole process", res["dn_wall"]), ("DarkNews run() alone", res["dn_run"]),
+                    ("nugen generate whole process", res["nugen_wall"]))  # fmt: skip
+            for label, t in rows:
+                med = float(np.median(t))
+                print(f"{'':>3}{label:<34} {t.min():>9.2f} {med:>11.2f} {n_ev / med:>18.3g}")
+            ratio = np.median(res["dn_wall"]) / np.median(res["nugen_wall"])
+            ratio_best = res["dn_wall"].min() / res["nugen_wall"].min()
+            ratio_run = np.median(res["dn_run"]) / np.median(res["nugen_wall"])
+            verdict = "PASS" if ratio >= 100 else "FAIL"
+            print(f"   ratio DarkNews / nugen, whole processes: median {ratio:.0f}x, best {ratio_best:.0f}x "
+                  f"(target >= 100x: {verdict})")  # fmt: skip
+            print(f"   DarkNews run() alone / nugen whole process (medians): {ratio_run:.0f}x")
     print(f"\nload average at end: {load_average()}")
     return 0
 
