@@ -94,9 +94,9 @@ from nugen.decays import (
     sample_decay_distance,
     undecayed_probability,
 )
-from nugen.engine import WeightedChannel, unweight_weighted
+from nugen.engine import WeightedChannel, unweight_weighted, weighted_sample
 from nugen.errors import InvalidParameterError, KinematicsError
-from nugen.generator import FLAVOUR_PDG, Generator
+from nugen.generator import FLAVOUR_PDG
 from nugen.generator import PROCESS_CODES as GENERATOR_PROCESS_CODES
 from nugen.model import DipolePortal
 from nugen.rates import RateCalculator, check_edges, rate_calculator
@@ -636,39 +636,51 @@ class CHARM2(Detector):
         if bad:
             msg = f"unknown CHARM-II process(es) {bad!r}; known: {', '.join(BEAM_PROCESSES)}"
             raise InvalidParameterError(msg)
-        source = self.rates.source
-        pairs = [(p, c) for p in processes for c in source.components]
-        if not weighted:
-            return self._unweighted(model, int(n_events), seed, pairs)
-        sizes = Generator.chunk_sizes(n_events, CHUNK_SIZE)
-        streams = np.random.SeedSequence(seed).spawn(len(pairs) * len(sizes))
-        out: dict[str, np.ndarray] = {}
-        reasons = []
-        pos = 0
-        total = len(pairs) * n_events
-        for i, (proc, comp) in enumerate(pairs):
-            if proc == "dipole_A" and not model.mass_MeV > 0:
-                reasons.append("photon channel needs M_N > 0")
-                continue
-            for j, size in enumerate(sizes):
-                rng = np.random.default_rng(streams[i * len(sizes) + j])
+        channels = self._channels(model, processes)
+        if weighted:
+            cols, _ = weighted_sample(channels, int(n_events), seed, CHUNK_SIZE)
+            return cols
+        try:
+            sample = unweight_weighted(
+                channels, int(n_events), np.random.default_rng(np.random.SeedSequence(seed))
+            )
+        except InvalidParameterError as exc:
+            msg = f"no selected CHARM-II events for M_N = {model.mass_MeV:g} MeV and this model: {exc}"
+            raise InvalidParameterError(msg) from None
+        self.last_unweighting = sample
+        cols = sample.columns
+        del cols["weight_production"]  # a weighted-sample quantity; every event here weighs the same
+        return cols
+
+    def _channels(self, model, processes) -> list[WeightedChannel]:
+        """One engine channel per (process, beam component) that this M_N allows (all stages of an event)."""
+        probe = np.random.default_rng(0)  # kinematic reach only; the sample's streams are untouched
+        channels, reasons = [], []
+        for proc in processes:
+            for comp in self.rates.source.components:
+                if proc == "dipole_A" and not model.mass_MeV > 0:
+                    reasons.append("photon channel needs M_N > 0")
+                    continue
                 try:
-                    # each chunk's weights estimate the full rate: share it among the chunks
-                    cols = self._draw(model, proc, comp, size, rng, share=size / n_events)
+                    self._draw(model, proc, comp, 1, probe, require_events=False)
                 except KinematicsError as exc:
                     reasons.append(str(exc))
-                    break
-                if not out:
-                    out = {k: np.empty(total, dtype=v.dtype) for k, v in cols.items()}
-                for k, v in cols.items():
-                    out[k][pos : pos + size] = v
-                pos += size
-        if not out:
-            raise self._no_events(model, processes, reasons)
-        return {k: v[:pos] for k, v in out.items()}
+                    continue
 
-    def _draw(self, model, proc, comp, size, rng, share=1.0, require_events=True) -> dict[str, np.ndarray]:
-        """``size`` weighted events of one process and beam component (all stages), weights x ``share``."""
+                def draw(m, rng, proc=proc, comp=comp):
+                    return self._draw(model, proc, comp, m, rng, require_events=False)
+
+                channels.append(WeightedChannel(f"{proc} {comp.name}", draw, ("weight", "weight_production")))
+        if not channels:
+            raise self._no_events(model, processes, reasons)
+        return channels
+
+    def _draw(self, model, proc, comp, size, rng, require_events=True) -> dict[str, np.ndarray]:
+        """``size`` weighted events of one process and beam component (all stages); weights sum to its rate.
+
+        With ``require_events`` an all-zero batch raises :class:`KinematicsError`
+        (:func:`nugen.beam_events.sample_scatterings`).
+        """
         t_lo, t_hi = self.true_energy_range()
         window = {"T_floor_MeV": t_lo, "T_ceiling_MeV": t_hi} if proc != "dipole_A" else {}
         s = self.settings
@@ -680,39 +692,8 @@ class CHARM2(Detector):
             source, comp, glass, proc, model.mass_MeV, size, rng, require_events=require_events, **window
         )
         mu2 = float(model.mu_flavour[_MU] ** 2)
-        cols = self._event_columns(ev, proc, model, rng, self.exposure_t_yr * share, mu2, geom, source)
+        cols = self._event_columns(ev, proc, model, rng, self.exposure_t_yr, mu2, geom, source)
         cols.update(_particle_codes(ev, comp, glass))
-        return cols
-
-    def _unweighted(self, model, n_events: int, seed, pairs) -> dict[str, np.ndarray]:
-        """``n_events`` unweighted selected events of the (process, component) ``pairs``."""
-        rng = np.random.default_rng(np.random.SeedSequence(seed))
-        probe = np.random.default_rng(0)  # kinematic reach only; the sample's stream is untouched
-        channels, reasons = [], []
-        for proc, comp in pairs:
-            if proc == "dipole_A" and not model.mass_MeV > 0:
-                reasons.append("photon channel needs M_N > 0")
-                continue
-            try:
-                self._draw(model, proc, comp, 1, probe, require_events=False)
-            except KinematicsError as exc:
-                reasons.append(str(exc))
-                continue
-
-            def draw(m, rng_, proc=proc, comp=comp):
-                return self._draw(model, proc, comp, m, rng_, require_events=False)
-
-            channels.append(WeightedChannel(f"{proc} {comp.name}", draw))
-        if not channels:
-            raise self._no_events(model, tuple(dict.fromkeys(p for p, _ in pairs)), reasons)
-        try:
-            sample = unweight_weighted(channels, n_events, rng)
-        except InvalidParameterError as exc:
-            msg = f"no selected CHARM-II events for M_N = {model.mass_MeV:g} MeV and this model: {exc}"
-            raise InvalidParameterError(msg) from None
-        self.last_unweighting = sample
-        cols = sample.columns
-        del cols["weight_production"]  # a weighted-sample quantity; every event here weighs the same
         return cols
 
     def _no_events(self, model, processes, reasons) -> KinematicsError:

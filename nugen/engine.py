@@ -24,7 +24,8 @@ Two kinds of callers use it:
 * weighted importance samplers with detector stages, e.g. CHARM-II's N production, flight, decay in
   the fiducial volume and selection (:meth:`detectors.charm2.CHARM2.generate` with
   ``weighted=False``), through :func:`unweight_weighted`: the ratio is the event weight over a bound
-  estimated from a pilot sample. The weighted mode of the same samplers is the proposal itself.
+  estimated from a pilot sample. The weighted mode of the same samplers, :func:`weighted_sample`, is
+  the proposal itself: chunks of weighted events per channel with spawned streams.
 
 Every random number comes from the ``numpy.random.Generator`` passed in, in a fixed order, so a seed
 gives the same events.
@@ -39,7 +40,15 @@ import numpy as np
 
 from nugen.errors import InvalidParameterError
 
-__all__ = ["MAX_ROUNDS", "Diagnostics", "WeightedChannel", "accept_reject", "unweight_weighted"]
+__all__ = [
+    "MAX_ROUNDS",
+    "Diagnostics",
+    "UnweightedSample",
+    "WeightedChannel",
+    "accept_reject",
+    "unweight_weighted",
+    "weighted_sample",
+]
 
 #: Rounds of proposals before :func:`accept_reject` gives up (an efficiency below ~1e-4).
 MAX_ROUNDS = 200
@@ -179,10 +188,14 @@ class WeightedChannel:
     draw : callable
         ``draw(m, rng) -> columns``: ``m`` weighted events whose ``columns["weight"]`` sum to an
         unbiased estimate of the channel's rate (every other column is carried along).
+    weight_columns : tuple of str
+        Columns that are weights (scaled together when a sample is split into chunks); ``"weight"``
+        first.
     """
 
     name: str
     draw: Callable[[int, np.random.Generator], dict[str, np.ndarray]]
+    weight_columns: tuple[str, ...] = ("weight",)
 
 
 @dataclass(frozen=True)
@@ -300,3 +313,57 @@ def unweight_weighted(
         diagnostics=diag,
         bound=bound,
     )
+
+
+def weighted_sample(
+    channels: Sequence[WeightedChannel],
+    n_per_channel: int,
+    seed: int | np.random.SeedSequence | None,
+    chunk_size: int,
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The weighted mode: ``n_per_channel`` weighted events of every channel, in chunks.
+
+    Chunk ``j`` of channel ``i`` draws from stream ``i x n_chunks + j`` of
+    ``numpy.random.SeedSequence(seed).spawn(n_channels x n_chunks)``, so the same seed gives the same
+    events; each chunk's weight columns (:attr:`WeightedChannel.weight_columns`) are scaled by
+    ``size / n_per_channel`` so that a channel's summed weight estimates its rate.
+    Memory holds the whole sample (one preallocated array per column).
+
+    Returns
+    -------
+    columns : dict of str to numpy.ndarray
+        The channels' columns, channel after channel.
+    channel : numpy.ndarray of int
+        Index of each event's channel.
+
+    Raises
+    ------
+    InvalidParameterError
+        If there are no channels, or ``n_per_channel`` or ``chunk_size`` is below 1.
+    """
+    n_per_channel, chunk_size = int(n_per_channel), int(chunk_size)
+    if not channels or n_per_channel < 1 or chunk_size < 1:
+        msg = (
+            f"weighted_sample needs channels, n_per_channel >= 1 and chunk_size >= 1, got {len(channels)} "
+            f"channels, n_per_channel = {n_per_channel}, chunk_size = {chunk_size}"
+        )
+        raise InvalidParameterError(msg)
+    full, rest = divmod(n_per_channel, chunk_size)
+    sizes = [chunk_size] * full + ([rest] if rest else [])
+    seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    streams = seq.spawn(len(channels) * len(sizes))
+    total = len(channels) * n_per_channel
+    out: dict[str, np.ndarray] = {}
+    pos = 0
+    for i, ch in enumerate(channels):
+        for j, size in enumerate(sizes):
+            cols = ch.draw(size, np.random.default_rng(streams[i * len(sizes) + j]))
+            share = size / n_per_channel
+            cols = {**cols, **{k: np.asarray(cols[k]) * share for k in ch.weight_columns}}
+            if not out:
+                out = {k: np.empty(total, dtype=np.asarray(v).dtype) for k, v in cols.items()}
+            for k, v in cols.items():
+                out[k][pos : pos + size] = v
+            pos += size
+    channel = np.repeat(np.arange(len(channels), dtype=np.int16), n_per_channel)
+    return out, channel

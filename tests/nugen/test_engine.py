@@ -125,3 +125,18 @@ def test_bad_input_is_named():
 
     with pytest.raises(InvalidParameterError, match=r"pilot is zero .*nothing"):
         unweight_weighted([WeightedChannel("nothing", zero)], 10, np.random.default_rng())
+
+
+def test_weighted_mode_shares_each_channels_rate_among_its_chunks_and_repeats_with_the_seed():
+    from nugen.engine import weighted_sample
+
+    channels = [WeightedChannel("a", _exponential(3.0, 4.0)), WeightedChannel("b", _exponential(1.0, 0.5))]
+    cols, ch = weighted_sample(channels, 50_000, 9, chunk_size=7_000)  # 7 full chunks and one of 1000
+    assert cols["x"].size == 100_000 and np.all(ch[:50_000] == 0) and np.all(ch[50_000:] == 1)
+    for k, rate in ((0, 3.0), (1, 1.0)):
+        w = cols["weight"][ch == k]
+        assert w.sum() == pytest.approx(rate, abs=5 * np.sqrt(np.sum(w**2)))
+    again, _ = weighted_sample(channels, 50_000, 9, chunk_size=7_000)
+    np.testing.assert_array_equal(cols["x"], again["x"])
+    with pytest.raises(InvalidParameterError, match="chunk_size = 0"):
+        weighted_sample(channels, 10, 1, chunk_size=0)
