@@ -50,25 +50,53 @@ def process_pool(workers: int, **kwargs) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=context, **kwargs)
 
 
+def _within(seconds: float, fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` in a daemon thread; ``(True, result_or_exception)`` or ``(False, None)``.
+
+    A daemon thread so that a call which never returns (a dask client talking to a port that is not a
+    scheduler's) cannot keep the process alive at exit.
+    """
+    box: list = []
+
+    def target():
+        try:
+            box.append(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to the caller
+            box.append(exc)
+
+    t = threading.Thread(target=target, daemon=True, name="nugen-dask-connect")
+    t.start()
+    t.join(seconds)
+    return (True, box[0]) if box else (False, None)
+
+
 @contextlib.contextmanager
 def dask_executor(address: str, timeout: float = SCHEDULER_TIMEOUT_S):
     """A :class:`concurrent.futures.Executor` on the dask.distributed scheduler at ``address``.
 
     ``Client(address).get_executor(pure=False, retries=DASK_RETRIES)``; the client is closed when the
-    block ends.
+    block ends. Before any work: the scheduler must answer within ``timeout`` (a hard deadline, also
+    for a port that is not a scheduler's, e.g. the dashboard's), at least one worker must be connected
+    within ``timeout``, and every worker must have nugen of this version installed (asked with
+    ``Client.run(importlib.metadata.version, "nugen")``), so a cluster that cannot run the chunks is a
+    one-line error rather than a wait without end.
 
     Parameters
     ----------
     address : str
         Scheduler address, e.g. ``tcp://10.0.0.1:8786``.
     timeout : float
-        Seconds to wait for the scheduler.
+        Seconds to wait for the scheduler, and again for a worker.
 
     Raises
     ------
     InvalidParameterError
-        distributed is not installed, or the scheduler cannot be reached within ``timeout`` (one line).
+        distributed is not installed, the scheduler cannot be reached within ``timeout``, it has no
+        worker, or a worker lacks nugen or has another version (one line each).
     """
+    import importlib.metadata
+
+    from nugen import __version__
     from nugen.errors import InvalidParameterError
 
     try:
@@ -76,19 +104,48 @@ def dask_executor(address: str, timeout: float = SCHEDULER_TIMEOUT_S):
     except ImportError:
         msg = "--scheduler needs dask.distributed: pip install 'nugen[dask]'"
         raise InvalidParameterError(msg) from None
-    try:
-        client = Client(address, timeout=timeout, set_as_default=False)
-    except Exception as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    import re
+
+    # tcp/tls need HOST:PORT (IPv6 in brackets); inproc:// (a LocalCluster in this process) has no port
+    host_port = r"([^\s:/\[\]]+|\[[0-9a-fA-F:.]+\]):\d+"
+    if not re.fullmatch(rf"((tcp|tls|ucx)://)?{host_port}|inproc://\S+", address):
+        msg = f"--scheduler must be a scheduler address tcp://HOST:PORT (default port 8786), got {address!r}"
+        raise InvalidParameterError(msg)
+    done, client = _within(timeout + 5.0, Client, address, timeout=timeout, set_as_default=False)
+    if not done or isinstance(client, BaseException):
+        reason = "no answer" if not done else (str(client).splitlines() or [type(client).__name__])[0]
+        reason = reason or type(client).__name__
         msg = (
             f"cannot reach the dask scheduler at {address!r} within {timeout:g} s ({reason}); is it running "
-            "and is the address right (tcp://HOST:PORT)?"
+            "and is the address right (tcp://HOST:PORT, the scheduler's port, 8786 by default)?"
         )
-        raise InvalidParameterError(msg) from None
+        raise InvalidParameterError(msg)
     try:
+        done, res = _within(timeout + 5.0, client.wait_for_workers, 1, timeout=timeout)
+        if not done or isinstance(res, BaseException):
+            msg = (
+                f"the dask scheduler at {address!r} has no worker after {timeout:g} s: start workers "
+                f"(dask worker {address}) and run again"
+            )
+            raise InvalidParameterError(msg)
+        done, versions = _within(
+            timeout + 20.0, client.run, importlib.metadata.version, "nugen", on_error="return"
+        )
+        if not done or isinstance(versions, BaseException):
+            msg = f"the workers of the dask scheduler at {address!r} do not answer; check them and run again"
+            raise InvalidParameterError(msg)
+        bad = {w: v for w, v in versions.items() if v != __version__}
+        if bad:
+            worker, v = next(iter(bad.items()))
+            what = "lacks nugen" if isinstance(v, BaseException) else f"has nugen {v}"
+            msg = (
+                f"{len(bad)} of {len(versions)} dask workers cannot run nugen {__version__} chunks (e.g. "
+                f"{worker} {what}): pip install nugen=={__version__} in the workers' environment"
+            )
+            raise InvalidParameterError(msg)
         yield client.get_executor(pure=False, retries=DASK_RETRIES)
     finally:
-        client.close()
+        _within(timeout, client.close)
 
 
 def quiet_threads() -> None:

@@ -91,3 +91,64 @@ def test_workers_and_scheduler_are_exclusive(cli, tmp_path):
     )
     assert code == 2 and "not allowed with" in err
     assert listing(tmp_path) == []
+
+
+# -- clusters that cannot run the chunks: one line before any work (issue 18, found by trying them) -------
+def _cluster(distributed, **kwargs):
+    return distributed.LocalCluster(processes=False, dashboard_address=":0", **kwargs)
+
+
+def test_a_scheduler_without_workers_is_said_within_the_timeout():
+    distributed = pytest.importorskip("distributed")
+    from nugen.errors import InvalidParameterError
+    from nugen.parallel import dask_executor
+
+    with _cluster(distributed, n_workers=0) as cluster:
+        t0 = time.perf_counter()
+        with (
+            pytest.raises(InvalidParameterError, match="has no worker after 1 s: start workers"),
+            dask_executor(cluster.scheduler_address, timeout=1.0),
+        ):
+            pass
+        assert time.perf_counter() - t0 < 8.0
+
+
+def test_the_dashboard_port_instead_of_the_scheduler_is_said_within_the_deadline():
+    distributed = pytest.importorskip("distributed")
+    from nugen.errors import InvalidParameterError
+    from nugen.parallel import dask_executor
+
+    with _cluster(distributed, n_workers=1, threads_per_worker=1) as cluster:
+        port = cluster.scheduler.http_server.port
+        t0 = time.perf_counter()
+        with (
+            pytest.raises(InvalidParameterError, match="cannot reach the dask scheduler"),
+            dask_executor(f"tcp://127.0.0.1:{port}", timeout=1.0),
+        ):
+            pass
+        assert time.perf_counter() - t0 < 8.0  # the deadline is timeout + 5 s
+
+
+def test_workers_with_another_nugen_are_refused(monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    import nugen
+    from nugen.errors import InvalidParameterError
+    from nugen.parallel import dask_executor
+
+    monkeypatch.setattr(nugen, "__version__", "0.0.0-not-installed")  # the client's; workers read metadata
+    with (
+        _cluster(distributed, n_workers=1, threads_per_worker=1) as cluster,
+        pytest.raises(InvalidParameterError, match=r"1 of 1 dask workers cannot run nugen 0\.0\.0"),
+        dask_executor(cluster.scheduler_address, timeout=5.0),
+    ):
+        pass
+
+
+@pytest.mark.parametrize("address", ["myhost", "tcp://myhost", "tcp://host:port", "http://h:8787 x"])
+def test_a_scheduler_address_without_a_port_is_refused_at_once(cli, tmp_path, address):
+    pytest.importorskip("distributed")
+    t0 = time.perf_counter()
+    code, out, err = cli(*GENERATE, "--scheduler", address, "-o", str(tmp_path / "x.root"))
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "--scheduler must be a scheduler address tcp://HOST:PORT" in err
+    assert listing(tmp_path) == [] and time.perf_counter() - t0 < 5.0
