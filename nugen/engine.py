@@ -234,6 +234,7 @@ def unweight_weighted(
     rng: np.random.Generator,
     pilot: int = 20_000,
     safety: float = 1.2,
+    chunk: int = 16_384,
 ) -> UnweightedSample:
     """Unweighted events from weighted samplers: a pilot bound, then :func:`accept_reject`.
 
@@ -258,6 +259,8 @@ def unweight_weighted(
         Pilot events per channel.
     safety : float
         Factor (>= 1) on the pilot bound.
+    chunk : int
+        Kept events per accept/reject call (bounds the memory of the candidates).
 
     Raises
     ------
@@ -298,7 +301,14 @@ def unweight_weighted(
         out["_channel"] = np.full(index.size, k, dtype=np.int16)
         return out
 
-    cols, diag = accept_reject(n, probs, draw, keep, rng, acceptance)
+    # in pieces of ``chunk`` kept events: the candidates of one piece (~chunk / acceptance, with every
+    # column of the detector stages) stay a few tens of MB whatever n is
+    pieces, diag = [], Diagnostics()
+    for start in range(0, int(n), int(chunk)):
+        got, d = accept_reject(min(int(chunk), int(n) - start), probs, draw, keep, rng, acceptance)
+        pieces.append(got)
+        diag += d
+    cols = {name: np.concatenate([p[name] for p in pieces]) for name in pieces[0]}
     means = [s / c for s, c in zip(sums, counts, strict=True)]
     var = [max(s2 / c - m**2, 0.0) / c for s2, c, m in zip(sums2, counts, means, strict=True)]
     rate = float(sum(means))
