@@ -43,8 +43,13 @@ from nugen.errors import InvalidParameterError, KinematicsError, UnknownNameErro
 from nugen.kinematics import recoil_cos_theta, recoil_range, threshold_energy
 from nugen.sources.base import Source, SourceComponent
 from nugen.targets import Material
-from nugen.xsec import dipole_dsigma_dT, helm_form_factor_sq, sm_electron_dsigma_dT
-from nugen.xsec.form_factors import helm_radius_fm
+from nugen.xsec import dipole_dsigma_dT, sm_electron_dsigma_dT
+from nugen.xsec.form_factors import (
+    DEFAULT_FORM_FACTOR,
+    check_form_factor_model,
+    helm_radius_fm,
+    nuclear_form_factor_sq,
+)
 
 __all__ = ["PROCESSES", "ScatterEvents", "sample_scatterings"]
 
@@ -115,6 +120,7 @@ def sample_scatterings(
     T_ceiling_MeV: float = np.inf,
     sin2_theta_w: float | None = None,
     require_events: bool = True,
+    form_factor: str = DEFAULT_FORM_FACTOR,
 ) -> ScatterEvents:
     """Draw ``n`` weighted events of ``process`` for one beam component on ``material``.
 
@@ -140,6 +146,10 @@ def sample_scatterings(
         ``M_N = 0`` on electrons (the dipole rate diverges like ``ln T``).
     sin2_theta_w : float, optional
         Weak mixing angle of the SM cross section (default: :data:`nugen.constants.SIN2_THETA_W`).
+    form_factor : {"helm", "fourier_bessel"}
+        Nuclear form factor of ``dipole_A`` (:mod:`nugen.xsec.form_factors`, as ``form_factor`` of
+        :class:`nugen.rates.RateCalculator`); the sampled recoil range ends where Helm's falls below 1e-7
+        either way (q r_n = 10).
     require_events : bool
         Raise :class:`KinematicsError` when every event of the batch has zero weight (default). A
         caller that draws many small batches of a possible process (the unweighting mixture of
@@ -157,6 +167,7 @@ def sample_scatterings(
         event of the batch has a recoil in the window.
     """
     n = _check_n(n)
+    check_form_factor_model(form_factor)
     if process not in PROCESSES:
         raise UnknownNameError("beam process", process, PROCESSES)
     comp = source.component(component) if isinstance(component, str) else component
@@ -229,7 +240,7 @@ def sample_scatterings(
         else:
             xk = dipole_dsigma_dT(E[sel], Tk, M, mk, 1.0)
             if process == "dipole_A":
-                xk = xk * Z[k] ** 2 * helm_form_factor_sq(Tk, A[k], mk)
+                xk = xk * Z[k] ** 2 * nuclear_form_factor_sq(Tk, Z[k], A[k], mk, form_factor)
         T[sel] = Tk
         log_span[sel] = span
         xs[sel] = np.where(ok, xk, 0.0)

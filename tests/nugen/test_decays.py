@@ -270,3 +270,19 @@ def test_beam_event_bad_input(charm2_beam, glass, rng):
             sample_scatterings(charm2_beam, "numu", glass, "sm_e", 0.0, n, rng, T_floor_MeV=1.0)
     with pytest.raises(UnknownNameError, match="cevns"):
         sample_scatterings(charm2_beam, "numu", glass, "cevns", 0.0, 10, rng, T_floor_MeV=1.0)
+
+
+def test_coherent_event_weights_follow_the_chosen_form_factor(charm2_beam, glass, rng):
+    # the Fourier-Bessel sample against the rate integral with the same form factor, and far from Helm's
+    # above T = 0.5 MeV (M_N = 50 MeV; larger q, where the two models differ by 8 %)
+    rc = {ff: RateCalculator(charm2_beam, glass, form_factor=ff) for ff in ("helm", "fourier_bessel")}
+    ev = sample_scatterings(charm2_beam, "numu", glass, "dipole_A", 50.0, 400_000, rng,
+                            form_factor="fourier_bessel")  # fmt: skip
+    for lo in (1e-9, 0.5):  # all recoils (small q: the models agree to 0.2 %), and T > 0.5 MeV (they do not)
+        ref = {ff: r.dipole_binned_templates([lo, 1e4], 50.0, "nucleus")[0, 1, 0] for ff, r in rc.items()}
+        w = ev.weight[ev.T > lo]
+        mc, err = w.sum(), math.sqrt(np.sum(w**2))
+        assert mc == pytest.approx(ref["fourier_bessel"], abs=5 * err), (lo, mc, ref, err)
+    assert abs(ref["fourier_bessel"] - ref["helm"]) > 5 * err, ref  # 8 % apart, 8 sigma of this sample
+    with pytest.raises(UnknownNameError, match="form-factor model"):
+        sample_scatterings(charm2_beam, "numu", glass, "dipole_A", 50.0, 10, rng, form_factor="hlem")
