@@ -63,17 +63,19 @@ def recoil_range(E_nu: ArrayLike, M_N: ArrayLike, m_target: float) -> tuple[np.n
     M2 = M * M
     # lambda factorised as 4 m^2 (E - E_thr) (E + M - M^2/(2m)): exactly 0 at E = threshold_energy(M, m),
     # where the expanded form cancels to round-off of either sign (NaN range at the threshold)
-    lam = 4.0 * m * m * (E - threshold_energy(M, m)) * (E + M - M2 / (2.0 * m))
-    ok = (lam >= 0.0) & (2.0 * m * E >= M2)
-    root = E * np.sqrt(np.where(ok, lam, 0.0))
-    a = 2.0 * m * E * E - M2 * (E + m)
-    den = 2.0 * m * (2.0 * E + m)
-    t_hi = (a + root) / den
-    # T_min = (a - root)/den suffers cancellation for small M; use the product of the roots of the
-    # quadratic in T instead, T_min * T_max = (a^2 - root^2)/den^2 = M^4 / (4 m (2E + m)), written in
-    # closed form because a^2 - root^2 cancels just as badly.
-    prod = M2 * M2 / (4.0 * m * (2.0 * E + m))
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # an absurd M_N (M^2 or M^4 beyond float range) overflows to inf here: no kinematic range (ok is
+    # False, NaN returned), without RuntimeWarnings in front of the caller's one-line message
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        lam = 4.0 * m * m * (E - threshold_energy(M, m)) * (E + M - M2 / (2.0 * m))
+        ok = (lam >= 0.0) & (2.0 * m * E >= M2)
+        root = E * np.sqrt(np.where(ok, lam, 0.0))
+        a = 2.0 * m * E * E - M2 * (E + m)
+        den = 2.0 * m * (2.0 * E + m)
+        t_hi = (a + root) / den
+        # T_min = (a - root)/den suffers cancellation for small M; use the product of the roots of the
+        # quadratic in T instead, T_min * T_max = (a^2 - root^2)/den^2 = M^4 / (4 m (2E + m)), written in
+        # closed form because a^2 - root^2 cancels just as badly.
+        prod = M2 * M2 / (4.0 * m * (2.0 * E + m))
         t_lo = np.where(t_hi > 0, prod / t_hi, 0.0)
     t_lo = np.where(ok, np.maximum(t_lo, 0.0), np.nan)
     t_hi = np.where(ok, t_hi, np.nan)

@@ -486,7 +486,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         _check_empty_values(parser, args)
         resolve_cards(args)
-        return int(args._run(args) or 0)
+        import numpy as np  # every command computes with it: no extra start-up
+
+        # floating-point overflow of an absurd input (--mass 1e77) is reported through its result (a
+        # zero rate, an empty range) and a one-line message, not as RuntimeWarnings; --debug keeps them
+        with np.errstate(all="warn" if debug else "ignore"):
+            return int(args._run(args) or 0)
     except NugenError as exc:
         if debug:
             raise
