@@ -220,6 +220,8 @@ class CHARM2(Detector):
     exposure_unit = "t POT"
     #: Descriptions of the columns of :meth:`generate` (branch documentation of weighted event files).
     weighted_branch_docs = BRANCH_DOCS
+    #: The last unweighted sample's :class:`nugen.engine.UnweightedSample` (rate, MC error, diagnostics).
+    last_unweighting = None
     #: The efficiency is constant (1) inside the window, so one sub-bin is exact.
     n_sub = 1
     sm_in_background = False

@@ -99,14 +99,15 @@ def check_options(args, weighted: bool = True) -> None:
         ("--range", args.range),
         ("--site", args.site),
         ("--period", args.period),
-        ("--scheduler", args.scheduler),
     ):
         if given is not None:
             msg = f"{flag} cannot be combined with {mode} (the detector defines it), got {given!r}"
             raise InvalidParameterError(msg)
-    if args.workers != 1:
-        msg = f"--workers cannot be combined with {mode} (one process generates), got {args.workers}"
-        raise InvalidParameterError(msg)
+    workers = None if args.workers == 1 else args.workers
+    for flag, given in (("--workers", workers), ("--scheduler", args.scheduler)):
+        if given is not None:
+            msg = f"{flag} cannot be combined with {mode} (one process generates), got {given!r}"
+            raise InvalidParameterError(msg)
 
 
 def hepmc_columns(cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -169,15 +170,21 @@ def _zero_weight_message(det, model, mu_vec, what: str) -> str:
             f"{what} for (mu_e, mu_mu, mu_tau) = {mu_vec} mu_B: the beam of detector {det.name!r} holds "
             f"{beam} only; give them a coupling (e.g. --flavour {flavours[0]}) or use --process sm"
         )
-    hint = ""
-    if "photon_efficiency" in det.settings and not float(det.settings["photon_efficiency"]) > 0:
-        hint = f"; --set {det.name}.photon_efficiency=1 selects the photons of N -> nu gamma"
+    hint = _photon_hint(det)
+    hint = f"; {hint}" if hint else ""
     return f"{what} in the selection of detector {det.name!r} for M_N = {model.mass_MeV:g} MeV{hint}"
+
+
+def _photon_hint(det) -> str:
+    """How to select the photons of N -> nu gamma when the detector's photon efficiency is 0 (else "")."""
+    if "photon_efficiency" in det.settings and not float(det.settings["photon_efficiency"]) > 0:
+        return f"--set {det.name}.photon_efficiency=1 selects the photons of N -> nu gamma"
+    return ""
 
 
 def _describe_unweighted(meta, det, n_events, where, call_args, model, mu_vec, processes, seed) -> None:
     """Turn the weighted sample's metadata into that of the unweighted one (in place)."""
-    u = getattr(det, "last_unweighting", None)
+    u = getattr(det, "last_unweighting", None)  # a third-party detector may not have it
     norm = meta["normalisation"]
     for key in ("produced_events_by_process", "weight_production"):
         norm.pop(key, None)
@@ -392,9 +399,8 @@ def run_weighted(args: argparse.Namespace, model, weighted: bool = True, det=Non
         )
     zero = [p for p, w in by_process.items() if n_by[p] and not w > 0]
     if weighted and zero and not args.quiet:
-        hint = ""
-        if "photon_efficiency" in det.settings and not float(det.settings["photon_efficiency"]) > 0:
-            hint = f" (setting photon_efficiency = 0: --set {det.name}.photon_efficiency=1 selects photons)"
+        hint = _photon_hint(det)
+        hint = f" (setting photon_efficiency = 0: {hint})" if hint else ""
         print(
             f"nugen: note: every {', '.join(zero)} event has weight 0 for this model and selection{hint}; "
             "weight_production is filled",

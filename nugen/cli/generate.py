@@ -312,28 +312,21 @@ def run(args: argparse.Namespace) -> int:
     if args.weighted:
         from nugen.cli._weighted import run_weighted
 
-        if args.scheduler is not None:
-            msg = f"--scheduler cannot be combined with --weighted (one process), got {args.scheduler!r}"
-            raise InvalidParameterError(msg)
-
         return run_weighted(args, model)
-    if args.detector is not None:
-        beam_det = detector_from_args(args)
-        if callable(getattr(beam_det, "generate", None)):  # the detector's own stages (CHARM-II)
-            from nugen.cli._weighted import run_weighted
+    det = detector_from_args(args) if args.detector is not None else None
+    if callable(getattr(det, "generate", None)):  # the detector's own event stages (CHARM-II)
+        from nugen.cli._weighted import run_weighted
 
-            return run_weighted(args, model, weighted=False, det=beam_det)
+        return run_weighted(args, model, weighted=False, det=det)
     out = check_output(args)
     if args.period is not None and args.site is None:
         msg = f"--period needs --site (event times only matter for the Sun's direction), got {args.period!r}"
         raise InvalidParameterError(msg)
-    det = None
-    if args.detector:
+    if det is not None:
         for flag, given in (("--source", args.source), ("--range", args.range)):
             if given is not None:
                 msg = f"{flag} cannot be combined with --detector (the detector defines it), got {given!r}"
                 raise InvalidParameterError(msg)
-        det = detector_from_args(args)
         target_name, source_name, scatterer = det.target, det.source, det.scatterer
         window = det.true_energy_range()
         exposure = float(args.exposure) if args.exposure is not None else float(det.exposure_t_yr)
