@@ -8,7 +8,7 @@ Units run
 * in local processes (``workers=K``: :func:`nugen.parallel.process_pool`, forked where that is
   safe), or
 * on a running dask.distributed cluster (``scheduler="tcp://host:8786"``:
-  ``distributed.Client(address).get_executor()``, the ``[dask]`` extra), or
+  :func:`nugen.parallel.dask_executor` with its pre-flight checks, the ``[dask]`` extra), or
 * on any :class:`concurrent.futures.Executor` passed as ``executor``.
 
 Limits are deterministic (no random numbers), so results do not depend on the executor, the number
@@ -23,6 +23,7 @@ a :func:`progress_bar`, and :func:`cached_detector` builds a detector once per p
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import sys
@@ -36,7 +37,7 @@ import numpy as np
 from fits.limits import LimitResult, check_cl, detector_limit, method_text
 from nugen.errors import InvalidParameterError
 from nugen.model import check_nature
-from nugen.parallel import process_pool
+from nugen.parallel import dask_executor, process_pool
 
 __all__ = [
     "ScanResult",
@@ -216,21 +217,6 @@ def _run_unit(unit: _Unit) -> list[LimitResult]:
     return out
 
 
-def _connect(address: str, timeout: float):
-    """A dask.distributed client of the scheduler at ``address`` (error within ``timeout`` seconds)."""
-    try:
-        from distributed import Client
-    except ImportError:
-        msg = "--scheduler needs dask.distributed: pip install 'nugen[dask]'"
-        raise InvalidParameterError(msg) from None
-    try:
-        return Client(address, timeout=timeout, set_as_default=False)
-    except Exception as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        msg = f"cannot reach the dask scheduler at {address!r} within {timeout:g} s ({reason})"
-        raise InvalidParameterError(msg) from None
-
-
 class _NoProgress:
     """Stands in for a disabled tqdm bar (so that a quiet or piped scan never imports tqdm)."""
 
@@ -323,10 +309,9 @@ def run_units(
     check_execution(workers, scheduler, executor)
     total = sum(size(u) for u in units)
     own = None
-    client = None
-    if scheduler is not None:
-        client = _connect(scheduler, scheduler_timeout)
-        executor = client.get_executor()
+    stack = contextlib.ExitStack()
+    if scheduler is not None:  # the scheduler's pre-flight checks of nugen.parallel (one line each)
+        executor = stack.enter_context(dask_executor(scheduler, scheduler_timeout))
     elif executor is None and workers and workers > 1:
         executor = own = process_pool(int(workers))
     out: list[list] = []
@@ -352,8 +337,7 @@ def run_units(
         bar.close()
         if own is not None:
             own.shutdown(cancel_futures=True)
-        if client is not None:
-            client.close()
+        stack.close()
     return out
 
 
