@@ -74,13 +74,7 @@ n, so the events are identical for any number of worker processes.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import math
-import pickle
-import signal
-import threading
-from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -89,7 +83,7 @@ import numpy as np
 
 from nugen.constants import ALPHA, CM2_PER_MEV2, G_F, M_E, MU_B_PER_MEV, SIN2_THETA_W
 from nugen.engine import Diagnostics, accept_reject
-from nugen.errors import InvalidParameterError, KinematicsError, NugenError, UnknownNameError
+from nugen.errors import InvalidParameterError, KinematicsError, UnknownNameError
 from nugen.kinematics import (
     decay_to_massless_pair,
     min_neutrino_energy,
@@ -99,7 +93,7 @@ from nugen.kinematics import (
     two_body_final_state,
 )
 from nugen.model import DipolePortal
-from nugen.parallel import process_pool
+from nugen.parallel import ordered_map
 from nugen.rates import PROCESSES, Process, RateCalculator
 from nugen.sampling import StepEnvelope, adaptive_grid, linear_cosine, uniform_or_reciprocal
 from nugen.sources.base import Source, SourceComponent
@@ -711,17 +705,11 @@ class Generator:
         seqs = root.spawn(len(sizes))
         weight = self.total_rate * float(exposure) / n_events
         tasks = [(n, s, weight) for n, s in zip(sizes, seqs, strict=True)]
-        if executor is not None:
-            if workers != 1:
-                msg = f"give workers = 1 with an executor, got workers = {workers}"
-                raise InvalidParameterError(msg)
-            yield from _on_executor(self, tasks, executor, _check_count("in_flight", in_flight))
-            return
-        if workers == 1 or len(tasks) == 1:
-            for n, s, w in tasks:
-                yield self.generate_chunk(n, np.random.default_rng(s), w)
-            return
-        yield from _parallel(self, tasks, workers)
+        if executor is not None and workers != 1:
+            msg = f"give workers = 1 with an executor, got workers = {workers}"
+            raise InvalidParameterError(msg)
+        ahead = _check_count("in_flight", in_flight) if executor is not None else None  # local: 2 x workers
+        yield from ordered_map(_ChunkJob(self), tasks, workers, executor, ahead, what="chunk")
 
     def generate(
         self,
@@ -835,110 +823,12 @@ def _check_count(name: str, value) -> int:
 
 
 # -- parallel chunks ---------------------------------------------------------------------------------
-_WORKER_GENERATOR: Generator | None = None
+@dataclass(frozen=True)
+class _ChunkJob:
+    """One chunk of a generator's sample from its task ``(n, seed_sequence, weight)`` (picklable)."""
 
+    gen: Generator
 
-def _init_worker(blob: bytes) -> None:
-    # Ctrl-C is handled by the parent, which shuts the pool down; workers ignore it (no tracebacks)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    global _WORKER_GENERATOR
-    _WORKER_GENERATOR = pickle.loads(blob)
-
-
-def _worker_chunk(task):
-    n, seq, weight = task
-    return _WORKER_GENERATOR.generate_chunk(n, np.random.default_rng(seq), weight)
-
-
-@contextlib.contextmanager
-def _deferred_sigint():
-    """Hold back Ctrl-C while worker processes start; raise the KeyboardInterrupt when the block ends.
-
-    A process start interrupted half-way makes the new process print a traceback. No-op outside the
-    main thread (signal handlers can only be set there).
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if caught:
-        raise KeyboardInterrupt
-
-
-#: Generators unpickled by :func:`_remote_chunk` on a (dask) worker, by the SHA-1 of their pickle.
-_REMOTE_GENERATORS: dict[str, Generator] = {}
-
-
-def _remote_chunk(key: str, blob: bytes, task):
-    """One chunk on a remote worker; the generator is unpickled once per worker process and run."""
-    gen = _REMOTE_GENERATORS.get(key)
-    if gen is None:
-        _REMOTE_GENERATORS.clear()
-        gen = _REMOTE_GENERATORS[key] = pickle.loads(blob)
-    n, seq, weight = task
-    return gen.generate_chunk(n, np.random.default_rng(seq), weight)
-
-
-def _on_executor(gen: Generator, tasks: list, executor, in_flight: int):
-    """Yield the chunks of ``tasks`` in order from ``executor``, at most ``in_flight`` ahead.
-
-    A failed chunk (after the executor's own retries) raises :class:`nugen.errors.NugenError` naming it; the
-    chunks still pending are cancelled.
-    """
-    blob = pickle.dumps(gen)
-    key = hashlib.sha1(blob).hexdigest()
-    pending: deque = deque()
-    it = iter(enumerate(tasks))
-    try:
-        for i, t in it:
-            pending.append((i, executor.submit(_remote_chunk, key, blob, t)))
-            if len(pending) >= in_flight:
-                break
-        while pending:
-            i, fut = pending.popleft()
-            try:
-                result = fut.result()
-            except (KeyboardInterrupt, NugenError):
-                raise
-            except Exception as exc:
-                reason = str(exc).splitlines()[0] if str(exc) else ""
-                msg = (
-                    f"chunk {i} of {len(tasks)} failed on the cluster ({type(exc).__name__}: {reason}); "
-                    "check that every worker has nugen installed and enough memory, then run again"
-                )
-                raise NugenError(msg) from exc
-            nxt = next(it, None)
-            if nxt is not None:
-                pending.append((nxt[0], executor.submit(_remote_chunk, key, blob, nxt[1])))
-            yield result
-    finally:
-        for _, fut in pending:
-            fut.cancel()
-
-
-def _parallel(gen: Generator, tasks: list, workers: int):
-    blob = pickle.dumps(gen)
-    pending: deque = deque()
-    it = iter(tasks)
-    ex = None
-    try:
-        with _deferred_sigint():
-            ex = process_pool(workers, initializer=_init_worker, initargs=(blob,))
-            for t in it:  # the first submission starts the workers
-                pending.append(ex.submit(_worker_chunk, t))
-                if len(pending) >= 2 * workers:
-                    break
-        while pending:
-            result = pending.popleft().result()
-            nxt = next(it, None)
-            if nxt is not None:
-                pending.append(ex.submit(_worker_chunk, nxt))
-            yield result
-    finally:
-        if ex is not None:
-            ex.shutdown(wait=True, cancel_futures=True)
+    def __call__(self, task):
+        n, seq, weight = task
+        return self.gen.generate_chunk(n, np.random.default_rng(seq), weight)

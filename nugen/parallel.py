@@ -13,12 +13,24 @@ monitor thread is switched off, :func:`quiet_threads`) so that its workers can b
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import multiprocessing
+import pickle
+import signal
 import sys
 import threading
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
-__all__ = ["SCHEDULER_TIMEOUT_S", "dask_executor", "process_pool", "quiet_threads", "start_method"]
+__all__ = [
+    "SCHEDULER_TIMEOUT_S",
+    "dask_executor",
+    "ordered_map",
+    "process_pool",
+    "quiet_threads",
+    "start_method",
+]
 
 #: Seconds to wait for a dask scheduler before giving up.
 SCHEDULER_TIMEOUT_S = 10.0
@@ -48,6 +60,163 @@ def process_pool(workers: int, **kwargs) -> ProcessPoolExecutor:
     """
     context = multiprocessing.get_context(start_method())
     return ProcessPoolExecutor(max_workers=workers, mp_context=context, **kwargs)
+
+
+def ordered_map(
+    job: Callable,
+    tasks: Sequence,
+    workers: int = 1,
+    executor=None,
+    in_flight: int | None = None,
+    what: str = "piece",
+) -> Iterator:
+    """Yield ``job(task)`` for every task, in the order of ``tasks``, here or in other processes.
+
+    The one way nugen spreads independent pieces of work (chunks of events, pieces of an unweighted
+    sample): the work of a piece depends only on its task (its size and its own random stream), never on
+    where or when it runs, so the results are the same for any ``workers`` or ``executor``.
+
+    * ``executor is None`` and ``workers == 1`` (or one task): in this process, one after the other;
+    * ``workers > 1``: a :func:`process_pool` whose processes unpickle ``job`` once (initializer);
+    * ``executor`` (e.g. ``Client.get_executor()`` of dask.distributed, :func:`dask_executor`): ``job``
+      travels pickled with every task and is unpickled once per worker process (cached by its SHA-1).
+
+    At most ``in_flight`` tasks (default ``2 x workers``, or 8 on an executor) run ahead of the one being
+    yielded, so memory stays bounded however many tasks there are.
+
+    Parameters
+    ----------
+    job : callable
+        ``job(task) -> result``; picklable (a module-level function or an instance of a module-level
+        class) when ``workers > 1`` or with an executor.
+    tasks : sequence
+        Small picklable task descriptions.
+    workers : int
+        Local processes (1 with an executor).
+    executor : concurrent.futures.Executor, optional
+        Runs the tasks instead of local processes.
+    in_flight : int, optional
+        Tasks submitted ahead.
+    what : str
+        What a task is called in the error of a failed task ("chunk 3 of 10 failed on the cluster").
+
+    Raises
+    ------
+    NugenError
+        A task that failed on the executor (after its own retries), naming it; the pending ones are
+        cancelled.
+    """
+    if executor is not None:
+        yield from _on_executor(job, tasks, executor, in_flight or 8, what)
+    elif workers == 1 or len(tasks) <= 1:
+        for t in tasks:
+            yield job(t)
+    else:
+        yield from _on_pool(job, tasks, workers, in_flight or 2 * workers)
+
+
+_WORKER_JOB: Callable | None = None
+
+
+def _init_worker(blob: bytes) -> None:
+    # Ctrl-C is handled by the parent, which shuts the pool down; workers ignore it (no tracebacks)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    global _WORKER_JOB
+    _WORKER_JOB = pickle.loads(blob)
+
+
+def _worker_task(task):
+    return _WORKER_JOB(task)
+
+
+def _on_pool(job: Callable, tasks: Sequence, workers: int, in_flight: int) -> Iterator:
+    blob = pickle.dumps(job)
+    pending: deque = deque()
+    it = iter(tasks)
+    ex = None
+    try:
+        with _deferred_sigint():
+            ex = process_pool(workers, initializer=_init_worker, initargs=(blob,))
+            for t in it:  # the first submission starts the workers
+                pending.append(ex.submit(_worker_task, t))
+                if len(pending) >= in_flight:
+                    break
+        while pending:
+            result = pending.popleft().result()
+            nxt = next(it, None)
+            if nxt is not None:
+                pending.append(ex.submit(_worker_task, nxt))
+            yield result
+    finally:
+        if ex is not None:
+            ex.shutdown(wait=True, cancel_futures=True)
+
+
+#: Jobs unpickled by :func:`_remote_task` on a (dask) worker, by the SHA-1 of their pickle.
+_REMOTE_JOBS: dict[str, Callable] = {}
+
+
+def _remote_task(key: str, blob: bytes, task):
+    """One task on a remote worker; the job is unpickled once per worker process and run."""
+    job = _REMOTE_JOBS.get(key)
+    if job is None:
+        _REMOTE_JOBS.clear()
+        job = _REMOTE_JOBS[key] = pickle.loads(blob)
+    return job(task)
+
+
+def _on_executor(job: Callable, tasks: Sequence, executor, in_flight: int, what: str) -> Iterator:
+    from nugen.errors import NugenError
+
+    blob = pickle.dumps(job)
+    key = hashlib.sha1(blob).hexdigest()
+    pending: deque = deque()
+    it = iter(enumerate(tasks))
+    try:
+        for i, t in it:
+            pending.append((i, executor.submit(_remote_task, key, blob, t)))
+            if len(pending) >= in_flight:
+                break
+        while pending:
+            i, fut = pending.popleft()
+            try:
+                result = fut.result()
+            except (KeyboardInterrupt, NugenError):
+                raise
+            except Exception as exc:
+                reason = str(exc).splitlines()[0] if str(exc) else ""
+                msg = (
+                    f"{what} {i} of {len(tasks)} failed on the cluster ({type(exc).__name__}: {reason}); "
+                    "check that every worker has nugen installed and enough memory, then run again"
+                )
+                raise NugenError(msg) from exc
+            nxt = next(it, None)
+            if nxt is not None:
+                pending.append((nxt[0], executor.submit(_remote_task, key, blob, nxt[1])))
+            yield result
+    finally:
+        for _, fut in pending:
+            fut.cancel()
+
+
+@contextlib.contextmanager
+def _deferred_sigint():
+    """Hold back Ctrl-C while worker processes start; raise the KeyboardInterrupt when the block ends.
+
+    A process start interrupted half-way makes the new process print a traceback. No-op outside the
+    main thread (signal handlers can only be set there).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
 
 
 def _within(seconds: float, fn, *args, **kwargs):

@@ -56,12 +56,12 @@ def test_chunk_failing_on_the_cluster_is_one_line_and_leaves_no_file(
     cli, tmp_path, one_line_error, monkeypatch
 ):
     distributed = pytest.importorskip("distributed")
-    import nugen.generator as generator
+    import nugen.parallel as parallel
 
     def lost(key, blob, task):
         raise MemoryError("worker lost")
 
-    monkeypatch.setattr(generator, "_remote_chunk", lost)  # same process: the threads see the patch
+    monkeypatch.setattr(parallel, "_remote_task", lost)  # same process: the threads see the patch
     with distributed.LocalCluster(
         n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
     ) as cluster:
