@@ -579,6 +579,9 @@ class CHARM2(Detector):
         seed: int | None = None,
         processes: tuple[str, ...] = ("dipole_e", "dipole_A", "sm_e"),
         weighted: bool = True,
+        workers: int = 1,
+        executor=None,
+        progress=None,
     ) -> dict[str, np.ndarray]:
         """CHARM-II events with full kinematics, N flight and decay, photon and selection.
 
@@ -602,6 +605,29 @@ class CHARM2(Detector):
           ``n_events``); the other columns are as in the weighted mode (without ``weight_production``).
           :attr:`last_unweighting` holds
           the rate estimate, its MC error and the accept/reject diagnostics.
+
+        Both modes draw their pieces from their own spawned streams
+        (:func:`nugen.engine.weighted_sample`, :func:`nugen.engine.unweight_weighted`), so ``workers``
+        local processes or an ``executor`` (e.g. dask's) give the same events as one process.
+
+        Parameters
+        ----------
+        model : DipolePortal
+            The model (M_N, mu per flavour; the nu_mu coupling produces N).
+        n_events : int
+            Weighted: events per process and beam component; unweighted: events in all.
+        seed : int, optional
+            Entropy of the run (None: fresh entropy).
+        processes : tuple of str
+            Processes to sample (:data:`nugen.beam_events.BEAM_PROCESSES`).
+        weighted : bool
+            The mode (above).
+        workers : int
+            Local processes for the chunks or pieces.
+        executor : concurrent.futures.Executor, optional
+            Runs them instead of local processes.
+        progress : callable, optional
+            Unweighted: ``progress(k)`` after each piece of ``k`` events.
 
         Returns
         -------
@@ -640,11 +666,11 @@ class CHARM2(Detector):
             raise InvalidParameterError(msg)
         channels = self._channels(model, processes)
         if weighted:
-            cols, _ = weighted_sample(channels, int(n_events), seed, CHUNK_SIZE)
+            cols, _ = weighted_sample(channels, int(n_events), seed, CHUNK_SIZE, workers, executor)
             return cols
         try:
             sample = unweight_weighted(
-                channels, int(n_events), np.random.default_rng(np.random.SeedSequence(seed))
+                channels, int(n_events), seed, workers=workers, executor=executor, progress=progress
             )
         except InvalidParameterError as exc:
             msg = f"no selected CHARM-II events for M_N = {model.mass_MeV:g} MeV and this model: {exc}"
@@ -669,9 +695,9 @@ class CHARM2(Detector):
                     reasons.append(str(exc))
                     continue
 
-                def draw(m, rng, proc=proc, comp=comp):
-                    return self._draw(model, proc, comp, m, rng, require_events=False)
-
+                # a partial of a bound method pickles (by the detector's name and settings), so the
+                # channels travel to worker processes and dask workers
+                draw = functools.partial(self._draw, model, proc, comp, require_events=False)
                 channels.append(WeightedChannel(f"{proc} {comp.name}", draw, ("weight", "weight_production")))
         if not channels:
             raise self._no_events(model, processes, reasons)

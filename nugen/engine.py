@@ -27,8 +27,11 @@ Two kinds of callers use it:
   estimated from a pilot sample. The weighted mode of the same samplers, :func:`weighted_sample`, is
   the proposal itself: chunks of weighted events per channel with spawned streams.
 
-Every random number comes from the ``numpy.random.Generator`` passed in, in a fixed order, so a seed
-gives the same events.
+:func:`accept_reject` draws every random number from the ``numpy.random.Generator`` passed in, in a
+fixed order. The samplers built on it split their work into pieces (chunks) that each draw from their own
+stream of ``numpy.random.SeedSequence(seed).spawn(...)``, so a seed gives the same events wherever the
+pieces run: in this process, in local worker processes or on a dask cluster
+(:func:`nugen.parallel.ordered_map`).
 """
 
 from __future__ import annotations
@@ -231,12 +234,15 @@ class UnweightedSample:
 def unweight_weighted(
     channels: Sequence[WeightedChannel],
     n: int,
-    rng: np.random.Generator,
+    seed: int | np.random.SeedSequence | None,
     pilot: int = 20_000,
     safety: float = 1.2,
     chunk: int = 16_384,
+    workers: int = 1,
+    executor=None,
+    progress: Callable[[int], None] | None = None,
 ) -> UnweightedSample:
-    """Unweighted events from weighted samplers: a pilot bound, then :func:`accept_reject`.
+    """Unweighted events from weighted samplers: a pilot bound, then :func:`accept_reject` in pieces.
 
     A pilot of ``pilot`` events per channel gives each channel's largest per-event rate estimate
     ``U_k = max(m x weight)``; the mixture draws channel ``k`` with probability ``p_k = U_k / sum U``
@@ -247,82 +253,122 @@ def unweight_weighted(
     sample to miss). The returned rate pools the pilot and every main candidate (each an unbiased
     estimate), so ``rate / n`` is the weight of each kept event.
 
+    Streams: ``SeedSequence(seed).spawn(1 + n_pieces)``; the pilot draws from the first, piece ``j`` (of
+    ``chunk`` kept events, the last one shorter) from stream ``1 + j``. A piece depends only on its
+    stream and the pilot's bound, so the events are the same for any ``workers`` or ``executor``
+    (:func:`nugen.parallel.ordered_map`; the channels must then be picklable).
+
     Parameters
     ----------
     channels : sequence of WeightedChannel
         The weighted samplers.
     n : int
         Events to keep.
-    rng : numpy.random.Generator
-        The random stream (pilot first, then the main run).
+    seed : int, SeedSequence or None
+        Entropy of the run.
     pilot : int
         Pilot events per channel.
     safety : float
         Factor (>= 1) on the pilot bound.
     chunk : int
-        Kept events per accept/reject call (bounds the memory of the candidates).
+        Kept events per piece (bounds the memory of the candidates: ~chunk / acceptance candidates with
+        every column of the detector stages).
+    workers : int
+        Local processes for the pieces.
+    executor : concurrent.futures.Executor, optional
+        Runs the pieces instead (e.g. dask's, :func:`nugen.parallel.dask_executor`).
+    progress : callable, optional
+        ``progress(k)`` after each piece of ``k`` kept events (a progress bar's ``update``).
 
     Raises
     ------
     InvalidParameterError
-        If there are no channels, or every pilot weight is zero (no events possible).
+        If there are no channels, ``n < 1``, or every pilot weight is zero (no events possible).
     """
-    if not channels:
-        msg = "unweight_weighted needs at least one channel, got none"
+    from nugen.parallel import ordered_map
+
+    if not channels or int(n) < 1:
+        msg = (
+            f"unweight_weighted needs at least one channel and n >= 1, got {len(channels)} channels, n = {n}"
+        )
         raise InvalidParameterError(msg)
-    pilot = int(pilot)
-    sums, sums2, U, counts = [], [], [], []
-    for ch in channels:
+    n, pilot, chunk = int(n), int(pilot), int(chunk)
+    sizes = [min(chunk, n - start) for start in range(0, n, chunk)]
+    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    pilot_seq, *piece_seqs = root.spawn(1 + len(sizes))
+    rng = np.random.default_rng(pilot_seq)
+    stats = np.zeros((3, len(channels)))  # per channel: sum and sum of squares of estimates, count
+    U = np.zeros(len(channels))
+    for k, ch in enumerate(channels):
         w = np.asarray(ch.draw(pilot, rng)["weight"], dtype=float) * pilot  # per-event rate estimates
-        sums.append(float(w.sum()))
-        sums2.append(float(np.sum(w**2)))
-        U.append(float(w.max(initial=0.0)))
-        counts.append(pilot)
-    U_arr = np.asarray(U)
-    if not np.any(U_arr > 0):
+        stats[:, k] += (w.sum(), np.sum(w**2), pilot)
+        U[k] = w.max(initial=0.0)
+    if not np.any(U > 0):
         names = ", ".join(ch.name for ch in channels)
         msg = f"every weight of a {pilot}-event pilot is zero ({names}): no events can be kept"
         raise InvalidParameterError(msg)
-    probs = U_arr / U_arr.sum()
-    bound = float(safety) * float(U_arr.sum())
-    rate_pilot = [s / pilot for s in sums]
+    rate_pilot = tuple(float(x) for x in stats[0] / pilot)
+    bound = float(safety) * float(U.sum())
     acceptance = min(1.0, max(sum(rate_pilot) / bound, 1e-4))
-
-    def draw(k: int, m: int, rng_: np.random.Generator):
-        cols = channels[k].draw(m, rng_)
-        est = np.asarray(cols["weight"], dtype=float) * m  # unbiased per-event estimates of rate_k
-        sums[k] += float(est.sum())
-        sums2[k] += float(np.sum(est**2))
-        counts[k] += m
-        return est / (probs[k] * bound), cols
-
-    def keep(k: int, cols: dict, index: np.ndarray, _spare: np.ndarray) -> dict[str, np.ndarray]:
-        out = {name: np.asarray(v)[index] for name, v in cols.items()}
-        out["_channel"] = np.full(index.size, k, dtype=np.int16)
-        return out
-
-    # in pieces of ``chunk`` kept events: the candidates of one piece (~chunk / acceptance, with every
-    # column of the detector stages) stay a few tens of MB whatever n is
+    job = _UnweightPiece(tuple(channels), U / U.sum(), bound, acceptance)
     pieces, diag = [], Diagnostics()
-    for start in range(0, int(n), int(chunk)):
-        got, d = accept_reject(min(int(chunk), int(n) - start), probs, draw, keep, rng, acceptance)
+    tasks = list(zip(sizes, piece_seqs, strict=True))
+    for got, d, piece_stats in ordered_map(job, tasks, workers, executor, what="piece"):
         pieces.append(got)
         diag += d
+        stats += piece_stats
+        if progress is not None:
+            progress(got["_channel"].size)
     cols = {name: np.concatenate([p[name] for p in pieces]) for name in pieces[0]}
-    means = [s / c for s, c in zip(sums, counts, strict=True)]
-    var = [max(s2 / c - m**2, 0.0) / c for s2, c, m in zip(sums2, counts, means, strict=True)]
-    rate = float(sum(means))
+    means = stats[0] / stats[2]
+    var = np.maximum(stats[1] / stats[2] - means**2, 0.0) / stats[2]
+    rate = float(means.sum())
     channel = cols.pop("_channel")
     cols["weight"] = np.full(channel.size, rate / channel.size)
     return UnweightedSample(
         columns=cols,
         channel=channel,
         rate=rate,
-        rate_error=float(np.sqrt(sum(var))),
-        rate_by_channel=tuple(rate_pilot),
+        rate_error=float(np.sqrt(var.sum())),
+        rate_by_channel=rate_pilot,
         diagnostics=diag,
-        bound=bound,
+        bound=job.bound,
     )
+
+
+@dataclass(frozen=True)
+class _UnweightPiece:
+    """One piece of :func:`unweight_weighted` from its task ``(n, seed_sequence)`` (picklable).
+
+    Returns the kept columns (with ``_channel``), the piece's :class:`Diagnostics` and its per-channel
+    sums of rate estimates (sum, sum of squares, count) for the pooled rate.
+    """
+
+    channels: tuple[WeightedChannel, ...]
+    probs: np.ndarray
+    bound: float
+    acceptance: float  # the pilot's estimate of rate / bound (sets batch sizes only)
+
+    def __call__(self, task):
+        n, seq = task
+        stats = np.zeros((3, len(self.channels)))
+
+        def draw(k: int, m: int, rng_: np.random.Generator):
+            cols = self.channels[k].draw(m, rng_)
+            est = np.asarray(cols["weight"], dtype=float) * m  # unbiased per-event estimates of rate_k
+            stats[:, k] += (est.sum(), np.sum(est**2), m)
+            return est / (self.probs[k] * self.bound), cols
+
+        got, diag = accept_reject(
+            n, self.probs, draw, _keep_with_channel, np.random.default_rng(seq), self.acceptance
+        )
+        return got, diag, stats
+
+
+def _keep_with_channel(k: int, cols: dict, index: np.ndarray, _spare: np.ndarray) -> dict[str, np.ndarray]:
+    out = {name: np.asarray(v)[index] for name, v in cols.items()}
+    out["_channel"] = np.full(index.size, k, dtype=np.int16)
+    return out
 
 
 def weighted_sample(
@@ -330,13 +376,16 @@ def weighted_sample(
     n_per_channel: int,
     seed: int | np.random.SeedSequence | None,
     chunk_size: int,
+    workers: int = 1,
+    executor=None,
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The weighted mode: ``n_per_channel`` weighted events of every channel, in chunks.
 
     Chunk ``j`` of channel ``i`` draws from stream ``i x n_chunks + j`` of
     ``numpy.random.SeedSequence(seed).spawn(n_channels x n_chunks)``, so the same seed gives the same
-    events; each chunk's weight columns (:attr:`WeightedChannel.weight_columns`) are scaled by
-    ``size / n_per_channel`` so that a channel's summed weight estimates its rate.
+    events, for any ``workers`` or ``executor`` (:func:`nugen.parallel.ordered_map`; the channels must
+    then be picklable); each chunk's weight columns (:attr:`WeightedChannel.weight_columns`) are scaled
+    by ``size / n_per_channel`` so that a channel's summed weight estimates its rate.
     Memory holds the whole sample (one preallocated array per column).
 
     Returns
@@ -351,6 +400,8 @@ def weighted_sample(
     InvalidParameterError
         If there are no channels, or ``n_per_channel`` or ``chunk_size`` is below 1.
     """
+    from nugen.parallel import ordered_map
+
     n_per_channel, chunk_size = int(n_per_channel), int(chunk_size)
     if not channels or n_per_channel < 1 or chunk_size < 1:
         msg = (
@@ -362,18 +413,34 @@ def weighted_sample(
     sizes = [chunk_size] * full + ([rest] if rest else [])
     seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     streams = seq.spawn(len(channels) * len(sizes))
+    tasks = [
+        (i, size, streams[i * len(sizes) + j]) for i in range(len(channels)) for j, size in enumerate(sizes)
+    ]
     total = len(channels) * n_per_channel
     out: dict[str, np.ndarray] = {}
     pos = 0
-    for i, ch in enumerate(channels):
-        for j, size in enumerate(sizes):
-            cols = ch.draw(size, np.random.default_rng(streams[i * len(sizes) + j]))
-            share = size / n_per_channel
-            cols = {**cols, **{k: np.asarray(cols[k]) * share for k in ch.weight_columns}}
-            if not out:
-                out = {k: np.empty(total, dtype=np.asarray(v).dtype) for k, v in cols.items()}
-            for k, v in cols.items():
-                out[k][pos : pos + size] = v
-            pos += size
+    job = _WeightedChunk(tuple(channels), n_per_channel)
+    for cols in ordered_map(job, tasks, workers, executor, what="chunk"):
+        size = next(iter(cols.values())).shape[-1]
+        if not out:
+            out = {k: np.empty(total, dtype=np.asarray(v).dtype) for k, v in cols.items()}
+        for k, v in cols.items():
+            out[k][pos : pos + size] = v
+        pos += size
     channel = np.repeat(np.arange(len(channels), dtype=np.int16), n_per_channel)
     return out, channel
+
+
+@dataclass(frozen=True)
+class _WeightedChunk:
+    """One chunk of :func:`weighted_sample` from its task ``(channel, size, seed_sequence)`` (picklable)."""
+
+    channels: tuple[WeightedChannel, ...]
+    n_per_channel: int
+
+    def __call__(self, task):
+        i, size, seq = task
+        ch = self.channels[i]
+        cols = ch.draw(size, np.random.default_rng(seq))
+        share = size / self.n_per_channel
+        return {**cols, **{k: np.asarray(cols[k]) * share for k in ch.weight_columns}}

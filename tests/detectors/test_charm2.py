@@ -638,6 +638,16 @@ def test_unweighted_sample_is_reproducible_and_independent_of_the_weighted_one(d
     assert not np.array_equal(a["Eobs_keV"], c["Eobs_keV"]) and "weight_production" not in a
 
 
+def test_samples_on_two_processes_equal_those_of_one(det_gamma, shape_model):
+    # pieces and chunks draw from their own spawned streams; the channels pickle to the workers
+    for weighted, n in ((False, 20_000), (True, 6_000)):  # two pieces of 16384; one chunk per channel
+        one = det_gamma.generate(shape_model, n, seed=8, weighted=weighted)
+        two = det_gamma.generate(shape_model, n, seed=8, weighted=weighted, workers=2)
+        assert one.keys() == two.keys()
+        for k in one:
+            np.testing.assert_array_equal(one[k], two[k], err_msg=k)
+
+
 def test_unweighted_sample_without_selected_events_says_so(det, shape_model):
     # default photon_efficiency = 0: no photon passes; a photon-only sample is empty
     with pytest.raises(InvalidParameterError, match="no selected CHARM-II events"):

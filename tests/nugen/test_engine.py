@@ -6,6 +6,9 @@ one seed in 10^4); rates within 5 standard errors of their own Monte Carlo estim
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -73,15 +76,17 @@ def test_a_bound_too_low_is_counted_with_the_share_of_the_rate_it_misses():
     assert diag.missed_fraction == pytest.approx(1.0 / 16.0, rel=0.03)
 
 
-def _exponential(rate_scale: float, slope: float):
+@dataclass(frozen=True)
+class _exponential:  # a class rather than a closure so that it pickles to worker processes
     """Weighted sampler of rate_scale * slope e^{-slope x} / (1 - e^{-slope}) on [0, 1] from uniform x."""
 
-    def draw(m, rng):
-        x = rng.random(m)
-        density = rate_scale * slope * np.exp(-slope * x) / (1.0 - np.exp(-slope))
-        return {"x": x, "weight": density / m}  # weights sum to an estimate of rate_scale
+    rate_scale: float
+    slope: float
 
-    return draw
+    def __call__(self, m, rng):
+        x = rng.random(m)
+        density = self.rate_scale * self.slope * np.exp(-self.slope * x) / (1.0 - np.exp(-self.slope))
+        return {"x": x, "weight": density / m}  # weights sum to an estimate of rate_scale
 
 
 def test_unweighting_weighted_samplers_gives_their_shapes_rates_and_proportions():
@@ -89,7 +94,7 @@ def test_unweighting_weighted_samplers_gives_their_shapes_rates_and_proportions(
         WeightedChannel("steep", _exponential(3.0, 4.0)),
         WeightedChannel("flat", _exponential(1.0, 0.5)),
     ]
-    s = unweight_weighted(channels, 100_000, np.random.default_rng(11))
+    s = unweight_weighted(channels, 100_000, 11)
     assert s.diagnostics.violations == 0  # the pilot maxima x 1.2 bound both densities (max at x = 0)
     assert s.rate == pytest.approx(4.0, abs=5 * s.rate_error) and s.rate_error < 0.01
     assert s.columns["weight"].sum() == pytest.approx(s.rate)
@@ -106,8 +111,8 @@ def test_unweighting_a_channel_of_zero_weight_keeps_none_of_it():
     def nothing(m, rng):
         return {"x": rng.random(m), "weight": np.zeros(m)}
 
-    s = unweight_weighted([WeightedChannel("a", _exponential(1.0, 1.0)), WeightedChannel("b", nothing)], 1000,
-                          np.random.default_rng(2))  # fmt: skip
+    channels = [WeightedChannel("a", _exponential(1.0, 1.0)), WeightedChannel("b", nothing)]
+    s = unweight_weighted(channels, 1000, 2)
     assert np.all(s.channel == 0) and s.rate_by_channel[1] == 0.0
 
 
@@ -118,13 +123,13 @@ def test_bad_input_is_named():
     with pytest.raises(InvalidParameterError, match="n = 0"):
         accept_reject(0, np.array([1.0, 0.0]), draw, keep, np.random.default_rng(), 0.5)
     with pytest.raises(InvalidParameterError, match="at least one channel"):
-        unweight_weighted([], 10, np.random.default_rng())
+        unweight_weighted([], 10, None)
 
     def zero(m, rng):
         return {"weight": np.zeros(m)}
 
     with pytest.raises(InvalidParameterError, match=r"pilot is zero .*nothing"):
-        unweight_weighted([WeightedChannel("nothing", zero)], 10, np.random.default_rng())
+        unweight_weighted([WeightedChannel("nothing", zero)], 10, None)
 
 
 def test_weighted_mode_shares_each_channels_rate_among_its_chunks_and_repeats_with_the_seed():
@@ -140,3 +145,26 @@ def test_weighted_mode_shares_each_channels_rate_among_its_chunks_and_repeats_wi
     np.testing.assert_array_equal(cols["x"], again["x"])
     with pytest.raises(InvalidParameterError, match="chunk_size = 0"):
         weighted_sample(channels, 10, 1, chunk_size=0)
+
+
+def test_pieces_on_processes_or_an_executor_give_the_events_of_one_process():
+    # every piece (chunk) draws from its own spawned stream, so where it runs cannot change it
+    channels = [WeightedChannel("a", _exponential(3.0, 4.0)), WeightedChannel("b", _exponential(1.0, 0.5))]
+    one = unweight_weighted(channels, 5_000, 4, chunk=1_000)
+    two = unweight_weighted(channels, 5_000, 4, chunk=1_000, workers=2)
+    with ThreadPoolExecutor(2) as ex:
+        pool = unweight_weighted(channels, 5_000, 4, chunk=1_000, executor=ex)
+    for other in (two, pool):
+        np.testing.assert_array_equal(one.columns["x"], other.columns["x"])
+        np.testing.assert_array_equal(one.channel, other.channel)
+        assert other.rate == one.rate and other.diagnostics == one.diagnostics
+    done = []
+    unweight_weighted(channels, 2_500, 4, chunk=1_000, progress=done.append)
+    assert done == [1000, 1000, 500]
+
+    from nugen.engine import weighted_sample
+
+    a, _ = weighted_sample(channels, 3_000, 5, chunk_size=1_000)
+    b, _ = weighted_sample(channels, 3_000, 5, chunk_size=1_000, workers=2)
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
