@@ -152,3 +152,31 @@ def test_a_scheduler_address_without_a_port_is_refused_at_once(cli, tmp_path, ad
     assert code == 2 and out == "" and err.count("\n") == 1
     assert "--scheduler must be a scheduler address tcp://HOST:PORT" in err
     assert listing(tmp_path) == [] and time.perf_counter() - t0 < 5.0
+
+
+@pytest.mark.leaves_threads
+@pytest.mark.filterwarnings("ignore")  # dask's own deprecation and resource warnings
+@pytest.mark.parametrize("weighted", [[], ["--weighted"]], ids=["unweighted", "weighted"])
+def test_charm2_on_workers_or_a_scheduler_gives_the_events_of_one_process(cli, tmp_path, weighted):
+    # CHARM-II's pieces (unweighted) and chunks (weighted) have their own streams (nugen.engine)
+    distributed = pytest.importorskip("distributed")
+    model = ["--mass", "60", "--mu", "2e-8", "--flavour", "mu", "--set", "charm2.photon_efficiency=1"]
+    argv = ["generate", "--detector", "charm2", *weighted, *model, "--process", "all", "--events", "20000",
+            "--seed", "4", "-q"]  # fmt: skip
+    code, _, err = cli(*argv, "-o", str(tmp_path / "one.root"))
+    assert code == 0, err
+    code, _, err = cli(*argv, "--workers", "2", "-o", str(tmp_path / "two.root"))
+    assert code == 0, err
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
+        code, _, err = cli(*argv, "--scheduler", cluster.scheduler_address, "-o", str(tmp_path / "dask.root"))
+    assert code == 0, err
+    (a, ma), (b, mb), (c, mc) = (read_events(tmp_path / f) for f in ("one.root", "two.root", "dask.root"))
+    for other in (b, c):
+        assert a.fields == other.fields
+        for f in a.fields:
+            np.testing.assert_array_equal(a[f].to_numpy(), other[f].to_numpy(), err_msg=f)
+    assert (ma.pop("workers"), mb.pop("workers"), mc.pop("workers")) == (1, 2, 1)
+    assert mc.pop("scheduler") == cluster.scheduler_address
+    assert ma == mb == mc

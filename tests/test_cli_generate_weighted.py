@@ -186,11 +186,6 @@ def test_hepmc3_output_holds_the_same_events_with_displaced_photon_vertices(cli,
             ["--detector", "charm2", "--exposure", "2"],
             "--exposure cannot be combined with --weighted",
         ),
-        (
-            "w.root",
-            ["--detector", "charm2", "--workers", "2"],
-            "--workers cannot be combined with --weighted",
-        ),
         ("w.root", ["--detector", "charm2", "--site", "lngs"], "--site cannot be combined with --weighted"),
         (
             "w.root",
@@ -268,7 +263,6 @@ def test_unweighted_file_holds_every_channel_in_proportion_to_the_detectors_expe
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--workers", "2"], "--workers cannot be combined with --detector charm2"),
         (["--exposure", "2"], "--exposure cannot be combined with --detector charm2"),
         (["--mass", "100", "--flavour", "e"], "holds nu_mu only"),
         (["--mass", "100", "--process", "dipole", "--set", "charm2.photon_efficiency=0", "--mass", "460"],

@@ -103,11 +103,6 @@ def check_options(args, weighted: bool = True) -> None:
         if given is not None:
             msg = f"{flag} cannot be combined with {mode} (the detector defines it), got {given!r}"
             raise InvalidParameterError(msg)
-    workers = None if args.workers == 1 else args.workers
-    for flag, given in (("--workers", workers), ("--scheduler", args.scheduler)):
-        if given is not None:
-            msg = f"{flag} cannot be combined with {mode} (one process generates), got {given!r}"
-            raise InvalidParameterError(msg)
 
 
 def hepmc_columns(cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -191,9 +186,10 @@ def _describe_unweighted(meta, det, n_events, where, call_args, model, mu_vec, p
     del meta["events_per_process_and_component"]
     meta.update(sample="unweighted", weighted=False, events=n_events)
     meta["seeding"] = (
-        f"{where}(model, {n_events}, seed={seed}, processes={processes!r}, weighted=False): one stream "
-        "numpy.random.default_rng(numpy.random.SeedSequence(seed)), pilot first, then accept/reject "
-        "(nugen.engine.unweight_weighted)"
+        f"{where}(model, {n_events}, seed={seed}, processes={processes!r}, weighted=False): streams "
+        "numpy.random.SeedSequence(seed).spawn(1 + n_pieces), the pilot from the first, accept/reject piece "
+        "j (16384 events) from stream 1 + j (nugen.engine.unweight_weighted); the same for any --workers "
+        "or --scheduler"
     )
     meta["python"] = (
         f"detectors.get_detector({call_args}).generate(nugen.DipolePortal({model.mass_MeV!r}, {mu_vec!r}, "
@@ -226,6 +222,51 @@ def _describe_unweighted(meta, det, n_events, where, call_args, model, mu_vec, p
             },
         )
     meta["branches"].pop("weight_production", None)
+
+
+def _generate(args, det, gen_fn, model, n_events, seed, processes, n_rows_max, mode) -> dict:
+    """``det.generate(...)`` with ``--workers`` / ``--scheduler`` and a progress bar, if it takes them.
+
+    KinematicsError (no process possible for this M_N) passes through; with ``mode`` unweighted an
+    InvalidParameterError of the generator becomes :class:`_NoSelectedEvents`.
+    """
+    import contextlib
+    import inspect
+
+    from tqdm import tqdm
+
+    from nugen import parallel
+    from nugen.errors import InvalidParameterError
+
+    params = inspect.signature(gen_fn).parameters
+    wants = {"workers": args.workers != 1, "executor": args.scheduler is not None}
+    for name, flag in (("workers", "--workers"), ("executor", "--scheduler")):
+        if wants[name] and name not in params:
+            msg = f"detector {det.name!r} generates in one process: drop {flag}"
+            raise InvalidParameterError(msg)
+    with contextlib.ExitStack() as stack:
+        extra = {"workers": args.workers} if "workers" in params else {}
+        if args.scheduler is not None:
+            extra["executor"] = stack.enter_context(
+                parallel.dask_executor(args.scheduler, parallel.SCHEDULER_TIMEOUT_S)
+            )
+        if "progress" in params:
+            parallel.quiet_threads()  # no monitor thread: the workers can then fork
+            bar = stack.enter_context(
+                tqdm(total=n_rows_max, unit="evt", unit_scale=True, disable=True if args.quiet else None,
+                     file=sys.stderr, desc=f"nugen generate --detector {det.name}: generating", leave=False)
+            )  # fmt: skip
+            extra["progress"] = bar.update
+        try:
+            return det.generate(model, n_events, seed=seed, processes=processes, **mode, **extra)
+        except InvalidParameterError:
+            if not mode:  # weighted: the detector's own message
+                raise
+            raise _NoSelectedEvents from None  # unweighted: no selected event of these processes
+
+
+class _NoSelectedEvents(Exception):
+    """An unweighted sample without a selected event (turned into a one-line message by the caller)."""
 
 
 def run_weighted(args: argparse.Namespace, model, weighted: bool = True, det=None) -> int:
@@ -294,10 +335,8 @@ def run_weighted(args: argparse.Namespace, model, weighted: bool = True, det=Non
     mu_vec = tuple(float(m) for m in model.mu_flavour)
     mode = {} if weighted else {"weighted": False}
     try:
-        cols = det.generate(model, n_events, seed=seed, processes=processes, **mode)  # KinematicsError -> 2
-    except InvalidParameterError:
-        if weighted:
-            raise
+        cols = _generate(args, det, gen_fn, model, n_events, seed, processes, n_rows_max, mode)
+    except _NoSelectedEvents:
         msg = _zero_weight_message(det, model, mu_vec, "no event of the selected processes")
         raise InvalidParameterError(msg) from None
 
@@ -361,7 +400,9 @@ def run_weighted(args: argparse.Namespace, model, weighted: bool = True, det=Non
         "events_by_process": n_by,
         "seed": seed,
         "seeding": f"{where}(model, {n_events}, seed={seed}, processes={processes!r}): chunks of events per "
-        "process and beam component with streams spawned from numpy.random.SeedSequence(seed)",
+        "process and beam component with streams spawned from numpy.random.SeedSequence(seed) (the same "
+        "for any --workers or --scheduler)",
+        "workers": args.workers,
         "python": f"detectors.get_detector({call_args}).generate(nugen.DipolePortal("
         f"{model.mass_MeV!r}, {mu_vec!r}, nature={model.nature!r}), {n_events}, seed={seed}, "
         f"processes={processes!r}) returns the same columns",
@@ -387,6 +428,8 @@ def run_weighted(args: argparse.Namespace, model, weighted: bool = True, det=Non
         "branches": {k: docs.get(k, f"see the docstring of {where}") for k in cols},
         "energy_unit": det.energy_unit,
     }
+    if args.scheduler is not None:
+        meta["scheduler"] = args.scheduler
     if not weighted:
         _describe_unweighted(meta, det, n_events, where, call_args, model, mu_vec, processes, seed)
     u = getattr(det, "last_unweighting", None) if not weighted else None

@@ -133,7 +133,7 @@ def register(sub, parents):
         "--detector charm2 (no --weighted): N unweighted events, each a selected event (electron recoils,\n"
         "single photons of N -> nu gamma decaying in the fiducial region, SM nu e with --process all) in\n"
         "proportion to its expected count; the same weight for every event (sum = expected selected\n"
-        "events); one process (no --workers, --scheduler, --exposure).\n"
+        "events); --workers K or --scheduler give the same events as one process (no --exposure).\n"
         "--weighted (CHARM-II): weighted events of both dipole channels (electron recoils nu e -> N e;\n"
         "single photons from coherent nu A -> N A, N -> nu gamma in the fiducial region) and the SM nu e\n"
         "background, N events per process and beam component; summed 'weight' = expected selected events\n"
@@ -166,7 +166,7 @@ def register(sub, parents):
         help="with --detector charm2 (a detector with its own weighted generator): write its weighted "
         "sample, --events N per process and beam component, every column of the detector's generate "
         "method plus weight (selected events) and weight_production (produced events); not with "
-        "--exposure, --workers, --site, --period, --source, --range" + _NO_DEFAULT,
+        "--exposure, --site, --period, --source, --range (--workers and --scheduler work)" + _NO_DEFAULT,
     )
     p.add_argument(
         "--recoil",
