@@ -87,7 +87,7 @@ from nugen.beam_events import PROCESSES as BEAM_PROCESSES
 from nugen.beam_events import sample_scatterings
 from nugen.constants import M_E
 from nugen.decays import (
-    decay_probability,
+    decay_in_flight,
     helicity_factor,
     path_averaged_decay_probability,
     photon_four_momenta,
@@ -761,15 +761,14 @@ class CHARM2(Detector):
             nz = pN[:, 3] / p_abs
             L1 = np.maximum(z1 - z, 0.0) / nz
             L2 = np.maximum(z2 - z, 0.0) / nz
-            P = decay_probability(L1, L2, lam)
-            d_forced = sample_decay_distance(lam, rng, L1, L2)
-            d_free = sample_decay_distance(lam, rng)
-            unit = pN[:, 1:] / p_abs[:, None]
-            dec = np.column_stack([x, y, z]) + d_forced[:, None] * unit
-            dec[~(P > 0)] = np.nan  # produced beyond the fiducial end: no decay inside is possible
-            z_free = z + d_free * nz
             h = helicity_factor(model.nature, -1.0 if ev.antineutrino else 1.0, ev.antineutrino)
-            k, cstar = photon_four_momenta(pN, M, h, rng, return_cos_star=True)
+            # the decay stage of every sample (nugen.decays.decay_in_flight): a vertex forced into the
+            # fiducial window (NaN where N is produced beyond its end) with its probability, the free one
+            stage = decay_in_flight(tuple(pN.T), M, h, lam, rng, window=(L1, L2))
+            P = stage.window_probability
+            dec = np.column_stack([x, y, z]) + np.column_stack(stage.forced_vertex)
+            z_free = z + stage.free_vertex[2]
+            k, cstar = np.column_stack(stage.photon), stage.cos_theta_star
             shower = k
             w_prod = ev.weight * mu2 * exposure * L / (z2 - z1)
             cols.update(

@@ -34,14 +34,19 @@ True
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import ArrayLike
 
 from nugen.errors import InvalidParameterError
 from nugen.kinematics import decay_to_massless_pair
 from nugen.model import DipolePortal
+from nugen.sampling import linear_cosine
 
 __all__ = [
+    "DecayInFlight",
+    "decay_in_flight",
     "decay_probability",
     "helicity_factor",
     "lab_decay_length_cm",
@@ -195,8 +200,8 @@ def sample_decay_distance(
 def sample_cos_theta_star(h_eff: ArrayLike, rng: np.random.Generator, size: int | None = None) -> np.ndarray:
     """Draw cos theta* from ``(1 - h_eff cos theta*) / 2`` on [-1, 1] (physics.md Sec. 4.3), exactly.
 
-    Inverse CDF: with ``a = h_eff / 2`` and ``r = 2u - 1 - a`` the root of ``a c^2 - c + r = 0`` in
-    [-1, 1] is ``c = 2 r / (1 + sqrt(1 - 4 a r))`` (stable for ``a -> 0``, where ``c = 2u - 1``).
+    The inverse CDF of :func:`nugen.sampling.linear_cosine` (one uniform per value), with ``h_eff``
+    broadcast to the output shape.
 
     Parameters
     ----------
@@ -212,10 +217,112 @@ def sample_cos_theta_star(h_eff: ArrayLike, rng: np.random.Generator, size: int 
         msg = f"h_eff must lie in [-1, 1], got values up to {np.max(np.abs(h))!r}"
         raise InvalidParameterError(msg)
     shape = h.shape if size is None else np.broadcast_shapes(h.shape, (size,))
-    u = rng.random(shape)
-    a = 0.5 * h
-    r = 2.0 * u - 1.0 - a
-    return np.clip(2.0 * r / (1.0 + np.sqrt(np.maximum(1.0 - 4.0 * a * r, 0.0))), -1.0, 1.0)
+    return linear_cosine(rng, np.broadcast_to(h, shape).ravel()).reshape(shape)
+
+
+@dataclass(frozen=True)
+class DecayInFlight:
+    """N -> nu gamma in flight for k events (:func:`decay_in_flight`); NaN where an event does not decay.
+
+    Attributes
+    ----------
+    photon : tuple of numpy.ndarray
+        Photon ``(E, px, py, pz)`` in the lab [MeV].
+    cos_theta_star : numpy.ndarray
+        Photon polar angle in the N rest frame relative to the N direction.
+    u_free : numpy.ndarray
+        Free decay distance in units of the lab decay length (standard exponential; the same ``u``
+        gives the vertex for another mu: ``u x lambda'``).
+    free_vertex : tuple of numpy.ndarray
+        Free decay vertex relative to the production point, ``u_free x lambda`` along N [cm].
+    forced_vertex : tuple of numpy.ndarray or None
+        With a ``window``: the vertex drawn from the exponential truncated to the window [cm].
+    window_probability : numpy.ndarray or None
+        With a ``window``: the probability to decay inside it (:func:`decay_probability`).
+    """
+
+    photon: tuple[np.ndarray, ...]
+    cos_theta_star: np.ndarray
+    u_free: np.ndarray
+    free_vertex: tuple[np.ndarray, ...]
+    forced_vertex: tuple[np.ndarray, ...] | None = None
+    window_probability: np.ndarray | None = None
+
+
+def decay_in_flight(
+    p_N: tuple[np.ndarray, ...],
+    M_N: float,
+    h_eff: ArrayLike,
+    decay_length: ArrayLike,
+    rng: np.random.Generator,
+    decays: ArrayLike = True,
+    window: tuple[ArrayLike, ArrayLike] | None = None,
+) -> DecayInFlight:
+    """The decay stage of every sample: where N decays and the photon of N -> nu gamma.
+
+    One code path for solar samples (:class:`nugen.generator.Generator`, free vertex) and beam detectors
+    (:meth:`detectors.charm2.CHARM2.generate`, a vertex forced into the fiducial window with its
+    probability as a weight). Physics.md Sec. 4.2 (exponential decay distance with mean
+    ``lambda = beta gamma c tau``), Sec. 4.3 (``cos theta*`` from ``(1 - h_eff cos theta*)/2``,
+    :func:`sample_cos_theta_star`) and Sec. 4.4 (the boost, :func:`nugen.kinematics.decay_to_massless_pair`).
+
+    Random numbers, in this order and for every event whether it decays or not (so that the stream
+    does not depend on the model): ``u_free`` (standard exponential), the forced distance (with a
+    ``window``, :func:`sample_decay_distance`), ``cos theta*``, the photon azimuth.
+
+    Parameters
+    ----------
+    p_N : tuple of numpy.ndarray
+        ``(E, px, py, pz)`` of N in the lab [MeV], k events.
+    M_N : float
+        N mass [MeV] (photons only where ``decays`` and ``M_N > 0``).
+    h_eff : array_like
+        Angular asymmetry (:func:`helicity_factor`), scalar or per event.
+    decay_length : array_like
+        Lab decay length lambda [cm] per event.
+    rng : numpy.random.Generator
+        Random numbers.
+    decays : array_like of bool
+        Events that decay (others get NaN).
+    window : tuple of array_like, optional
+        Path lengths ``(L1, L2)`` [cm] of a decay window along N's flight.
+
+    Returns
+    -------
+    DecayInFlight
+    """
+    E, px, py, pz = (np.asarray(v, dtype=float) for v in p_N)
+    n = E.size
+    lam = np.broadcast_to(np.asarray(decay_length, dtype=float), (n,))
+    u_free = rng.standard_exponential(n)
+    forced_d = sample_decay_distance(lam, rng, *window) if window is not None else None
+    cos_star = sample_cos_theta_star(h_eff, rng, size=n)
+    psi = rng.random(n) * (2.0 * np.pi)
+    nan = np.full(n, np.nan)
+    ok = np.broadcast_to(np.asarray(decays, dtype=bool), (n,)) & (float(M_N) > 0)
+    if not np.any(ok):
+        return DecayInFlight((nan,) * 4, nan, nan, (nan,) * 3, (nan,) * 3 if window else None,
+                             np.zeros(n) if window else None)  # fmt: skip
+    photon, _ = decay_to_massless_pair((E, px, py, pz), M_N, cos_star, psi)
+    p = np.sqrt(px * px + py * py + pz * pz)
+
+    def along(d):  # offsets d along N's direction, d / p x p (no unit vector: p = 0 gives 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scale = np.where(p > 0, d / p, 0.0)
+        return tuple(np.where(ok, c * scale, np.nan) for c in (px, py, pz))
+
+    forced = prob = None
+    if window is not None:
+        prob = np.where(ok, decay_probability(*window, lam), 0.0)
+        forced = along(np.where(prob > 0, forced_d, np.nan))
+    return DecayInFlight(
+        photon=tuple(np.where(ok, c, np.nan) for c in photon),
+        cos_theta_star=np.where(ok, cos_star, np.nan),
+        u_free=np.where(ok, u_free, np.nan),
+        free_vertex=along(u_free * lam),
+        forced_vertex=forced,
+        window_probability=prob,
+    )
 
 
 def photon_four_momenta(

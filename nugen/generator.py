@@ -82,10 +82,10 @@ import awkward as ak
 import numpy as np
 
 from nugen.constants import ALPHA, CM2_PER_MEV2, G_F, M_E, MU_B_PER_MEV, SIN2_THETA_W
+from nugen.decays import decay_in_flight
 from nugen.engine import Diagnostics, accept_reject
 from nugen.errors import InvalidParameterError, KinematicsError, UnknownNameError
 from nugen.kinematics import (
-    decay_to_massless_pair,
     min_neutrino_energy,
     recoil_range,
     rotate_from_z,
@@ -95,7 +95,7 @@ from nugen.kinematics import (
 from nugen.model import DipolePortal
 from nugen.parallel import ordered_map
 from nugen.rates import PROCESSES, Process, RateCalculator
-from nugen.sampling import StepEnvelope, adaptive_grid, linear_cosine, uniform_or_reciprocal
+from nugen.sampling import StepEnvelope, adaptive_grid, uniform_or_reciprocal
 from nugen.sources.base import Source, SourceComponent
 from nugen.sun import R_MIN_AU, SUN_PERIOD_START_UNIX, check_site, sun_direction_enu, sun_distance_au
 from nugen.targets import ELECTRON_PDG, Material, nucleus_pdg
@@ -566,29 +566,19 @@ class Generator:
         # helicity of the outgoing neutral lepton: N from nu +1, Nbar from nubar -1 (physics.md 2.5);
         # SM: nu_L -1, nubar_R +1
         hel = np.where(dip, np.where(anti, -1, 1), np.where(anti, 1, -1)).astype(np.int8)
-        # -- N -> nu gamma in flight (physics.md Secs. 4.2-4.4) -----------------------------------
-        u_dec = rng.standard_exponential(n)
+        # -- N -> nu gamma in flight (physics.md Secs. 4.2-4.4): the decay stage of every sample ---------
         slope = 0.0 if self.model.nature == "majorana" else 1.0  # Dirac: a = h (N) = -h (Nbar) = +1
-        cos_star = linear_cosine(rng, slope, n)
-        psi = rng.random(n) * (2.0 * np.pi)
         decays = dip & (M > 0) & np.isfinite(self.model.ctau_cm)
         p_N = np.sqrt(nx * nx + ny * ny + nz * nz)
-        nan = np.full(n, np.nan)
+        bg = p_N / M if M > 0 else np.full(n, np.nan)
+        stage = decay_in_flight((nE, nx, ny, nz), M, slope, bg * self.model.ctau_cm, rng, decays=decays)
+        (gE, gx, gy, gz), (vx, vy, vz) = stage.photon, stage.free_vertex
+        cs, u_out = stage.cos_theta_star, stage.u_free
         if np.any(decays):
-            (gE, gx, gy, gz), _ = decay_to_massless_pair((nE, nx, ny, nz), M, cos_star, psi)
-            bg = p_N / M if M > 0 else nan
-            lam = bg * self.model.ctau_cm
-            dist = u_dec * lam
-            with np.errstate(invalid="ignore", divide="ignore"):
-                scale = np.where(p_N > 0, dist / p_N, 0.0)
-            vx, vy, vz = nx * scale, ny * scale, nz * scale
-            gE, gx, gy, gz, vx, vy, vz, lam, bg, cs = (
-                np.where(decays, a, np.nan) for a in (gE, gx, gy, gz, vx, vy, vz, lam, bg, cos_star)
-            )
-            u_out = np.where(decays, u_dec, np.nan)
+            lam, bg = (np.where(decays, a, np.nan) for a in (bg * self.model.ctau_cm, bg))
         else:
-            gE = gx = gy = gz = vx = vy = vz = lam = cs = u_out = nan
-            bg = np.where(dip & (M == 0), np.inf, np.nan) if M == 0 else nan
+            lam = np.full(n, np.nan)
+            bg = np.where(dip & (M == 0), np.inf, np.nan) if M == 0 else lam
         pdg_sign = np.where(anti, -1, 1).astype(np.int32)
         cols = {
             "E_nu_MeV": E,

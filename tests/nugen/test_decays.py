@@ -17,6 +17,7 @@ from scipy import integrate, stats
 from nugen import DipolePortal
 from nugen.beam_events import sample_scatterings
 from nugen.decays import (
+    decay_in_flight,
     decay_probability,
     helicity_factor,
     lab_decay_length_cm,
@@ -46,6 +47,44 @@ def _chi2_pvalue(counts: np.ndarray, expected: np.ndarray) -> float:
     ok = expected > 0
     chi2 = float(np.sum((counts[ok] - expected[ok]) ** 2 / expected[ok]))
     return float(stats.chi2.sf(chi2, ok.sum() - 1))
+
+
+# -- the decay stage shared by solar and beam samples (decay_in_flight) ---------------------------------
+def test_decay_stage_vertices_follow_the_free_and_the_truncated_exponential_and_photons_the_lab_spectrum():
+    # N of E = 20 GeV, M = 100 MeV along +z, lambda = 500 cm, window [100, 400] cm: free distances are
+    # exponential with mean lambda; forced ones follow the truncated exponential, CDF
+    # (e^{-L1/l} - e^{-L/l}) / (e^{-L1/l} - e^{-L2/l}); their probability is e^{-1/5} - e^{-4/5}
+    n, E_N, M, lam = 100_000, 20000.0, 100.0, 500.0
+    pN = tuple(_n_beam(E_N, M, n).T)
+    st = decay_in_flight(pN, M, 1.0, lam, np.random.default_rng(3), window=(100.0, 400.0))
+    free, forced = st.free_vertex[2], st.forced_vertex[2]
+    assert stats.kstest(free / lam, "expon").pvalue > P_MIN
+    np.testing.assert_allclose(free, st.u_free * lam, rtol=1e-12)
+    cdf = lambda L: (np.exp(-100 / lam) - np.exp(-L / lam)) / (np.exp(-100 / lam) - np.exp(-400 / lam))  # noqa: E731
+    assert forced.min() >= 100.0 and forced.max() <= 400.0 and stats.kstest(forced, cdf).pvalue > P_MIN
+    np.testing.assert_allclose(st.window_probability, math.exp(-0.2) - math.exp(-0.8), rtol=1e-12)
+    np.testing.assert_allclose(st.free_vertex[0], 0.0, atol=1e-9)  # along the N direction
+    # photon energies: physics.md 4.4 spectrum with h_eff = 1, integrated over 20 bins
+    edges = np.linspace(*(0.5 * E_N * (1 + s * math.sqrt(1 - (M / E_N) ** 2)) for s in (-1, 1)), 21)
+    h, _ = np.histogram(st.photon[0], edges)
+    expected = [
+        n * integrate.quad(photon_energy_pdf, a, b, args=(E_N, M, 1.0))[0]
+        for a, b in itertools.pairwise(edges)
+    ]
+    assert _chi2_pvalue(h, np.asarray(expected)) > P_MIN
+
+
+def test_decay_stage_draws_do_not_depend_on_which_events_decay():
+    # the stream is consumed for every event, so a model change (no decay) leaves later draws alone
+    pN = tuple(_n_beam(5000.0, 50.0, 1000).T)
+    rng_a, rng_b = np.random.default_rng(9), np.random.default_rng(9)
+    a = decay_in_flight(pN, 50.0, 0.0, 300.0, rng_a)
+    b = decay_in_flight(pN, 50.0, 0.0, 300.0, rng_b, decays=np.arange(1000) % 2 == 0)
+    assert rng_a.random() == rng_b.random()
+    np.testing.assert_array_equal(a.photon[0][::2], b.photon[0][::2])
+    assert np.all(np.isnan(b.photon[0][1::2])) and np.all(np.isnan(b.free_vertex[2][1::2]))
+    none = decay_in_flight(pN, 0.0, 0.0, np.inf, np.random.default_rng(9))  # M_N = 0: nothing decays
+    assert np.all(np.isnan(none.photon[0])) and none.forced_vertex is None
 
 
 # -- photon spectrum (physics.md Sec. 4.4) -------------------------------------------------------------------
