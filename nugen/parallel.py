@@ -21,7 +21,7 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 
 __all__ = [
     "SCHEDULER_TIMEOUT_S",
@@ -180,7 +180,7 @@ def _on_executor(job: Callable, tasks: Sequence, executor, in_flight: int, what:
         while pending:
             i, fut = pending.popleft()
             try:
-                result = fut.result()
+                result = _result_watching_workers(fut, executor)
             except (KeyboardInterrupt, NugenError):
                 raise
             except Exception as exc:
@@ -197,6 +197,60 @@ def _on_executor(job: Callable, tasks: Sequence, executor, in_flight: int, what:
     finally:
         for _, fut in pending:
             fut.cancel()
+
+
+#: Seconds without any worker on the cluster before nugen says that it is waiting for one.
+WORKERLESS_NOTE_S = 10.0
+
+
+def _result_watching_workers(fut, executor):
+    """``fut.result()``; meanwhile, if ``executor.n_workers()`` stays 0 for :data:`WORKERLESS_NOTE_S`, say so.
+
+    A cluster whose workers are all gone (batch jobs ended) keeps the tasks until a worker joins, and the
+    run then completes with the same events; the note tells the user why nothing moves and how to stop.
+    """
+    import concurrent.futures
+    import time
+
+    count = getattr(executor, "n_workers", None)
+    if count is None:
+        return fut.result()
+    since, said = None, False
+    while True:
+        try:
+            return fut.result(timeout=min(1.0, WORKERLESS_NOTE_S / 4))
+        except concurrent.futures.TimeoutError:
+            pass
+        n = count()
+        if n:
+            since = None
+            continue
+        since = time.monotonic() if since is None else since
+        if not said and time.monotonic() - since >= WORKERLESS_NOTE_S:
+            print(
+                f"nugen: waiting: the dask scheduler has had no worker for {WORKERLESS_NOTE_S:g} s; the run "
+                "goes on when one joins (start workers), or stop it with Ctrl-C (no output is left)",
+                file=sys.stderr,
+            )
+            said = True
+
+
+class _ClusterExecutor(Executor):
+    """A dask ``ClientExecutor`` (``submit``, ``shutdown``) that also counts the cluster's workers."""
+
+    def __init__(self, client, executor):
+        self._client, self._executor = client, executor
+
+    def submit(self, fn, *args, **kwargs):
+        return self._executor.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, **kwargs) -> None:
+        self._executor.shutdown(wait=wait)
+
+    def n_workers(self) -> int:
+        """Workers connected to the scheduler now (-1 if the scheduler does not answer within 5 s)."""
+        done, n = _within(5.0, lambda: len(self._client.nthreads()))
+        return n if done and isinstance(n, int) else -1
 
 
 @contextlib.contextmanager
@@ -312,7 +366,7 @@ def dask_executor(address: str, timeout: float = SCHEDULER_TIMEOUT_S):
                 f"{worker} {what}): pip install nugen=={__version__} in the workers' environment"
             )
             raise InvalidParameterError(msg)
-        yield client.get_executor(pure=False, retries=DASK_RETRIES)
+        yield _ClusterExecutor(client, client.get_executor(pure=False, retries=DASK_RETRIES))
     finally:
         _within(timeout, client.close)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -180,3 +181,33 @@ def test_charm2_on_workers_or_a_scheduler_gives_the_events_of_one_process(cli, t
     assert (ma.pop("workers"), mb.pop("workers"), mc.pop("workers")) == (1, 2, 1)
     assert mc.pop("scheduler") == cluster.scheduler_address
     assert ma == mb == mc
+
+
+_RELEASE = threading.Event()
+
+
+def _double_when_released(task):  # module level: ordered_map pickles the job for the executor
+    _RELEASE.wait(10.0)
+    return task * 2
+
+
+def test_a_cluster_without_workers_mid_run_is_said_once_and_the_run_goes_on(monkeypatch, capsys):
+    # a cluster executor whose workers are all gone: its task completes only when one "joins" (1.5 s)
+    import concurrent.futures
+
+    import nugen.parallel as parallel
+
+    monkeypatch.setattr(parallel, "WORKERLESS_NOTE_S", 0.5)
+
+    class Workerless(concurrent.futures.ThreadPoolExecutor):
+        def n_workers(self):
+            return 0
+
+    _RELEASE.clear()
+    timer = threading.Timer(1.5, _RELEASE.set)
+    timer.start()
+    with Workerless(1) as ex:
+        assert list(parallel.ordered_map(_double_when_released, [21], executor=ex)) == [42]
+    timer.join()
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no worker for 0.5 s" in err and "Ctrl-C" in err
