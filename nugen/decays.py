@@ -216,6 +216,8 @@ def sample_cos_theta_star(h_eff: ArrayLike, rng: np.random.Generator, size: int 
     if np.any(np.abs(h) > 1):
         msg = f"h_eff must lie in [-1, 1], got values up to {np.max(np.abs(h))!r}"
         raise InvalidParameterError(msg)
+    if h.ndim == 0 and size is not None:  # one slope: no per-event array of it
+        return linear_cosine(rng, float(h), int(size))
     shape = h.shape if size is None else np.broadcast_shapes(h.shape, (size,))
     return linear_cosine(rng, np.broadcast_to(h, shape).ravel()).reshape(shape)
 
@@ -305,20 +307,24 @@ def decay_in_flight(
                              np.zeros(n) if window else None)  # fmt: skip
     photon, _ = decay_to_massless_pair((E, px, py, pz), M_N, cos_star, psi)
     p = np.sqrt(px * px + py * py + pz * pz)
+    every = bool(ok.all())
+
+    def only(a):  # NaN where an event does not decay (nothing to do when all do)
+        return a if every else np.where(ok, a, np.nan)
 
     def along(d):  # offsets d along N's direction, d / p x p (no unit vector: p = 0 gives 0)
         with np.errstate(invalid="ignore", divide="ignore"):
             scale = np.where(p > 0, d / p, 0.0)
-        return tuple(np.where(ok, c * scale, np.nan) for c in (px, py, pz))
+        return tuple(only(c * scale) for c in (px, py, pz))
 
     forced = prob = None
     if window is not None:
         prob = np.where(ok, decay_probability(*window, lam), 0.0)
         forced = along(np.where(prob > 0, forced_d, np.nan))
     return DecayInFlight(
-        photon=tuple(np.where(ok, c, np.nan) for c in photon),
-        cos_theta_star=np.where(ok, cos_star, np.nan),
-        u_free=np.where(ok, u_free, np.nan),
+        photon=tuple(only(c) for c in photon),
+        cos_theta_star=only(cos_star),
+        u_free=only(u_free),
         free_vertex=along(u_free * lam),
         forced_vertex=forced,
         window_probability=prob,
