@@ -21,9 +21,15 @@ chi^2_min = the minimum over the nodes, the contour chi^2_min + 4.605 by matplot
 (linear interpolation in M_N and mu, not log mu), its upper edge drawn straight in log-log between
 vertices; compared in dex with our continuous curve and the published array (:func:`emulate_grid`).
 
-Run ``python scripts/fig3_curve_by_curve.py [--emulate-grid]`` (~6 s, ~10 s with the grid); ``--write``
-puts the tables between the ``fig3-curves`` (and ``fig3-grid``) markers of docs/validation.md and the
-figure into docs/figures/.
+``--emulate-signal`` redoes the seed's XENON1T curve at the 30 grid masses with nugen's signal
+multiplied bin by bin by the ratio that one ingredient of the authors' signal code gives
+(``scripts/seed_signal_emulation.py``: their E_nu trapezoid, lines, BS05 fluxes, resolution, smearing
+grid, and two P_emu choices; :func:`emulate_signal`).
+
+Run ``python scripts/fig3_curve_by_curve.py [--emulate-grid] [--emulate-signal]`` (~40 s, the signal
+variants of the main table included; ~1.5 min with both); ``--write`` puts the tables between the
+``fig3-curves`` (and ``fig3-grid``, ``fig3-signal``) markers of docs/validation.md and the figure into
+docs/figures/.
 """
 
 from __future__ import annotations
@@ -74,6 +80,26 @@ VARIANTS = (
     ("darwin", "flux set: BS05(AGS,OP) (the authors' code) instead of B16-GS98", {}, "bs05"),
     ("darwin", "exposure: 200 t yr instead of 300", {"exposure_t_yr": 200.0}, None),
     ("darwin", "statistic: 2-dof 90 % region edge (Asimov)", {}, "region"),
+    (
+        "xenon1t",
+        "signal: the authors' E_nu integral (100-point log trapezoid from E_nu,min)",
+        {},
+        "signal:trapz",
+    ),
+    ("xenon1t", "signal: the authors' lines (0.8618 / 0.3843 / 1.44 MeV, BS05)", {}, "signal:lines"),
+    (
+        "xenon1t",
+        "signal: the authors' E_nu trapezoid, lines, BS05, resolution and grid smearing at once",
+        {},
+        "signal:all",
+    ),
+    (
+        "xenon1t",
+        "signal: P_emu with NuFIT 4.1 angles and delta_CP = 0 instead of NuFIT 5.0",
+        {},
+        "signal:nufit41",
+    ),
+    ("xenon1t", "signal: P_emu = (1 - P_ee) / 2 (equal mu/tau split)", {}, "signal:split"),
 )
 
 
@@ -131,14 +157,45 @@ def bs05_detector(curve: str, settings: dict):
     return det
 
 
+def emulated_signal_detector(curve: str, settings: dict, step: str):
+    """The detector whose dipole signal is nugen's times the per-bin ratio of one ingredient of the authors'
+    signal code (``scripts/seed_signal_emulation.py``, :data:`seed_signal_emulation.STEPS` key ``step``)."""
+    import seed_signal_emulation as emu
+
+    from detectors import get_detector
+
+    kw = {k: v for k, _, v in emu.STEPS}[step]
+    det = get_detector(curve, **settings)
+    base = type(det)
+    ratios: dict[float, np.ndarray] = {}
+
+    def signal_templates(self, M_N, edges_MeV=None):
+        t = base.signal_templates(self, M_N, edges_MeV)
+        if edges_MeV is not None:
+            raise ValueError("emulated signal only on the analysis bins")
+        if float(M_N) not in ratios:
+            ratios[float(M_N)] = emu.signal_ratio(float(M_N), self, **kw)
+        return t * ratios[float(M_N)][None, :]
+
+    det.__class__ = type(base.__name__ + "EmulatedSignal", (base,), {"signal_templates": signal_templates})
+    return det
+
+
 def computed(curve: str, masses: np.ndarray, settings: dict, statistic: str) -> np.ndarray:
-    """Our curve [mu_B]: per-mass 90 % limits, or the upper edge of the 2-dof 90 % region."""
-    if statistic == "bs05":  # the seed's statistic with BS05 fluxes
+    """Our curve [mu_B]: per-mass 90 % limits, or the upper edge of the 2-dof 90 % region.
+
+    ``statistic`` "bs05" or "signal:<step>": the seed's statistic with BS05 fluxes, or with one
+    ingredient of the authors' signal code (:func:`emulated_signal_detector`).
+    """
+    if statistic == "bs05" or statistic.startswith("signal:"):  # the seed's statistic, another signal
         from fits.likelihood import BinnedLikelihood
         from fits.limits import detector_limit
         from fits.region import _interval, region_threshold
 
-        det = bs05_detector(curve, settings)
+        if statistic == "bs05":
+            det = bs05_detector(curve, settings)
+        else:
+            det = emulated_signal_detector(curve, settings, statistic.split(":", 1)[1])
         if SEED[curve][1] == "limit":
             return np.array([detector_limit(det, m, FLAVOUR, cl=CL).mu_upper_muB or np.nan for m in masses])
         liks = [BinnedLikelihood.from_detector(det, m, FLAVOUR) for m in masses]
@@ -416,6 +473,87 @@ def grid_markdown(g: dict) -> str:
     return "\n".join(lines)
 
 
+# -- the authors' signal code, one ingredient at a time (--emulate-signal) ----------------------------
+#: Grid masses [MeV] shown in the --emulate-signal limit table: a light one and the 0.19-1.66 MeV range
+#: of the differences that the grid emulation leaves.
+SIGNAL_TABLE_MASSES = (0.01, *[float(m) for m in GRID_MASSES if 0.19 < m < 1.7])
+
+
+def emulate_signal(grid: dict | None = None) -> dict:
+    """XENON1T: the seed's-procedure curve at the 30 grid masses with each step of
+    :data:`seed_signal_emulation.STEPS` (nugen's signal x that ingredient's per-bin ratio), and the
+    signal ratios themselves at :data:`seed_signal_emulation.MASSES`.
+
+    ``grid``: the :func:`emulate_grid` result, for the "emulated vs published" column.
+    """
+    import seed_signal_emulation as emu
+
+    curve = "xenon1t"
+    settings, _ = SEED[curve]
+    base = computed(curve, GRID_MASSES, settings, "region")
+    shifts = {}
+    for key, _, _ in emu.STEPS:
+        shifts[key] = dex(computed(curve, GRID_MASSES, settings, f"signal:{key}"), base)
+    return {
+        "masses": GRID_MASSES,
+        "published": published(curve, GRID_MASSES),
+        "continuous": base,
+        "emulated": None if grid is None else grid["grid"]["emulated"],
+        "shifts": shifts,
+        "signal": emu.compare(),
+        "steps": emu.STEPS,
+    }
+
+
+def signal_markdown(r: dict) -> str:
+    """The --emulate-signal tables: signal ratios per mass and step; limit shifts at the grid masses."""
+    import seed_signal_emulation as emu
+
+    keys = [k for k, _, _ in r["steps"]]
+    names = "; ".join(f"**{k}** = {lab}" for k, lab, _ in r["steps"])
+    lines = [
+        "Signal: nugen's XENON1T ν_μ signal (μ = 1 μ_B, 0.65 t yr) against the same with one ingredient "
+        "of the authors' signal code changed (`scripts/seed_signal_emulation.py`; ratios of counts, "
+        "in the 29 bins and per energy range; the first row checks the emulation's own folding against "
+        "nugen's "
+        "`Detector.signal_templates`):",
+        "",
+        emu.markdown(r["signal"]),
+        "",
+        "Limit: the seed's-procedure curve (continuous, 2-dof edge) with nugen's signal multiplied bin "
+        "by bin by each ratio, at the authors' grid masses; shift = log10(changed / ours) [dex]. Steps: "
+        + names
+        + ".",
+        "",
+        "| M_N [MeV] | published | ours | ours vs published | emulated grid vs published | "
+        + " | ".join(keys)
+        + " |",
+        "|---|---|---|---|---|" + "---|" * len(keys),
+    ]
+    m = r["masses"]
+    for k, M in enumerate(m):
+        if not np.any(np.isclose(M, SIGNAL_TABLE_MASSES, rtol=1e-9)):
+            continue
+        d = dex(np.atleast_1d(r["continuous"][k]), np.atleast_1d(r["published"][k]))[0]
+        e = (
+            math.nan
+            if r["emulated"] is None
+            else dex(np.atleast_1d(r["emulated"][k]), np.atleast_1d(r["published"][k]))[0]
+        )
+        cells = [f"{M:.4g}", _e(r["published"][k]), _e(r["continuous"][k])]
+        cells += ["–" if not np.isfinite(v) else f"{v:+.3f}" for v in (d, e)]
+        cells += ["–" if not np.isfinite(r["shifts"][q][k]) else f"{r['shifts'][q][k]:+.3f}" for q in keys]
+        lines.append("| " + " | ".join(cells) + " |")
+    sel = (m > 0.19) & (m < 1.45)
+    cells = []
+    for q in keys:
+        v = r["shifts"][q][sel]
+        v = v[np.isfinite(v)]
+        cells.append(f"{v.min():+.3f} … {v.max():+.3f}" if v.size else "–")
+    lines.append("| range 0.19-1.45 MeV | | | | | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def build(masses: np.ndarray = MASSES, variants: bool = True) -> dict:
     """Every number of the section: per-curve columns and the one-input variants."""
     out = {"masses": masses, "curves": {}, "variants": []}
@@ -535,6 +673,12 @@ def main(argv: list[str] | None = None) -> int:
         help="also redo the XENON1T seed's curve on the authors' 30 x 30 grid (chi^2_min over nodes, "
         "matplotlib contour) and compare it with ours and the published one (the fig3-grid block)",
     )
+    ap.add_argument(
+        "--emulate-signal",
+        action="store_true",
+        help="also redo the XENON1T seed's curve with each ingredient of the authors' signal code "
+        "(scripts/seed_signal_emulation.py) and write the fig3-signal block (~1.5 min)",
+    )
     args = ap.parse_args(argv)
     res = build()
     text = markdown(res)
@@ -548,10 +692,17 @@ def main(argv: list[str] | None = None) -> int:
     outdir = ROOT / "docs" / "figures" if args.write else Path(args.outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     figure(res, outdir / "fig3_curve_by_curve.png", grid=grid)
+    signal_text = None
+    if args.emulate_signal:
+        signal_text = signal_markdown(emulate_signal(grid))
+        print()
+        print(signal_text)
     if args.write:
         replace_generated_block("fig3-curves", text)
         if grid is not None:
             replace_generated_block("fig3-grid", grid_text)
+        if signal_text is not None:
+            replace_generated_block("fig3-signal", signal_text)
     return 0
 
 
