@@ -45,6 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if (_HERE := str(Path(__file__).resolve().parent)) not in sys.path:  # when loaded by file path
     sys.path.insert(0, _HERE)
 from _figscript import replace_generated_block  # noqa: E402 (after the sys.path entry)
+from seed_signal_emulation import BS05  # noqa: E402 (the authors' BS05 fluxes per reaction)
 
 MASSES = np.geomspace(0.01, 3.0, 16)
 FLAVOUR = "mu"
@@ -116,20 +117,6 @@ def published(curve: str, masses: np.ndarray) -> np.ndarray:
     inside = (masses >= m[0]) & (masses <= m[-1])
     out[inside] = 10 ** np.interp(np.log10(masses[inside]), np.log10(m), np.log10(mu))
     return out
-
-
-#: BS05(AGS,OP) fluxes [cm^-2 s^-1] of the authors' code (physics.md Sec. 6.5; Bahcall, Serenelli, Basu,
-#: ApJ 621 (2005) L85, astro-ph/0412440, Table 2), per reaction.
-BS05 = {
-    "pp": 6.06e10,
-    "7Be": 4.34e9,
-    "pep": 1.45e8,
-    "8B": 4.51e6,
-    "hep": 8.25e3,
-    "13N": 2.01e8,
-    "15O": 1.45e8,
-}
-BS05["17F"] = 3.25e6
 
 
 def bs05_detector(curve: str, settings: dict):
