@@ -3,7 +3,7 @@
 A :class:`Material` knows how many electrons and nuclei (per isotope) a tonne contains and which
 fraction of the electrons can take a recoil T:
 
-* **free electrons** (pseudocumene, glass): every electron scatters as if free and at rest;
+* **free electrons** (pseudocumene, glass, mineral oil): every electron scatters as if free and at rest;
 * **stepping approximation** (xenon, argon): an electron bound with energy B_i contributes only when
   T > B_i, i.e. ``dsigma_atom/dT = Z_eff(T) dsigma_free/dT`` with ``Z_eff(T) = sum_i n_i Theta(T - B_i)``
   (Chen et al., PLB 774 (2017) 656, arXiv:1610.04177; physics.md Sec. 6.1).
@@ -11,6 +11,11 @@ fraction of the electrons can take a recoil T:
 Nuclei carry Z, A, their mass (A x atomic mass unit, which neglects the mass excess, < 0.1 %) and
 number per tonne from the natural isotopic composition (``nugen/data/isotopes.csv``, IUPAC 2013).
 Helm form factors are in :mod:`nugen.xsec.form_factors`.
+
+``mineral_oil`` (CH2, MiniBooNE) carries H1 and H2 nuclei like every hydrogenous material here; the coherent
+dipole process treats them with the nuclear formula Z^2 F^2 (Helm at A = 1), which is not the proton's
+elastic cross section (no Pauli / magnetic term; docs/miniboone_darknews.md), so its proton recoils are
+a rough stand-in only.
 """
 
 from __future__ import annotations
@@ -93,7 +98,7 @@ class Material:
     Attributes
     ----------
     name : str
-        Registry name (``"xenon"``, ``"argon"``, ``"pseudocumene"``, ``"glass"``).
+        Registry name (``"xenon"``, ``"argon"``, ``"pseudocumene"``, ``"glass"``, ``"mineral_oil"``).
     description : str
         Human-readable description with the chemical formula.
     electrons_per_tonne : float
@@ -203,7 +208,24 @@ def _glass() -> Material:
     )
 
 
-_FACTORIES = {"xenon": _xenon, "argon": _argon, "pseudocumene": _pseudocumene, "glass": _glass}
+def _mineral_oil() -> Material:
+    ne, nuclei = _composition({"C": 1, "H": 2})
+    return Material(
+        "mineral_oil",
+        "mineral oil taken as CH2 (MiniBooNE's (CH2)n Cherenkov medium); free electrons",
+        ne,
+        nuclei,
+        energy_unit="GeV",
+    )
+
+
+_FACTORIES = {
+    "xenon": _xenon,
+    "argon": _argon,
+    "pseudocumene": _pseudocumene,
+    "glass": _glass,
+    "mineral_oil": _mineral_oil,
+}
 #: Names of the registered target materials.
 TARGETS = tuple(_FACTORIES)
 _CACHE: dict[str, Material] = {}

@@ -136,6 +136,7 @@ class Source(abc.ABC):
 _REGISTRY: dict[str, str] = {
     "solar": "nugen.sources.solar:SolarSource",
     "charm2": "nugen.sources.beams:CHARM2Beam",
+    "miniboone": "nugen.sources.beams:MiniBooNEBeam",
 }
 #: Names of registered sources (a live view of the registry keys).
 SOURCES = _REGISTRY.keys()

@@ -1,4 +1,10 @@
-"""Accelerator neutrino beams: the CHARM-II wide-band nu_mu / nubar_mu beam of the CERN SPS.
+"""Accelerator neutrino beams: the CHARM-II wide-band beam of the CERN SPS and MiniBooNE's Booster beam.
+
+Both are tabulated fluxes per POT read by one loader (:func:`load_flux_table`) into one class,
+:class:`TabulatedBeam`; :class:`CHARM2Beam` (registry name ``charm2``) and :class:`MiniBooNEBeam`
+(``miniboone``, below) differ only in their tables.
+
+**CHARM-II.**
 
 The flux at the CHARM-II detector is the table shipped with the DarkNews generator
 (mhostert/DarkNews-generator, ``include/fluxes/CHARMII_{FHC,RHC}.dat``; A. Abdullahi et al.,
@@ -20,7 +26,7 @@ figure; detector: K. De Winter et al., NIM A 278 (1989) 670; nu_mu e analysis: P
   interior grid point is a kink and is listed in :attr:`SourceComponent.breakpoints_MeV`.
 * **Components.** Both modes contain nu_mu and nubar_mu (the wrong-sign contamination); the e and tau
   columns of the original are zero and are dropped. Components are named ``numu`` and ``numubar`` with
-  flavour ``"mu"``.
+  flavour ``"mu"``. (The loader also knows ``nue`` and ``nuebar`` columns, flavour ``"e"``: MiniBooNE.)
 * **Flavour evolution.** None: L ~ 0.9 km and E ~ 25 GeV give Delta m^2 L / (4E) ~ 1e-4 (atmospheric
   splitting), so :meth:`CHARM2Beam.arrival_probabilities` is the identity.
 
@@ -29,6 +35,19 @@ reference copy): nu_mu mode: nu_mu 7.402e-4 m^-2 POT^-1 = 7.402e-8 cm^-2 POT^-1,
 nubar_mu 4.829e-5 m^-2 POT^-1, <E> = 18.47 GeV. nubar_mu mode: nu_mu 6.415e-5, <E> = 25.43 GeV; nubar_mu
 4.950e-4, <E> = 21.12 GeV (physics.md quotes 23.7 GeV for nu_mu from DarkCast and 19.1 GeV for nubar_mu,
 UNVERIFIED).
+
+**MiniBooNE** (Booster Neutrino Beam, 8.89 GeV/c protons on Be, detector at 541 m; neutrino mode only):
+the flux released with A. A. Aguilar-Arevalo et al., "The Neutrino Flux Prediction at MiniBooNE", PRD 79
+(2009) 072002, arXiv:0806.1449, as shipped by DarkNews 0.4.8 (``include/fluxes/MiniBooNE_FHC.dat``, used
+by its ``miniboone_fhc`` experiment). nugen's copy is ``nugen/data/miniboone_flux_numu_mode.csv`` (header:
+citation, provenance, units, check lines). The file gives dPhi/dE in nu / cm^2 / GeV / POT at the centres
+of 50 MeV bins (0.025-9.975 GeV), columns nue, numu, nutau, nuebar, numubar, nutaubar, as DarkNews'
+``Detector`` reads it (tau columns zero, dropped). Components ``numu``, ``numubar`` (flavour ``"mu"``),
+``nue``, ``nuebar`` (``"e"``), linear between the bin centres and zero outside, as in DarkNews. Bin contents
+x 0.05 GeV sum to 5.194e-10 nu_mu cm^-2 POT^-1 (93.6 % nu_mu, 5.9 % nubar_mu, 0.52 % nu_e, 0.05 % nubar_e);
+the interpolant integrates to nu_mu 5.182e-10 (<E> = 0.810 GeV), nubar_mu 3.132e-11 (0.480 GeV), nu_e
+2.861e-12 (0.960 GeV), nubar_e 2.973e-13 (0.979 GeV) cm^-2 POT^-1. Oscillations over 541 m at ~1 GeV
+(Delta m^2_31 L / 4E ~ 2e-3) are neglected: the arrival probabilities are the identity.
 
 Examples
 --------
@@ -45,6 +64,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -56,11 +76,14 @@ from nugen.tables import Table, parse_table
 
 __all__ = [
     "FLUX_TABLES",
+    "MINIBOONE_FLUX_TABLES",
     "MODES",
     "PLAUSIBLE_INTEGRAL_PER_CM2_POT",
     "PLAUSIBLE_MEAN_ENERGY_GEV",
     "CHARM2Beam",
+    "MiniBooNEBeam",
     "PiecewiseLinearPdf",
+    "TabulatedBeam",
     "load_flux_table",
 ]
 
@@ -71,6 +94,8 @@ FLUX_TABLES: dict[str, str] = {
 }
 #: Accepted beam modes.
 MODES: tuple[str, ...] = tuple(FLUX_TABLES)
+#: Beam modes of :class:`MiniBooNEBeam` and their packaged flux tables (neutrino mode only).
+MINIBOONE_FLUX_TABLES: dict[str, str] = {"numu": "miniboone_flux_numu_mode.csv"}
 
 #: Window for the integrated flux [cm^-2 POT^-1] of the dominant component of a table without check
 #: lines: a CERN-SPS / Fermilab wide-band beam at a ~1 km detector gives 1e-9 ... 1e-6.
@@ -83,13 +108,15 @@ CHECK_RTOL = 0.01
 # unit factors to nugen's internal units (MeV; cm^-2; per MeV)
 _ENERGY_UNITS = {"GeV": 1000.0, "MeV": 1.0}
 _AREA_UNITS = {"m2": 1e-4, "cm2": 1.0}  # multiply a per-area flux by this to get per cm^2
-_FLUX_COLUMN = re.compile(r"^flux_(?P<flavour>numu|numubar)_per_(?P<area>m2|cm2)_(?P<energy>GeV|MeV)_POT$")
+_FLUX_COLUMN = re.compile(
+    r"^flux_(?P<flavour>nuebar|nue|numubar|numu)_per_(?P<area>m2|cm2)_(?P<energy>GeV|MeV)_POT$"
+)
 _ENERGY_COLUMN = re.compile(r"^E_(?P<unit>GeV|MeV)$")
 _CHECK_LINE = re.compile(
     r"^check:\s*(?P<col>\S+)\s+integral_per_m2_POT=(?P<integral>\S+)\s+mean_GeV=(?P<mean>\S+)\s*$"
 )
 # component name -> (flavour, antineutrino)
-_FLAVOURS = {"numu": ("mu", False), "numubar": ("mu", True)}
+_FLAVOURS = {"numu": ("mu", False), "numubar": ("mu", True), "nue": ("e", False), "nuebar": ("e", True)}
 
 
 @dataclass(frozen=True)
@@ -189,7 +216,7 @@ def load_flux_table(table: Table) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     ----------
     table : Table
         A parsed table with one energy column ``E_GeV`` or ``E_MeV`` and flux columns named
-        ``flux_<numu|numubar>_per_<m2|cm2>_<GeV|MeV>_POT``.
+        ``flux_<nue|nuebar|numu|numubar>_per_<m2|cm2>_<GeV|MeV>_POT``.
 
     Returns
     -------
@@ -224,7 +251,7 @@ def load_flux_table(table: Table) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         if m is None:
             msg = (
                 f"flux table {table.name!r}: column {col!r} has no recognised unit; expected "
-                "flux_<numu|numubar>_per_<m2|cm2>_<GeV|MeV>_POT"
+                "flux_<nue|nuebar|numu|numubar>_per_<m2|cm2>_<GeV|MeV>_POT"
             )
             raise DataFileError(msg)
         raw = np.asarray(table[col], dtype=float)
@@ -263,7 +290,7 @@ def load_flux_table(table: Table) -> dict[str, tuple[np.ndarray, np.ndarray]]:
                 raise DataFileError(msg)
         out[m["flavour"]] = (E, phi)
     if not out:
-        msg = f"flux table {table.name!r} has no non-zero numu or numubar flux column"
+        msg = f"flux table {table.name!r} has no non-zero nue, nuebar, numu or numubar flux column"
         raise DataFileError(msg)
     if not any(c in checks for c in table.columns):
         top = max(float(np.sum(0.5 * np.diff(e) * (p[:-1] + p[1:]))) for e, p in out.values())
@@ -283,45 +310,51 @@ def _support(E: np.ndarray, phi: np.ndarray) -> tuple[int, int]:
     return max(int(nz[0]) - 1, 0), min(int(nz[-1]) + 1, E.size - 1)
 
 
-class CHARM2Beam(Source):
-    """The CHARM-II wide-band nu_mu / nubar_mu beam (CERN SPS, 450 GeV protons), flux per POT.
+class TabulatedBeam(Source):
+    """A beam whose flux at the detector is a packaged table per POT (base of the registered beams).
+
+    Subclasses set :attr:`name`, :attr:`flux_tables` (mode -> file in ``nugen/data``) and
+    :attr:`mode_label` (the name of a mode in error messages).
 
     Parameters
     ----------
-    mode : {"numu", "numubar"}
-        Horn polarity: neutrino mode (nu_mu-dominated, the 2677-event nu_mu e sample) or antineutrino mode
-        (nubar_mu-dominated, the 2752-event nubar_mu e sample).
+    mode : str
+        One of the keys of :attr:`flux_tables`.
     flux_file : str or path-like, optional
         Use this table instead of the packaged one (same format, see :func:`load_flux_table`).
 
     Raises
     ------
     UnknownNameError
-        For an unknown ``mode`` (the message names it and lists ``numu``, ``numubar``).
+        For an unknown ``mode`` (the message names it and lists the known ones).
     DataFileError
         For a flux table that fails the unit / integral checks.
 
     Attributes
     ----------
     components : tuple of SourceComponent
-        ``numu`` and ``numubar`` (flavour ``"mu"``), flux in cm^-2 POT^-1, piecewise-linear pdf in MeV^-1.
+        One per non-zero column (neutrinos first), flux in cm^-2 POT^-1, piecewise-linear pdf in MeV^-1.
     table_name : str
         Where the flux came from.
 
     Notes
     -----
     ``exposure_unit`` is ``"POT"``: :class:`nugen.rates.RateCalculator` returns rates per tonne per POT.
+    Flavour evolution is the identity (short baselines, see the module docstring).
     """
 
-    name = "charm2"
     exposure_unit = "POT"
+    #: Beam mode -> packaged flux table.
+    flux_tables: ClassVar[dict[str, str]] = {}
+    #: What a mode is called in error messages.
+    mode_label = "beam mode"
 
     def __init__(self, mode: str = "numu", flux_file: str | Path | None = None):
-        if not isinstance(mode, str) or mode not in FLUX_TABLES:
-            raise UnknownNameError("CHARM-II beam mode", mode, MODES)
+        if not isinstance(mode, str) or mode not in self.flux_tables:
+            raise UnknownNameError(self.mode_label, mode, tuple(self.flux_tables))
         self.mode = mode
         if flux_file is None:
-            table = data.read(FLUX_TABLES[mode])
+            table = data.read(self.flux_tables[mode])
         else:
             path = Path(flux_file)
             try:
@@ -360,8 +393,8 @@ class CHARM2Beam(Source):
     def arrival_probabilities(self, component: SourceComponent | str, E_MeV: ArrayLike) -> np.ndarray:
         """Identity flavour evolution (short baseline): shape ``(3,) + np.shape(E_MeV)``.
 
-        The row of the production flavour (mu) is 1, the others 0: oscillations over the ~0.9 km baseline
-        are negligible for E ~ 25 GeV.
+        The row of the production flavour is 1, the others 0: oscillations over the baseline (CHARM-II
+        ~0.9 km at ~25 GeV, MiniBooNE 541 m at ~1 GeV) are negligible.
         """
         c = self.component(component) if isinstance(component, str) else component
         E = np.asarray(E_MeV, dtype=float)
@@ -370,4 +403,78 @@ class CHARM2Beam(Source):
         return out
 
     def __repr__(self) -> str:
-        return f"<CHARM2Beam mode={self.mode!r}: {', '.join(c.name for c in self.components)}>"
+        return f"<{type(self).__name__} mode={self.mode!r}: {', '.join(c.name for c in self.components)}>"
+
+
+class CHARM2Beam(TabulatedBeam):
+    """The CHARM-II wide-band nu_mu / nubar_mu beam (CERN SPS, 450 GeV protons), flux per POT.
+
+    Parameters
+    ----------
+    mode : {"numu", "numubar"}
+        Horn polarity: neutrino mode (nu_mu-dominated, the 2677-event nu_mu e sample) or antineutrino mode
+        (nubar_mu-dominated, the 2752-event nubar_mu e sample).
+    flux_file : str or path-like, optional
+        Use this table instead of the packaged one (same format, see :func:`load_flux_table`).
+
+    Raises
+    ------
+    UnknownNameError
+        For an unknown ``mode`` (the message names it and lists ``numu``, ``numubar``).
+    DataFileError
+        For a flux table that fails the unit / integral checks.
+
+    Attributes
+    ----------
+    components : tuple of SourceComponent
+        ``numu`` and ``numubar`` (flavour ``"mu"``), flux in cm^-2 POT^-1, piecewise-linear pdf in MeV^-1.
+    table_name : str
+        Where the flux came from.
+
+    Notes
+    -----
+    ``exposure_unit`` is ``"POT"``: :class:`nugen.rates.RateCalculator` returns rates per tonne per POT.
+    """
+
+    name = "charm2"
+    flux_tables = FLUX_TABLES
+    mode_label = "CHARM-II beam mode"
+
+
+class MiniBooNEBeam(TabulatedBeam):
+    """MiniBooNE's Booster Neutrino Beam in neutrino mode (Fermilab, 8.89 GeV/c protons on Be), flux per POT.
+
+    The flux at the MiniBooNE detector (541 m) published with A. A. Aguilar-Arevalo et al., PRD 79 (2009)
+    072002, arXiv:0806.1449, in DarkNews 0.4.8's copy (``MiniBooNE_FHC.dat``; module docstring).
+
+    Parameters
+    ----------
+    mode : {"numu"}
+        Horn polarity: neutrino mode (the only table shipped).
+    flux_file : str or path-like, optional
+        Use this table instead of the packaged one (same format, see :func:`load_flux_table`).
+
+    Raises
+    ------
+    UnknownNameError
+        For an unknown ``mode``.
+    DataFileError
+        For a flux table that fails the unit / integral checks.
+
+    Attributes
+    ----------
+    components : tuple of SourceComponent
+        ``numu``, ``nue`` (neutrinos) and ``numubar``, ``nuebar``; flux in cm^-2 POT^-1 (nu_mu: 5.182e-10),
+        piecewise-linear pdf in MeV^-1 between the 50 MeV bin centres from 25 MeV (all zero above 7.2 GeV).
+
+    Examples
+    --------
+    >>> from nugen.sources import get_source
+    >>> beam = get_source("miniboone")
+    >>> round(beam.component("numu").flux * 1e10, 3)  # cm^-2 POT^-1
+    5.182
+    """
+
+    name = "miniboone"
+    flux_tables = MINIBOONE_FLUX_TABLES
+    mode_label = "MiniBooNE beam mode"

@@ -196,7 +196,7 @@ def test_table_without_check_lines_gets_the_plausibility_window(tmp_path):
     [
         ("E_GeV,flux_numu,flux_numubar", "no recognised unit"),
         ("E_TeV,flux_numu_per_m2_GeV_POT,flux_numubar_per_m2_GeV_POT", "energy column"),
-        ("E_GeV,flux_numu_per_m2_GeV_POT,flux_nue_per_m2_GeV_POT", "no recognised unit"),
+        ("E_GeV,flux_numu_per_m2_GeV_POT,flux_nutau_per_m2_GeV_POT", "no recognised unit"),
     ],
 )
 def test_unit_less_or_unknown_columns_are_refused(tmp_path, header, match):

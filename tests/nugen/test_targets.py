@@ -124,7 +124,7 @@ def test_xenon_abundances_sum_to_one():
 # Registry
 # ---------------------------------------------------------------------------------------------------
 def test_registry_and_caching():
-    assert set(TARGETS) == {"xenon", "argon", "pseudocumene", "glass"}
+    assert set(TARGETS) == {"xenon", "argon", "pseudocumene", "glass", "mineral_oil"}
     assert get_target("xenon") is get_target("xenon")
 
 
