@@ -31,6 +31,7 @@ _REGISTRY: dict[str, str] = {
     "charm2": "detectors.charm2:CHARM2",
     "xenon1t_nr": "detectors.xenon_nr:XENON1TNR",
     "xenonnt_nr": "detectors.xenon_nr:XENONnTNR",
+    "nomad": "detectors.nomad:NOMAD",
 }
 
 

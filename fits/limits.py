@@ -368,6 +368,7 @@ LIMIT_METHODS: dict[str, str] = {
     "charm2": "fits.charm2_limit:charm2_detector_limit",
     "xenon1t_nr": "fits.binwise_limit:binwise_detector_limit",
     "xenonnt_nr": "fits.binwise_limit:binwise_detector_limit",
+    "nomad": "fits.nomad_limit:nomad_detector_limit",
 }
 
 
