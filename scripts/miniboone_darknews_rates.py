@@ -266,25 +266,26 @@ def _fmt(v, spec):
 
 def markdown_table(rows: list[dict], mu_muB: float) -> str:
     head = (
-        "| M_N [GeV] | channel | beam | nugen events | DarkNews events (MC err) "
+        "| M_N [GeV] | channel | beam | nugen [per POT] | DarkNews [per POT] (MC err) "
         "| nugen / DarkNews per nucleus | x (E window) | x (form factor) | x (both) "
         "| nugen (both) / DarkNews |\n|---|---|---|---|---|---|---|---|---|---|"
     )
     lines = [head]
     for r in rows:
         err = r.get("darknews_rel_err")
-        dn = "–" if "darknews_events" not in r else f"{r['darknews_events']:.4g} ({100 * err:.1f} %)"
+        dn = "–" if "darknews_events" not in r else f"{r['darknews_events'] / POT:.4g} ({100 * err:.1f} %)"
+        ours = r.get("nugen_events")
         lines.append(
             f"| {r['M_GeV']:g} | {r['channel']} | {r['component']} "
-            f"| {_fmt(r.get('nugen_events'), '.4g')} | {dn} "
+            f"| {_fmt(None if ours is None else ours / POT, '.4g')} | {dn} "
             f"| {_fmt(r.get('ratio'), '.4f')} | {_fmt(r.get('ratio_window'), '.4f')} "
             f"| {_fmt(r.get('ratio_ff'), '.4f')} | {_fmt(r.get('ratio_both'), '.4f')} "
             f"| {_fmt(r.get('ratio_after_both'), '.4f')} |"
         )
     lines.append(
         f"\nmu = {mu_muB:g} mu_B (DarkNews mu_tr_mu4 = {mu_muB * MU_B_PER_GEV:.6g} GeV^-1), Dirac, "
-        f"nu_mu coupling; events for {FIDUCIAL_T:g} t, {POT:.4g} POT (nugen: natural-isotope CH2; "
-        "DarkNews: C12 + H1 by 12/14, 2/14). "
+        f"nu_mu coupling; events per POT in {FIDUCIAL_T:g} t (x {POT:.4g} POT for the run; "
+        "nugen: natural CH2; DarkNews: C12 + H1 by 12/14, 2/14). "
         "'x (...)': nugen with that input changed divided by nugen's default; E window: DarkNews' "
         "[max(0.1, 1.05 E_thr), 9] GeV; form factor: C12 Helm -> Fourier-Bessel (DarkNews' C12 density), "
         "H1 Helm(A=1) -> the proton's Dirac F1 (dipole; DarkNews' Pauli F2 term still left out)."
