@@ -28,7 +28,8 @@ U = UNVERIFIED, D = derived); ``docs/card_notes/nomad.md`` measures the effect o
   target"), built here from :class:`nugen.targets.Material` / :class:`nugen.targets.Nucleus`; setting
   ``oxygen_mass_fraction`` replaces part of it with O16 (composition UNVERIFIED; the coherent rate per nucleon
   goes as Z^2/A: 3.0 for C, 4.0 for O).
-* **Cross section and decay**: nugen's coherent dipole cross section with the Helm form factor, sampled with
+* **Cross section and decay**: nugen's coherent dipole cross section with the Helm form factor (setting
+  ``form_factor``: or the measured Fourier-Bessel charge densities), sampled with
   :func:`nugen.beam_events.sample_scatterings` (fixed seed, as CHARM-II's photon channel); N's lab decay
   length ``beta gamma c tau`` from :meth:`nugen.model.DipolePortal.decay_length_cm`; the decay probability
   inside the fiducial length averaged over production points uniform along it,
@@ -77,6 +78,7 @@ from nugen.rates import check_edges
 from nugen.sources import get_source
 from nugen.sources.beams import PiecewiseLinearPdf
 from nugen.targets import Material, Nucleus
+from nugen.xsec.form_factors import FORM_FACTOR_MODELS
 
 __all__ = ["NOMAD", "SELECTIONS", "drift_chamber_target", "params"]
 
@@ -206,6 +208,9 @@ class NOMAD(Detector):
         Setting("oxygen_mass_fraction", 0.0, "",
                 "mass fraction of the target taken as O16 instead of C12 (composition UNVERIFIED)",
                 _parse_fraction("oxygen_mass_fraction")),
+        Setting("form_factor", "helm", "",
+                "nuclear form factor of the coherent cross section: helm (nugen's default) or fourier_bessel "
+                "(measured C12 / O16 charge densities)", parse_choice("form_factor", FORM_FACTOR_MODELS)),
         Setting("n_mc", 100_000, "events", "Monte Carlo events for the N momentum distribution",
                 parse_int_range("n_mc", 1000, 10_000_000)),
         Setting("mc_seed", 20_111_116, "", "seed of the Monte Carlo (same for every M_N)",
@@ -315,8 +320,9 @@ class NOMAD(Detector):
             rng = np.random.default_rng(np.random.SeedSequence(int(self.settings["mc_seed"])))
             try:
                 ev = sample_scatterings(
-                    None, self._component, self._material, "dipole_A", key, int(self.settings["n_mc"]), rng
-                )
+                    None, self._component, self._material, "dipole_A", key, int(self.settings["n_mc"]), rng,
+                    form_factor=str(self.settings["form_factor"]),
+                )  # fmt: skip
             except KinematicsError:
                 out = (np.zeros(0), np.zeros(0))
             else:

@@ -16,7 +16,7 @@ NOMAD single-photon search (Kullenberg et al., PLB 706 (2012) 268, arXiv:1111.37
   :func:`scipy.optimize.toms748` in ln mu; the best fit is the root of ``s(mu) = s^``.
 
 The one-sided limit is reported even where ``q(0)`` exceeds the two-sided threshold (the ``all`` bin's 1.7
-sigma excess, q0 = 2.8 > 2.706), as for CHARM-II (:mod:`fits.charm2_limit`).
+sigma excess, q0 = 2.93 > 2.706), as for CHARM-II (:mod:`fits.charm2_limit`).
 
 Usage: ``nomad_detector_limit(get_detector("nomad"), 100.0, "mu")``; :func:`fits.limits.detector_limit`
 dispatches to it for the detector named "nomad" (``fits.limits.LIMIT_METHODS``).
