@@ -132,6 +132,10 @@ DEFAULT_RECOIL_RANGES_MEV: dict[tuple[str, str], tuple[float, float]] = {
     ("pseudocumene", "nucleus"): (1e-4, 10e-3),
     ("glass", "electron"): (3e3, 24e3),
     ("glass", "nucleus"): (1e-4, 10.0),
+    # MiniBooNE's CH2 in the BNB: electrons above 0.1 GeV to the flux's 7.2 GeV end; nuclear recoils from
+    # 0.1 keV to 50 MeV hold 99.98 % of the coherent dipole rate at M_N = 0.1 GeV (docs/miniboone_darknews.md)
+    ("mineral_oil", "electron"): (100.0, 7.2e3),
+    ("mineral_oil", "nucleus"): (1e-4, 50.0),
 }
 
 _K_DIPOLE = ALPHA * MU_B_PER_MEV**2 * CM2_PER_MEV2  # alpha mu_B^2 in cm^2 (physics.md Sec. 0)

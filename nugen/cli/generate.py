@@ -143,7 +143,9 @@ def register(sub, parents):
     )
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument(
-        "--target", metavar="NAME", help="target material: xenon, argon, pseudocumene, glass" + _NO_DEFAULT
+        "--target",
+        metavar="NAME",
+        help="target material: xenon, argon, pseudocumene, glass, mineral_oil" + _NO_DEFAULT,
     )
     where.add_argument(
         "--detector", metavar="NAME", help="detector (xenon1t, borexino, charm2, or a card: xenonnt, "

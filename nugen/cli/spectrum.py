@@ -27,6 +27,7 @@ TARGET_DEFAULTS = {
     "xenon": ("1:30:29", "solar"),
     "pseudocumene": ("200:2000:36", "solar"),
     "glass": ("3:24:21", "charm2"),
+    "mineral_oil": ("0.1:7.1:70", "miniboone"),  # GeV: electron recoils up to the BNB flux's 7.2 GeV end
 }
 
 
@@ -46,11 +47,16 @@ def register(sub, parents):
         "  nugen spectrum --target xenon --recoil nuclear --bins 0.1:10:20 --flavour mu",
     )
     where = p.add_mutually_exclusive_group(required=True)
-    where.add_argument("--target", metavar="NAME", help="target material: xenon, argon, pseudocumene, glass")
+    where.add_argument(
+        "--target", metavar="NAME", help="target material: xenon, argon, pseudocumene, glass, mineral_oil"
+    )
     where.add_argument("--detector", metavar="NAME", help=DETECTOR_HELP)
     where.add_argument("--card", metavar="FILE.toml", help=CARD_HELP)
     p.add_argument(
-        "--source", metavar="NAME", default=None, help="neutrino source (default: solar; charm2 for glass)"
+        "--source",
+        metavar="NAME",
+        default=None,
+        help="neutrino source (default: solar; charm2 for glass, miniboone for mineral_oil)",
     )
     p.add_argument(
         "--recoil",

@@ -143,6 +143,22 @@ def test_spectrum_command_on_mineral_oil_with_the_miniboone_beam(cli):
     assert doc["counts"]["dipole"][0] > 0
 
 
+def test_mineral_oil_has_default_windows_and_the_miniboone_beam_by_default(cli, tmp_path):
+    # spectrum: MiniBooNE's beam and 0.1-7.1 GeV electron bins by default; generate: default windows
+    code, out, err = cli("spectrum", "--target", "mineral_oil", "--mass", "30", "--mu", "1e-6", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["source"] == "miniboone" and doc["bin_edges"][0] == pytest.approx(0.1)
+    assert doc["bin_edges"][-1] == pytest.approx(7.1) and len(doc["bin_edges"]) == 71
+    for recoil, lo, hi in (("nuclear", 1e-7, 0.05), ("electron", 0.1, 7.2)):
+        out_file = tmp_path / f"{recoil}.root"
+        argv = ["generate", "--target", "mineral_oil", "--source", "miniboone", "--recoil", recoil,
+                "--mass", "30", "--mu", "1e-6", "--events", "2000", "-o", str(out_file)]  # fmt: skip
+        code, _, err = cli(*argv)
+        assert code == 0, err
+        assert f"{lo:g}-{hi:g} GeV" in err
+
+
 def test_unknown_names_keep_the_one_line_errors(cli, one_line_error):
     code, _, err = cli("spectrum", "--target", "mineral_oil", "--source", "miniboon", "--bins", "1:2:1")
     one_line_error(code, err, "unknown source 'miniboon'", "miniboone")
