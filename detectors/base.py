@@ -39,6 +39,7 @@ __all__ = [
     "Detector",
     "Setting",
     "parse_choice",
+    "parse_fraction",
     "parse_int_range",
     "parse_positive",
 ]
@@ -53,6 +54,20 @@ def parse_positive(name: str) -> Callable[[object], float]:
 def parse_nonnegative(name: str) -> Callable[[object], float]:
     """Return a parser accepting a finite number >= 0 for setting ``name``."""
     return functools.partial(check_number, f"setting {name}")
+
+
+def parse_fraction(name: str) -> Callable[[object], float]:
+    """Return a parser accepting a finite number in [0, 1] for setting ``name`` (an efficiency)."""
+    base = parse_nonnegative(name)
+
+    def parse(value: object) -> float:
+        v = base(value)
+        if v > 1:
+            msg = f"setting {name} must be between 0 and 1, got {value!r}"
+            raise InvalidParameterError(msg)
+        return v
+
+    return parse
 
 
 def parse_int_range(name: str, lo: int, hi: int, what: str = "") -> Callable[[object], int]:

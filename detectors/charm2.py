@@ -79,6 +79,7 @@ from detectors.base import (
     Detector,
     Setting,
     parse_choice,
+    parse_fraction,
     parse_int_range,
     parse_nonnegative,
     parse_positive,
@@ -118,19 +119,6 @@ _MU = 1
 def params() -> dict[str, float]:
     """The numeric rows of ``detectors/data/charm2_params.csv`` as ``{quantity: value}``."""
     return data.parameters("charm2_params.csv", "quantity")
-
-
-def _parse_fraction(name: str):
-    base = parse_nonnegative(name)
-
-    def parse(value: object) -> float:
-        v = base(value)
-        if v > 1:
-            msg = f"setting {name} must be between 0 and 1, got {value!r}"
-            raise InvalidParameterError(msg)
-        return v
-
-    return parse
 
 
 def _p(key: str) -> float:
@@ -257,7 +245,7 @@ class CHARM2(Detector):
         Setting("photon_efficiency", 0.0, "",
                 "selection efficiency of a single-photon shower relative to an electron shower (0: photon "
                 "channel off, the conservative default; 1: photons indistinguishable from electrons)",
-                _parse_fraction("photon_efficiency")),
+                parse_fraction("photon_efficiency")),
         Setting("n_decay_veto", "on", "",
                 "electron channel: reject events whose N decays inside the calorimeter (a second, photon "
                 "shower spoils the single-shower topology); 'off' = lifetime-independent approximation",

@@ -65,6 +65,7 @@ from detectors.base import (
     Detector,
     Setting,
     parse_choice,
+    parse_fraction,
     parse_int_range,
     parse_nonnegative,
     parse_positive,
@@ -97,19 +98,6 @@ def params() -> dict[str, float]:
 
 def _p(key: str) -> float:
     return data.parameter("nomad_params.csv", key, "quantity")
-
-
-def _parse_fraction(name: str):
-    base = parse_nonnegative(name)
-
-    def parse(value: object) -> float:
-        v = base(value)
-        if v > 1:
-            msg = f"setting {name} must be between 0 and 1, got {value!r}"
-            raise InvalidParameterError(msg)
-        return v
-
-    return parse
 
 
 def drift_chamber_target(oxygen_mass_fraction: float = 0.0) -> Material:
@@ -207,7 +195,7 @@ class NOMAD(Detector):
                 "<E> = 24.85 GeV x scale)", parse_positive("flux_energy_scale")),
         Setting("oxygen_mass_fraction", 0.0, "",
                 "mass fraction of the target taken as O16 instead of C12 (composition UNVERIFIED)",
-                _parse_fraction("oxygen_mass_fraction")),
+                parse_fraction("oxygen_mass_fraction")),
         Setting("form_factor", "helm", "",
                 "nuclear form factor of the coherent cross section: helm (nugen's default) or fourier_bessel "
                 "(measured C12 / O16 charge densities)", parse_choice("form_factor", FORM_FACTOR_MODELS)),
