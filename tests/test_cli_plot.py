@@ -168,3 +168,11 @@ def test_help_lists_both_kinds(capsys):
     assert code == 0 and "spectra" in out and "limits" in out
     code, out, _ = _run(capsys, "plot", "limits", "--help")
     assert code == 0 and "--masses" in out and "--workers" in out and "[MeV]" in out
+
+
+def test_limits_frame_is_the_seeds_widened_to_the_masses_asked_for():
+    from fits.cli.plot import mass_frame
+
+    assert mass_frame([0.05, 3.0]) == (1e-2, 1e3)  # inside Brdar et al.'s Fig. 3 frame
+    assert mass_frame([1.0, 6000.0]) == (1e-2, 6000.0)  # NOMAD reaches 6 GeV
+    assert mass_frame([1e-3, 1.0]) == (1e-3, 1e3)

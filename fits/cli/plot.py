@@ -410,11 +410,23 @@ def _run_limits(args) -> int:
         bands=not args.no_bands,
         published=args.published,
         note=f"{flav}; computed limits at {100 * cl:g}% CL",
+        xlim=mass_frame(masses),
     )
     if args.title:
         ax.set_title(args.title, fontsize=10)
     save_figure(fig, args.output, args.overwrite, args.dpi, args.quiet)
     return 0
+
+
+def mass_frame(masses, frame: tuple[float, float] = (1e-2, 1e3)) -> tuple[float, float]:
+    """The M_N axis range [MeV]: the seed's Fig. 3 frame, widened to every mass asked for.
+
+    Accelerator limits (CHARM-II, NOMAD) reach GeV masses beyond the seed's 1 GeV edge.
+    """
+    import numpy as np
+
+    m = np.asarray(masses, dtype=float)
+    return (min(frame[0], float(m.min())), max(frame[1], float(m.max())))
 
 
 def _limit_regions(args, names, masses, settings, styles) -> dict:
