@@ -24,6 +24,7 @@ from nugen.errors import InvalidParameterError
 from nugen.outputs import atomic_output, check_output_path
 
 __all__ = [
+    "DEFAULT_SOURCE",
     "ENERGY_UNITS_MEV",
     "HelpFormatter",
     "add_detector_options",
@@ -50,7 +51,10 @@ MAX_BINS = 1000
 #: times the largest planned detector's; beyond it expected counts and fits lose meaning (and overflow).
 MAX_EXPOSURE_T_YR = 1e6
 
-#: Size of each energy unit the command line accepts, in MeV.
+#: Neutrino source of ``--target NAME`` when ``--source`` is not given (spectrum and generate alike): the
+#: Sun for the solar-neutrino targets, each beam's own target otherwise.
+DEFAULT_SOURCE = {"xenon": "solar", "argon": "solar", "pseudocumene": "solar", "glass": "charm2",
+                  "mineral_oil": "miniboone"}  # fmt: skip
 
 
 def add_model_options(

@@ -27,6 +27,7 @@ from nugen.cli._event_output import (
     write_output,
 )
 from nugen.cli.common import (
+    DEFAULT_SOURCE,
     ENERGY_UNITS_MEV,
     add_model_options,
     add_settings_option,
@@ -47,8 +48,6 @@ MAX_EVENTS = 10**11
 #: Appended to help texts that state their default in words: formats the default (None) as nothing and
 #: stops ArgumentDefaultsHelpFormatter from adding "(default: None)".
 _NO_DEFAULT = "%(default).0s"
-#: Default source per target material (as ``nugen spectrum``).
-DEFAULT_SOURCE = {"xenon": "solar", "pseudocumene": "solar", "glass": "charm2"}
 
 
 def _positive_int(text: str) -> int:
@@ -153,7 +152,10 @@ def register(sub, parents):
         "(adds Eobs_keV and efficiency)" + _NO_DEFAULT,
     )  # fmt: skip
     p.add_argument(
-        "--source", metavar="NAME", default=None, help="neutrino source (default: solar)" + _NO_DEFAULT
+        "--source",
+        metavar="NAME",
+        default=None,
+        help="neutrino source (default: solar; charm2 for glass, miniboone for mineral_oil)" + _NO_DEFAULT,
     )
     p.add_argument(
         "--process",

@@ -6,6 +6,7 @@ import argparse
 
 from nugen.cli.common import (
     CARD_HELP,
+    DEFAULT_SOURCE,
     DETECTOR_HELP,
     ENERGY_UNITS_MEV,
     add_model_options,
@@ -22,12 +23,12 @@ from nugen.cli.common import (
 COMMAND = "spectrum"
 ORDER = 20
 
-#: Default bins [target unit] and source per target material.
-TARGET_DEFAULTS = {
-    "xenon": ("1:30:29", "solar"),
-    "pseudocumene": ("200:2000:36", "solar"),
-    "glass": ("3:24:21", "charm2"),
-    "mineral_oil": ("0.1:7.1:70", "miniboone"),  # GeV: electron recoils up to the BNB flux's 7.2 GeV end
+#: Default bins [target unit] per target material (the source: :data:`nugen.cli.common.DEFAULT_SOURCE`).
+TARGET_BINS = {
+    "xenon": "1:30:29",
+    "pseudocumene": "200:2000:36",
+    "glass": "3:24:21",
+    "mineral_oil": "0.1:7.1:70",  # GeV: electron recoils up to the BNB flux's 7.2 GeV end
 }
 
 
@@ -93,8 +94,8 @@ def _run_target(args, model) -> int:
 
     reject_settings(args.settings, f"--target {args.target!r}")
     target = get_target(args.target)
-    default_bins, default_source = TARGET_DEFAULTS.get(args.target, ("1:30:29", "solar"))
-    source = args.source if args.source is not None else default_source
+    default_bins = TARGET_BINS.get(args.target, "1:30:29")
+    source = args.source if args.source is not None else DEFAULT_SOURCE.get(args.target, "solar")
     unit = target.energy_unit
     edges = parse_bins(args.bins if args.bins is not None else default_bins, unit)
     rc = rate_calculator(source, args.target)

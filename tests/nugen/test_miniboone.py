@@ -152,11 +152,11 @@ def test_mineral_oil_has_default_windows_and_the_miniboone_beam_by_default(cli, 
     assert doc["bin_edges"][-1] == pytest.approx(7.1) and len(doc["bin_edges"]) == 71
     for recoil, lo, hi in (("nuclear", 1e-7, 0.05), ("electron", 0.1, 7.2)):
         out_file = tmp_path / f"{recoil}.root"
-        argv = ["generate", "--target", "mineral_oil", "--source", "miniboone", "--recoil", recoil,
+        argv = ["generate", "--target", "mineral_oil", "--recoil", recoil,  # the beam by default
                 "--mass", "30", "--mu", "1e-6", "--events", "2000", "-o", str(out_file)]  # fmt: skip
         code, _, err = cli(*argv)
         assert code == 0, err
-        assert f"{lo:g}-{hi:g} GeV" in err
+        assert f"{lo:g}-{hi:g} GeV" in err and "(miniboone neutrinos)" in err
 
 
 def test_unknown_names_keep_the_one_line_errors(cli, one_line_error):
