@@ -207,13 +207,15 @@ def _result_watching_workers(fut, executor):
     """``fut.result()``; meanwhile, if ``executor.n_workers()`` stays 0 for :data:`WORKERLESS_NOTE_S`, say so.
 
     A cluster whose workers are all gone (batch jobs ended) keeps the tasks until a worker joins, and the
-    run then completes with the same events; the note tells the user why nothing moves and how to stop.
+    run then completes with the same events; ``executor.on_note(message)`` (the caller's, e.g. the command
+    line's stderr) tells the user why nothing moves and how to stop. Without both hooks: plain ``result()``.
     """
     import concurrent.futures
     import time
 
     count = getattr(executor, "n_workers", None)
-    if count is None:
+    note = getattr(executor, "on_note", None)
+    if count is None or note is None:
         return fut.result()
     since, said = None, False
     while True:
@@ -227,10 +229,9 @@ def _result_watching_workers(fut, executor):
             continue
         since = time.monotonic() if since is None else since
         if not said and time.monotonic() - since >= WORKERLESS_NOTE_S:
-            print(
-                f"nugen: waiting: the dask scheduler has had no worker for {WORKERLESS_NOTE_S:g} s; the run "
-                "goes on when one joins (start workers), or stop it with Ctrl-C (no output is left)",
-                file=sys.stderr,
+            note(
+                f"waiting: the dask scheduler has had no worker for {WORKERLESS_NOTE_S:g} s; the run goes on "
+                "when one joins (start workers), or stop it with Ctrl-C (no output is left)"
             )
             said = True
 
@@ -238,8 +239,10 @@ def _result_watching_workers(fut, executor):
 class _ClusterExecutor(Executor):
     """A dask ``ClientExecutor`` (``submit``, ``shutdown``) that also counts the cluster's workers."""
 
-    def __init__(self, client, executor):
+    def __init__(self, client, executor, on_note=None):
         self._client, self._executor = client, executor
+        #: ``on_note(message)`` for a run that waits on a cluster without workers (None: silent).
+        self.on_note = on_note
 
     def submit(self, fn, *args, **kwargs):
         return self._executor.submit(fn, *args, **kwargs)
@@ -294,7 +297,7 @@ def _within(seconds: float, fn, *args, **kwargs):
 
 
 @contextlib.contextmanager
-def dask_executor(address: str, timeout: float = SCHEDULER_TIMEOUT_S):
+def dask_executor(address: str, timeout: float = SCHEDULER_TIMEOUT_S, on_note=None):
     """A :class:`concurrent.futures.Executor` on the dask.distributed scheduler at ``address``.
 
     ``Client(address).get_executor(pure=False, retries=DASK_RETRIES)``; the client is closed when the
@@ -310,6 +313,9 @@ def dask_executor(address: str, timeout: float = SCHEDULER_TIMEOUT_S):
         Scheduler address, e.g. ``tcp://10.0.0.1:8786``.
     timeout : float
         Seconds to wait for the scheduler, and again for a worker.
+    on_note : callable, optional
+        ``on_note(message)``: told once when a run has waited :data:`WORKERLESS_NOTE_S` on a cluster
+        without workers (the command line prints it on stderr); None: wait silently.
 
     Raises
     ------
@@ -366,7 +372,7 @@ def dask_executor(address: str, timeout: float = SCHEDULER_TIMEOUT_S):
                 f"{worker} {what}): pip install nugen=={__version__} in the workers' environment"
             )
             raise InvalidParameterError(msg)
-        yield _ClusterExecutor(client, client.get_executor(pure=False, retries=DASK_RETRIES))
+        yield _ClusterExecutor(client, client.get_executor(pure=False, retries=DASK_RETRIES), on_note)
     finally:
         _within(timeout, client.close)
 

@@ -199,7 +199,11 @@ def test_a_cluster_without_workers_mid_run_is_said_once_and_the_run_goes_on(monk
 
     monkeypatch.setattr(parallel, "WORKERLESS_NOTE_S", 0.5)
 
+    from nugen.cli.common import note
+
     class Workerless(concurrent.futures.ThreadPoolExecutor):
+        on_note = staticmethod(note)  # as the command line passes it to dask_executor
+
         def n_workers(self):
             return 0
 
@@ -210,4 +214,5 @@ def test_a_cluster_without_workers_mid_run_is_said_once_and_the_run_goes_on(monk
         assert list(parallel.ordered_map(_double_when_released, [21], executor=ex)) == [42]
     timer.join()
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "no worker for 0.5 s" in err and "Ctrl-C" in err
+    assert err.count("\n") == 1 and err.startswith("nugen: waiting:")
+    assert "no worker for 0.5 s" in err and "Ctrl-C" in err

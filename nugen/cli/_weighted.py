@@ -32,7 +32,7 @@ from nugen.cli._event_output import (
     output_format,
     write_output,
 )
-from nugen.cli.common import parse_settings
+from nugen.cli.common import note, parse_settings
 
 __all__ = [
     "check_memory",
@@ -248,7 +248,7 @@ def _generate(args, det, gen_fn, model, n_events, seed, processes, n_rows_max, m
         extra = {"workers": args.workers} if "workers" in params else {}
         if args.scheduler is not None:
             extra["executor"] = stack.enter_context(
-                parallel.dask_executor(args.scheduler, parallel.SCHEDULER_TIMEOUT_S)
+                parallel.dask_executor(args.scheduler, parallel.SCHEDULER_TIMEOUT_S, on_note=note)
             )
         if "progress" in params:
             parallel.quiet_threads()  # no monitor thread: the workers can then fork

@@ -36,6 +36,7 @@ __all__ = [
     "detector_settings",
     "emit",
     "model_from_args",
+    "note",
     "parse_bins",
     "parse_range",
     "parse_settings",
@@ -484,6 +485,11 @@ def _text_table(header: Sequence[str], rows: Sequence[Sequence]) -> str:
     lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines) + "\n"
+
+
+def note(message: str) -> None:
+    """Print ``nugen: MESSAGE`` on stderr (a note while a command runs, e.g. from :mod:`nugen.parallel`)."""
+    print(f"nugen: {message}", file=sys.stderr)
 
 
 def emit(

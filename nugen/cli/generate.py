@@ -32,6 +32,7 @@ from nugen.cli.common import (
     add_model_options,
     add_settings_option,
     model_from_args,
+    note,
     reject_settings,
     worker_count,
 )
@@ -443,7 +444,7 @@ def run(args: argparse.Namespace) -> int:
             from nugen import parallel
 
             executor = stack.enter_context(
-                parallel.dask_executor(args.scheduler, parallel.SCHEDULER_TIMEOUT_S)
+                parallel.dask_executor(args.scheduler, parallel.SCHEDULER_TIMEOUT_S, on_note=note)
             )
             meta["scheduler"] = args.scheduler
         written = write_output(args, out, chunks(), meta, n_events, "nugen generate")
