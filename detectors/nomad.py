@@ -78,15 +78,13 @@ from nugen.model import DipolePortal
 from nugen.rates import check_edges
 from nugen.sources import get_source
 from nugen.sources.beams import PiecewiseLinearPdf
-from nugen.targets import Material, Nucleus
+from nugen.targets import GRAMS_PER_TONNE, Material, Nucleus
 from nugen.xsec.form_factors import FORM_FACTOR_MODELS
 
 __all__ = ["NOMAD", "SELECTIONS", "drift_chamber_target", "params"]
 
 #: The two published selections of arXiv:1111.3713.
 SELECTIONS = ("all", "collinear")
-#: Grams per tonne.
-_G_PER_T = 1.0e6
 #: Flavour index of nu_mu in nugen's flavour vectors (e, mu, tau).
 _MU = 1
 
@@ -118,7 +116,7 @@ def drift_chamber_target(oxygen_mass_fraction: float = 0.0) -> Material:
         raise InvalidParameterError(msg)
     parts = [("C12", 6, 12, 1.0 - f), ("O16", 8, 16, f)]
     nuclei = tuple(
-        Nucleus(name, z, a, a * AMU_MEV, w * _G_PER_T / a * N_A) for name, z, a, w in parts if w > 0
+        Nucleus(name, z, a, a * AMU_MEV, w * GRAMS_PER_TONNE / a * N_A) for name, z, a, w in parts if w > 0
     )
     electrons = sum(n.Z * n.per_tonne for n in nuclei)
     desc = f"NOMAD drift-chamber target taken as C12 with O16 mass fraction {f:g}; free electrons"
