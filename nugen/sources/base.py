@@ -137,6 +137,7 @@ _REGISTRY: dict[str, str] = {
     "solar": "nugen.sources.solar:SolarSource",
     "charm2": "nugen.sources.beams:CHARM2Beam",
     "miniboone": "nugen.sources.beams:MiniBooNEBeam",
+    "lsnd_dar": "nugen.sources.dar:DecayAtRestSource",
 }
 #: Names of registered sources (a live view of the registry keys).
 SOURCES = _REGISTRY.keys()
