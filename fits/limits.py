@@ -369,6 +369,7 @@ LIMIT_METHODS: dict[str, str] = {
     "xenon1t_nr": "fits.binwise_limit:binwise_detector_limit",
     "xenonnt_nr": "fits.binwise_limit:binwise_detector_limit",
     "nomad": "fits.nomad_limit:nomad_detector_limit",
+    "lsnd": "fits.lsnd_limit:lsnd_detector_limit",
 }
 
 

@@ -67,23 +67,44 @@ def register(sub, parents):
     add_model_options(p, mass_default=0.0, with_mu=False)
     add_fit_options(p)
     add_output_options(p)
+    # without --flavour / --cl the detector's own defaults apply (universal and 0.9 unless the detector sets
+    # default_flavour / default_cl, e.g. lsnd: e and 0.95, those of its published curve)
+    own_default = {
+        "flavour": "universal, or the detector's own: e for lsnd",
+        "cl": "0.9, or the detector's own: 0.95 for lsnd",
+    }
+    for action in p._actions:
+        if action.dest in own_default:
+            action.default = argparse.SUPPRESS
+            action.help += f" (default: {own_default[action.dest]})"
     return p
+
+
+def detector_defaults(args: argparse.Namespace, det) -> None:
+    """Fill unset ``args.flavour`` / ``args.cl`` from the detector's ``default_flavour`` / ``default_cl``."""
+    if getattr(args, "flavour", None) is None:
+        args.flavour = getattr(det, "default_flavour", "universal")
+    if getattr(args, "cl", None) is None:
+        args.cl = float(getattr(det, "default_cl", 0.9))
 
 
 def run(args: argparse.Namespace) -> int:
     """Fit and print the limit."""
     from nugen.outputs import check_output_path
 
-    check_cl_option(args.cl)
+    if getattr(args, "cl", None) is not None:
+        check_cl_option(args.cl)
     if args.output:
         check_output_path(args.output, overwrite=args.overwrite)
-    model = _model(args)
     own = detector_settings(args.settings, args.detector)
 
     from detectors import get_detector
     from fits.limits import detector_limit
 
     det = get_detector(args.detector, **own)
+    detector_defaults(args, det)
+    check_cl_option(args.cl)
+    model = _model(args)
     result = detector_limit(
         det,
         model.mass_MeV,
