@@ -303,6 +303,15 @@ class LSND(Detector):
             self._sm_acc = float(np.sum(ev.weight * (cos_e >= float(s["cos_min"]))))
         return self._sm_acc
 
+    @property
+    def implied_efficiency(self) -> float:
+        """Electron efficiency implied by the inputs: ``Y_SM / (n_pi_dar x SM rate x detector_mass)``.
+
+        Not used by the limit (it cancels); a consistency check of the UNVERIFIED flux, mass and event count
+        (0.225: the GLoBES file of the nu_e C12 analysis uses 0.232).
+        """
+        return self.sm_events / (self.exposure_t_yr * self.sm_accepted_rate() * _p("detector_mass"))
+
     # -- signal --------------------------------------------------------------------------------------------
     @property
     def material(self):
