@@ -71,13 +71,13 @@ def test_source_components_and_flux_per_stopped_pion():
 def test_cli_spectrum_and_generate_with_the_source(capsys, tmp_path):
     from nugen.cli import main
 
-    code = main(["spectrum", "--target", "mineral_oil", "--source", "lsnd_dar", "--recoil", "nuclear",
-                 "--mass", "10", "--mu", "1e-7", "--flavour", "e", "--bins", "0.00001:0.01:4", "--json"])  # fmt: skip
+    model = ["--mass", "10", "--mu", "1e-7", "--flavour", "e"]
+    where = ["--target", "mineral_oil", "--source", "lsnd_dar", "--recoil", "nuclear"]
+    code = main(["spectrum", *where, *model, "--bins", "0.00001:0.01:4", "--json"])
     out, err = capsys.readouterr()
     assert code == 0, err
     assert "lsnd_dar" in out
     path = tmp_path / "ev.hepmc3"
-    code = main(["generate", "--target", "mineral_oil", "--source", "lsnd_dar", "--recoil", "nuclear",
-                 "--mass", "10", "--mu", "1e-7", "--flavour", "e", "--events", "50", "-o", str(path)])  # fmt: skip
+    code = main(["generate", *where, *model, "--events", "50", "-o", str(path)])
     assert code == 0, capsys.readouterr().err
     assert path.stat().st_size > 0
