@@ -13,7 +13,9 @@ measures the effect of every U row on the limit.
 
 * **Data** (hep-ex/0101039, abstract): the measured cross section ``sigma = (10.1 +- 1.1 +- 1.0) x E_nu(MeV)
   x 1e-45 cm^2`` of ``n_events`` nu_e e events (191, UNVERIFIED: from the task brief; the body text was not
-  readable here) in a visible-energy window (18-50 MeV, U) with a forward cut (cos theta > 0.9, U).
+  readable here) in a visible-energy window (18-50 MeV, U) with a forward cut (cos theta > 0.9, U). With the
+  default Gaussian statistic ``n_events`` cancels exactly: the yield, its errors, ``Y_SM`` and the signal
+  all scale with it, so the limit depends on the measured cross section and its relative errors only.
 * **Normalisation through the SM nu_e e yield** (flux, fiducial mass and electron efficiency cancel):
   LSND's SM expectation is ``Y_SM = n_events x sigma_SM / sigma_meas`` (:attr:`LSND.sm_events`) with nugen's
   tree-level ``sigma_SM`` (:meth:`LSND.sm_sigma_over_E`: :func:`nugen.xsec.sm_electron_dsigma_dT` averaged
@@ -158,7 +160,7 @@ class LSND(Detector):
     default_cl = 0.95
     SETTINGS = (
         Setting("n_events", _p("n_events"), "events",
-                "nu_e e events of the measurement (UNVERIFIED: task brief); Y_SM = n sigma_SM / sigma_meas",
+                "nu_e e events of the measurement (UNVERIFIED: task brief); cancels in the gaussian limit",
                 parse_positive("n_events")),
         Setting("statistic", "gaussian", "",
                 "gaussian: the measured yield with the published stat (+) syst error; poisson: n_events "

@@ -197,6 +197,15 @@ def test_limit_closes_on_s_up_and_dispatches(det):
     assert asimov.q0 == 0.0 and asimov.mu_best_muB == 0.0 and asimov.mu_upper_muB < r.mu_upper_muB
 
 
+def test_event_count_cancels_in_the_gaussian_limit_but_not_in_the_poisson_one(det):
+    # yield, errors, Y_SM and signal all scale with n_events: the UNVERIFIED count drops out
+    ref = lsnd_detector_limit(det, 20.0, "e").mu_upper_muB
+    assert lsnd_detector_limit(LSND(n_events=120), 20.0, "e").mu_upper_muB == pytest.approx(ref, rel=1e-6)
+    p191 = lsnd_detector_limit(LSND(statistic="poisson"), 20.0, "e").mu_upper_muB
+    p120 = lsnd_detector_limit(LSND(statistic="poisson", n_events=120), 20.0, "e").mu_upper_muB
+    assert p120 > p191 * 1.01
+
+
 def test_settings_are_checked():
     with pytest.raises(InvalidParameterError, match="cos_min"):
         LSND(cos_min=1.5)
