@@ -236,6 +236,7 @@ def test_cli_limit_defaults_to_electron_flavour_and_95_percent(capsys):
 
 
 # -- the published curve ------------------------------------------------------------------------------------
+@pytest.mark.crosscheck
 def test_against_the_published_curve(det):
     if not SHARED.exists():
         pytest.skip("../shared/data/limits_dipole_nue_lsnd.csv not available")
