@@ -1,0 +1,79 @@
+"""The proton's form factors and the nucleon dipole channel nu p -> N p (issue 15).
+
+Oracles: F1(0) = 1 (the proton's charge); the Dirac radius r_1^2 = 12/Lambda^2 - 6 kappa_p/(4 m_p^2) of the
+dipole parametrisation (Lambda^2 = 0.71 GeV^2), worked out by hand below and compared with a numerical
+derivative of the code's F1^2; F1 at Q^2 = 1 and 10 GeV^2 evaluated by hand (numbers in the comments).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from nugen.constants import HBARC_MEV_FM, M_PROTON, MU_PROTON
+from nugen.xsec.form_factors import nuclear_form_factor_sq, proton_dirac_form_factor_sq
+
+#: Dipole mass squared [GeV^2] of the standard dipole form factor (Perdrisat, Punjabi, Vanderhaeghen 2007).
+LAMBDA2_GEV2 = 0.71
+
+
+def _T_of_Q2(Q2_GeV2, m=M_PROTON):
+    """Proton kinetic energy [MeV] for Q^2 = 2 m T."""
+    return Q2_GeV2 * 1e6 / (2.0 * m)
+
+
+def test_constants_are_codata_proton_values():
+    # CODATA 2018: m_p = 938.27208816 MeV, mu_p = 2.79284734463 mu_N (CODATA 2022: 938.27208943 MeV)
+    assert M_PROTON == pytest.approx(938.2720, abs=2e-3)
+    assert MU_PROTON == pytest.approx(2.79284734, rel=1e-8)
+
+
+@pytest.mark.parametrize("model", ["helm", "fourier_bessel"])
+def test_proton_form_factor_is_one_at_zero_recoil_for_every_model(model):
+    assert float(proton_dirac_form_factor_sq(0.0)) == 1.0
+    # through the nuclear entry point, whatever the model, and with nugen's H1 mass (A x u) or m_p
+    for m in (M_PROTON, 931.494):
+        assert float(nuclear_form_factor_sq(0.0, 1, 1, m, model)) == 1.0
+        assert float(nuclear_form_factor_sq(1e-3, 1, 1, m, model)) == pytest.approx(
+            float(proton_dirac_form_factor_sq(1e-3, m)), rel=1e-15
+        )
+
+
+def test_dirac_radius_from_the_slope():
+    # r1^2 = 12/0.71 GeV^-2 - 6 (mu_p - 1)/(4 m_p^2): 16.9014 - 6 x 1.792847/(4 x 0.880354) = 16.9014 - 3.0547
+    # = 13.8467 GeV^-2 = 13.8467 x 0.0389379 fm^2 = 0.53915 fm^2, r1 = 0.7343 fm
+    r1_sq_fm2 = 0.53915
+    assert math.sqrt(r1_sq_fm2) == pytest.approx(0.734, abs=5e-4)
+    # numerical derivative of F1^2 = 1 - Q^2 r1^2 / 3 + O(Q^4): central difference in Q^2 around 0 by
+    # symmetric points +-h is not available (Q^2 >= 0), so Richardson on one side: 2 D(h) - D(2h)
+    h_mev2 = 1.0e2  # Q^2 = 1e-4 GeV^2
+
+    def slope(q2):
+        return (float(proton_dirac_form_factor_sq(q2 / (2 * M_PROTON))) - 1.0) / q2
+
+    d = 2 * slope(h_mev2) - slope(2 * h_mev2)  # MeV^-2, error O(h^2)
+    r1_sq_code = -3.0 * d * HBARC_MEV_FM**2
+    assert r1_sq_code == pytest.approx(r1_sq_fm2, rel=2e-4)
+
+
+def test_f1_at_large_momentum_transfer_against_hand_numbers():
+    # Q^2 = 1 GeV^2: tau = 1/(4 x 0.938272^2) = 0.283977, G_D = (1 + 1/0.71)^-2 = 0.172397,
+    # F1 = G_D (1 + tau mu_p)/(1 + tau) = 0.172397 x 1.793103/1.283977 = 0.240754
+    assert math.sqrt(float(proton_dirac_form_factor_sq(_T_of_Q2(1.0)))) == pytest.approx(0.240754, rel=1e-5)
+    # Q^2 = 10 GeV^2: tau = 2.839765, G_D = (1 + 14.084507)^-2 = 1/227.5423 = 0.0043948,
+    # F1 = G_D x 8.93107/3.839765 = 0.010222; close to the tau >> 1 limit mu_p G_D = 0.012274 times
+    # (1 + 1/(tau mu_p))/(1 + 1/tau)
+    f1 = math.sqrt(float(proton_dirac_form_factor_sq(_T_of_Q2(10.0))))
+    assert f1 == pytest.approx(0.010222, rel=1e-4)
+    tau = 10.0 / (4 * (M_PROTON / 1e3) ** 2)
+    g_d = (1 + 10.0 / LAMBDA2_GEV2) ** -2
+    assert f1 / (MU_PROTON * g_d) == pytest.approx((1 + 1 / (tau * MU_PROTON)) / (1 + 1 / tau), rel=1e-12)
+
+
+def test_f1_falls_monotonically_and_stays_below_one():
+    T = np.geomspace(1e-6, 2e4, 400)
+    f = proton_dirac_form_factor_sq(T)
+    assert np.all(np.diff(f) < 0)
+    assert np.all((f > 0) & (f < 1))
