@@ -12,8 +12,12 @@ import math
 import numpy as np
 import pytest
 
-from nugen.constants import HBARC_MEV_FM, M_PROTON, MU_PROTON
+from nugen.constants import HBARC_MEV_FM, M_NEUTRON, M_PROTON, MU_PROTON
+from nugen.errors import UnknownNameError
+from nugen.kinematics import recoil_range
+from nugen.xsec import dipole_dsigma_dT
 from nugen.xsec.form_factors import nuclear_form_factor_sq, proton_dirac_form_factor_sq
+from nugen.xsec.nucleon import dipole_nucleon_dsigma_dT, nucleon_form_factors
 
 #: Dipole mass squared [GeV^2] of the standard dipole form factor (Perdrisat, Punjabi, Vanderhaeghen 2007).
 LAMBDA2_GEV2 = 0.71
@@ -77,3 +81,74 @@ def test_f1_falls_monotonically_and_stays_below_one():
     f = proton_dirac_form_factor_sq(T)
     assert np.all(np.diff(f) < 0)
     assert np.all((f > 0) & (f < 1))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Nucleon form factors F1, F2 and the nucleon dipole cross section (nugen.xsec.nucleon)
+# ---------------------------------------------------------------------------------------------------
+def test_nucleon_form_factors_at_zero_are_charge_and_anomalous_moment():
+    f1p, f2p = nucleon_form_factors(0.0, "proton")
+    f1n, f2n = nucleon_form_factors(0.0, "neutron")
+    # CODATA: mu_p = 2.792847, mu_n = -1.913043; kappa_p = 1.792847
+    assert (float(f1p), float(f2p)) == (1.0, pytest.approx(1.792847, abs=1e-6))
+    assert (float(f1n), float(f2n)) == (0.0, pytest.approx(-1.913043, abs=1e-6))
+
+
+def test_nucleon_sachs_form_factors_are_recovered():
+    # G_E = F1 - tau F2, G_M = F1 + F2 (Perdrisat et al. 2007, Eq. 5); at Q^2 = 0.5 GeV^2 by hand:
+    # G_D = (1 + 0.5/0.71)^-2 = 1/2.904383 = 0.344308; tau_p = 0.5/3.521416 = 0.141988
+    q2 = 0.5e6
+    f1, f2 = (float(x) for x in nucleon_form_factors(q2, "proton"))
+    tau = q2 / (4 * M_PROTON**2)
+    assert tau == pytest.approx(0.141988, rel=1e-5)
+    assert f1 - tau * f2 == pytest.approx(0.344308, rel=1e-5)
+    assert f1 + f2 == pytest.approx(2.792847 * 0.344308, rel=1e-5)
+    # neutron, Galster: G_E^n = -mu_n tau G_D/(1 + 5.6 tau), tau_n = 0.5/(4 x 0.939565^2) = 0.141597
+    # -> 1.913043 x 0.141598 x 0.344308/1.792949 = 0.052019
+    f1, f2 = (float(x) for x in nucleon_form_factors(q2, "neutron"))
+    tau_n = q2 / (4 * M_NEUTRON**2)
+    assert f1 - tau_n * f2 == pytest.approx(0.052019, rel=1e-4)
+    assert f1 + f2 == pytest.approx(-1.913043 * 0.344308, rel=1e-5)
+    f1z, f2z = (float(x) for x in nucleon_form_factors(q2, "neutron", "zero"))
+    assert f1z - tau_n * f2z == pytest.approx(0.0, abs=1e-15)
+
+
+def test_unknown_nucleon_or_neutron_model_is_named():
+    with pytest.raises(UnknownNameError, match="nucleon"):
+        nucleon_form_factors(0.0, "quark")
+    with pytest.raises(UnknownNameError, match="galster"):
+        nucleon_form_factors(0.0, "neutron", "kelly")
+
+
+def test_without_pauli_term_the_proton_is_the_point_charge_formula_times_f1_squared():
+    # the existing coherent formula with Z = 1 and the F1 form factor: nugen.xsec.dipole_dsigma_dT x F1^2
+    rng = np.random.default_rng(15)
+    for _ in range(40):
+        E = rng.uniform(300.0, 30000.0)
+        M = rng.uniform(0.0, 1500.0)
+        if E <= M + M * M / (2 * M_PROTON) + 1.0:
+            continue
+        t_lo, t_hi = (float(x) for x in recoil_range(E, M, M_PROTON))
+        T = math.exp(rng.uniform(math.log(t_lo), math.log(t_hi)))
+        ours = float(dipole_nucleon_dsigma_dT(E, T, M, "proton", 1e-9, pauli=False))
+        ref = float(dipole_dsigma_dT(E, T, M, M_PROTON, 1e-9) * proton_dirac_form_factor_sq(T))
+        # identical algebra rearranged (X_K - X_g = the point bracket): round-off only
+        assert ours == pytest.approx(ref, rel=1e-9, abs=1e-12 * ref), (E, M, T)
+
+
+def test_pauli_term_vanishes_at_small_momentum_transfer():
+    # M = 0, T = 1 MeV at E = 800 MeV: tau = T/(2 m_p) = 5.3e-4; the Pauli terms change dsigma/dT by
+    # tau F2^2/F1^2 ~ tau kappa_p^2 = 1.7e-3 plus (G_M^2 - F1^2) X_g / (X_K - X_g) ~ (mu_p^2 - 1) T^2/(4 E^2)
+    # = 1.3e-6: together < 2.5e-3
+    E, T = 800.0, 1.0
+    full = float(dipole_nucleon_dsigma_dT(E, T, 0.0))
+    dirac = float(dipole_nucleon_dsigma_dT(E, T, 0.0, pauli=False))
+    assert 0 < full / dirac - 1 < 2.5e-3
+
+
+def test_outside_the_kinematic_range_the_cross_section_is_zero():
+    E, M = 800.0, 100.0
+    _, t_hi = (float(x) for x in recoil_range(E, M, M_PROTON))
+    assert float(dipole_nucleon_dsigma_dT(E, t_hi * 1.01, M)) == 0.0
+    assert float(dipole_nucleon_dsigma_dT(100.0, 1.0, M)) == 0.0  # below threshold
+    assert float(dipole_nucleon_dsigma_dT(E, 0.0, M)) == 0.0
