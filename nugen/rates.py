@@ -43,9 +43,10 @@ from nugen.targets import Material, get_target
 from nugen.xsec import (
     cevns_dsigma_dT,
     dipole_dsigma_dT,
+    dipole_nucleus_dsigma_dT,
     sm_electron_dsigma_dT,
 )
-from nugen.xsec.form_factors import DEFAULT_FORM_FACTOR, check_form_factor_model, nuclear_form_factor_sq
+from nugen.xsec.form_factors import DEFAULT_FORM_FACTOR, check_form_factor_model
 
 __all__ = [
     "PROCESSES",
@@ -225,9 +226,10 @@ class RateCalculator:
         :meth:`scatterers`). This is the integrand the rates and the generator share.
         """
         if process.kind == "dipole":
-            s = dipole_dsigma_dT(E, T, M_N, m, 1.0)
-            if process.scatterer == "nucleus":
-                s = s * (Z * Z) * nuclear_form_factor_sq(T, Z, A, m, self.form_factor)
+            if process.scatterer == "nucleus":  # coherent; the free proton (H1) with F1 and F2
+                s = dipole_nucleus_dsigma_dT(E, T, M_N, Z, A, m, 1.0, self.form_factor)
+            else:
+                s = dipole_dsigma_dT(E, T, M_N, m, 1.0)
             return np.broadcast_to(s, (3, *s.shape))
         if process.scatterer == "electron":
             se = sm_electron_dsigma_dT(E, T, "e", comp.antineutrino, self.sin2_theta_w)

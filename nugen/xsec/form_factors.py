@@ -14,15 +14,17 @@
   Dirac form factor F1_p of the standard dipole parametrisation, ``F1 = (G_E + tau G_M)/(1 + tau)``,
   ``G_E = G_D``, ``G_M = mu_p G_D``, ``G_D = (1 + Q^2/0.71 GeV^2)^-2``, ``tau = Q^2/(4 m_p^2)``
   (:func:`proton_dirac_form_factor_sq`; C. F. Perdrisat, V. Punjabi, M. Vanderhaeghen, Prog. Part. Nucl.
-  Phys. 59 (2007) 694, Sec. 2). The Pauli term of the proton's magnetic moment (F2, kappa_p = 1.79) is
-  *not* included: the coherent formula has a charge only. Against DarkNews 0.4.8 (which has F1 and F2) this
-  leaves H1 rates 1 % low at M_N = 30 MeV and 20 % low at 0.6 GeV in MiniBooNE's beam
-  (docs/miniboone_darknews.md); Helm at A = 1 (rms radius 2.0 fm, the proton's is 0.84 fm) was 17–90 % low.
-  Caveat: :func:`nugen.beam_events.sample_scatterings` ends its recoil range where the *Helm* form factor
-  of the nucleus is negligible (q r_n = 10). For A = 1 (r_n = 1.60 fm) that is T = 611 MeV, Q^2 = 1.14
-  GeV^2, where F1_p^2 is still 0.045 (not the 8 GeV^2 / F1^2 ~ 2e-4 one might guess); measured with
-  F1 alone, the H1 rate above it is 0.015 % (M_N = 30 MeV) to 0.25 % (600 MeV) of the total in MiniBooNE's
-  beam and 0.10–0.29 % in CHARM-II's: small, but not negligible against 0.1 % comparisons.
+  Phys. 59 (2007) 694, Sec. 2). F1 alone is the charge part: the dipole cross section on the proton also
+  has the Pauli term of its anomalous magnetic moment (F2, kappa_p = 1.79), so
+  :func:`nugen.xsec.dipole_nucleus_dsigma_dT` sends Z = A = 1 to the nucleon cross section of
+  :mod:`nugen.xsec.nucleon` (F1 and F2) and does not use this F1^2 for it. With F1 alone, H1 rates in
+  MiniBooNE's beam were 1 % (M_N = 30 MeV) to 20 % (0.6 GeV) below DarkNews 0.4.8, which has F1 and F2;
+  Helm at A = 1 (rms radius 2.0 fm, the proton's is 0.84 fm) was 17–90 % low (docs/miniboone_darknews.md).
+  The Helm-based recoil ceiling of :func:`nugen.beam_events.sample_scatterings` (q r_n = 10) would end
+  A = 1 at T = 611 MeV, Q^2 = 1.14 GeV^2, where F1_p^2 is still 0.045 (not Q^2 ~ 8 GeV^2 with F1^2 ~
+  2e-4): measured with F1 alone, 0.015 % (M_N = 30 MeV) to 0.25 % (600 MeV) of the H1 rate in MiniBooNE's
+  beam and 0.10–0.29 % in CHARM-II's lie above it. Small, but not negligible against 0.1 % comparisons,
+  so beam_events gives the proton its own ceiling (G_D^2 = 1e-7, Q^2 = 39 GeV^2).
 
 Which to use (``form_factor="helm" | "fourier_bessel"``; default :data:`DEFAULT_FORM_FACTOR` = Helm):
 the two agree to < 1 % where coherent rates are large (q R << 1; Si28: F^2 differs by 0.05 % at T = 10

@@ -58,7 +58,9 @@ from nugen.kinematics import recoil_range
 __all__ = [
     "DIPOLE_MASS_SQ_MEV2",
     "NUCLEONS",
+    "NUCLEON_Q2_CEILING_MEV2",
     "dipole_nucleon_dsigma_dT",
+    "dipole_nucleon_envelope",
     "nucleon_form_factors",
     "nucleon_mass",
 ]
@@ -73,6 +75,9 @@ NUCLEONS: dict[str, tuple[float, float]] = {
     "neutron": (M_NEUTRON, MU_NEUTRON),
 }
 _NEUTRON_ELECTRIC = ("galster", "zero")
+#: Q^2 [MeV^2] beyond which a nucleon's form factors are negligible: G_D^2 = 1e-7 (the 1e-7 of the Helm
+#: ceiling in :mod:`nugen.beam_events`), Q^2 = 0.71 GeV^2 x (1e-7^(-1/4) - 1) = 39.2 GeV^2.
+NUCLEON_Q2_CEILING_MEV2 = DIPOLE_MASS_SQ_MEV2 * (1e-7**-0.25 - 1.0)
 
 
 def nucleon_mass(nucleon: str) -> float:
@@ -183,3 +188,52 @@ def dipole_nucleon_dsigma_dT(
     val = (f1 * f1 + tau * f2 * f2) * x_k - g_m * g_m * x_g
     mu = np.asarray(mu_muB, dtype=float) * MU_B_PER_MEV
     return np.where(inside, np.maximum(val, 0.0), 0.0) * ALPHA * mu * mu * CM2_PER_MEV2
+
+
+def _max_form_factor_weight(nucleon: str) -> float:
+    """Max over Q^2 of F1^2 + tau F2^2 (a smooth function with one maximum), on a dense grid, +0.1 %."""
+    m = NUCLEONS[nucleon][0]
+    q2 = np.concatenate([[0.0], np.geomspace(1.0, 1e9, 20001)])
+    f1, f2 = nucleon_form_factors(q2, nucleon)
+    return float(np.max(f1 * f1 + q2 / (4 * m * m) * f2 * f2)) * 1.001
+
+
+#: Upper bound of F1^2 + tau F2^2 of the proton over all Q^2: 1.001 (the largest value is 1, at Q^2 = 0).
+_PROTON_C_MAX = _max_form_factor_weight("proton")
+
+
+def dipole_nucleon_envelope(
+    E_nu: ArrayLike, M_N: float, m_target: float = M_PROTON
+) -> tuple[np.ndarray, np.ndarray]:
+    """Coefficients (a0, a1) >= 0 with dsigma/dT <= alpha mu^2 (a0 + a1/T) for the proton, for all T.
+
+    For an accept/reject envelope (:mod:`nugen.generator`). With c = max(F1^2 + tau F2^2) and
+    G_M^2 <= mu_p^2: X_K >= 0 (it is the spin-0 cross section) is bounded by dropping its -M^4/T^2 term and
+    using T <= T_max <= 2E^2/(2E + m); -G_M^2 X_g <= mu_p^2 [M^2/(8 m E^2) + M^4/(8 m^2 E^2 T)]. So
+    ``a0 = c max(-1/E + M^2/(8 E^2 m) + 1/(2(2E + m)), 0) + mu_p^2 M^2/(8 m E^2)`` and
+    ``a1 = c max(1 - M^2 (2E + m)/(4 E^2 m), 0) + mu_p^2 M^4/(8 m^2 E^2)``.
+
+    Parameters
+    ----------
+    E_nu : array_like
+        Neutrino energy [MeV].
+    M_N : float
+        Mass of N [MeV].
+    m_target : float
+        Proton mass of the kinematics [MeV].
+
+    Returns
+    -------
+    a0 [MeV^-1], a1 : numpy.ndarray
+    """
+    E = np.asarray(E_nu, dtype=float)
+    m = float(m_target)
+    M2 = float(M_N) ** 2
+    E2 = E * E
+    mu2 = MU_PROTON * MU_PROTON
+    a0 = _PROTON_C_MAX * np.maximum(-1.0 / E + M2 / (8.0 * E2 * m) + 0.5 / (2.0 * E + m), 0.0)
+    a0 = a0 + mu2 * M2 / (8.0 * m * E2)
+    a1 = _PROTON_C_MAX * np.maximum(1.0 - M2 * (2.0 * E + m) / (4.0 * E2 * m), 0.0) + mu2 * M2 * M2 / (
+        8.0 * m * m * E2
+    )
+    return a0, a1
