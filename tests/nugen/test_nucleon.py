@@ -23,7 +23,13 @@ from nugen.sources import get_source
 from nugen.targets import Material, get_target
 from nugen.xsec import dipole_dsigma_dT, dipole_nucleus_dsigma_dT
 from nugen.xsec.form_factors import nuclear_form_factor_sq, proton_dirac_form_factor_sq
-from nugen.xsec.nucleon import dipole_nucleon_dsigma_dT, dipole_nucleon_envelope, nucleon_form_factors
+from nugen.xsec.nucleon import (
+    dipole_incoherent_dsigma_dT,
+    dipole_nucleon_dsigma_dT,
+    dipole_nucleon_envelope,
+    nucleon_form_factors,
+    pauli_blocking_factor,
+)
 
 #: Dipole mass squared [GeV^2] of the standard dipole form factor (Perdrisat, Punjabi, Vanderhaeghen 2007).
 LAMBDA2_GEV2 = 0.71
@@ -242,3 +248,75 @@ def test_generator_on_mineral_oil_nuclei_respects_its_envelope():
         p = diag.accepted / diag.proposed
         err = gen.envelope_integral * np.sqrt(p * (1 - p) / diag.proposed)
         assert abs(gen.envelope_integral * p - gen.total_rate) < 5 * err
+
+
+# ---------------------------------------------------------------------------------------------------
+# Incoherent scattering on bound nucleons (opt-in: scatterer="nucleon", process dipole_N)
+# ---------------------------------------------------------------------------------------------------
+def test_incoherent_cross_section_counts_the_nucleons():
+    E, M = 2000.0, 300.0
+    T = np.geomspace(1.0, 1500.0, 30)
+    p = dipole_nucleon_dsigma_dT(E, T, M, "proton")
+    n = dipole_nucleon_dsigma_dT(E, T, M, "neutron")
+    np.testing.assert_allclose(
+        dipole_incoherent_dsigma_dT(E, T, M, 6, 12, nucleons="protons"), 6 * p, rtol=1e-15
+    )
+    np.testing.assert_allclose(dipole_incoherent_dsigma_dT(E, T, M, 8, 17), 8 * p + 9 * n, rtol=1e-15)
+    assert np.all(dipole_incoherent_dsigma_dT(E, T, M, 1, 1) == 0)  # the free proton is the coherent entry
+    assert np.all(n > 0) and np.all(n < p)  # the neutron: magnetic (mu_n^2 = 3.66 < mu_p^2) and tiny G_E^n
+
+
+def test_fermi_gas_pauli_blocking_factor_by_hand():
+    m = M_PROTON
+    kf = 221.0
+
+    def T_of_q(q):  # kinetic energy with |q| = sqrt(T^2 + 2 m T)
+        return math.sqrt(m * m + q * q) - m
+
+    # x = |q|/(2 k_F): S = 3x/2 - x^3/2; x = 0.5 -> 0.6875, x = 0.25 -> 0.3671875, x >= 1 -> 1
+    for q, ref in [(0.5 * 2 * kf, 0.6875), (0.25 * 2 * kf, 0.3671875), (2 * kf, 1.0), (3 * kf, 1.0)]:
+        assert float(pauli_blocking_factor(T_of_q(q), m, "fermi_gas")) == pytest.approx(ref, rel=1e-12)
+    assert float(pauli_blocking_factor(5.0, m, "none")) == 1.0
+    with pytest.raises(UnknownNameError, match="Pauli"):
+        pauli_blocking_factor(5.0, m, "pauli")
+    with pytest.raises(UnknownNameError, match="incoherent nucleons"):
+        dipole_incoherent_dsigma_dT(1000.0, 5.0, 0.0, 6, 12, nucleons="quarks")
+
+
+def test_incoherent_protons_of_carbon_are_six_free_protons_in_the_rates():
+    # same cross section and mass (m_p) for H1 and a bound proton: per C12 nucleus, 6 x the H1 rate per H1
+    oil = get_target("mineral_oil")
+    h1 = next(n for n in oil.nuclei if n.name == "H1")
+    c12 = next(n for n in oil.nuclei if n.name == "C12")
+    src = get_source("miniboone")
+    for M in (100.0, 600.0):
+        model = DipolePortal(M, 1e-6, flavour="mu")
+        r_h = RateCalculator(src, Material("h", "", 0.0, (h1,))).dipole_counts([1e-12, 2e4], model, "nucleus")
+        rc_c = RateCalculator(src, Material("c", "", 0.0, (c12,)), incoherent_nucleons="protons")
+        r_c = rc_c.dipole_counts([1e-12, 2e4], model, "nucleon")
+        np.testing.assert_allclose(r_c / c12.per_tonne, 6 * r_h / h1.per_tonne, rtol=1e-12)
+        # neutrons add, Pauli blocking removes
+        c = Material("c", "", 0.0, (c12,))
+        r_cn = RateCalculator(src, c).dipole_counts([1e-12, 2e4], model, "nucleon")
+        rc_fg = RateCalculator(src, c, pauli_blocking="fermi_gas")
+        r_fg = rc_fg.dipole_counts([1e-12, 2e4], model, "nucleon")
+        assert r_cn.sum() > r_c.sum() > 0 and r_fg.sum() < r_cn.sum()
+    with pytest.raises(UnknownNameError, match="scatterer"):
+        rc_c.dipole_counts([1.0, 2.0], model, "nucleons")
+
+
+def test_beam_event_weights_reproduce_the_incoherent_rate():
+    c12 = Material("c", "", 0.0, (next(n for n in get_target("mineral_oil").nuclei if n.name == "C12"),))
+    src = get_source("charm2")
+    rng = np.random.default_rng(11)
+    for pb in ("none", "fermi_gas"):
+        rc = RateCalculator(src, c12, pauli_blocking=pb)
+        ref = rc.dipole_binned_templates([1e-12, 3e4], 1000.0, "nucleon")[:, 1, 0]
+        for i, comp in enumerate(src.components):
+            if comp.flavour != "mu":
+                continue
+            ev = sample_scatterings(src, comp, c12, "dipole_N", 1000.0, 200_000, rng, pauli_blocking=pb)
+            assert set(ev.scatterer_names) == {"p:C12", "n:C12"}
+            mc, err = ev.weight.sum(), math.sqrt(np.sum(ev.weight**2))
+            assert mc == pytest.approx(ref[i], abs=5 * err), (pb, comp.name)
+            assert err / mc < 0.01
