@@ -40,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nugen.constants import M_PROTON
 from nugen.kinematics import threshold_energy
 from nugen.model import DipolePortal
 from nugen.rates import RateCalculator
@@ -172,10 +173,11 @@ def one_nucleus(target: Material, name: str) -> tuple[Material, float]:
 
 
 def nugen_per_scatterer(
-    source, material, per_tonne, mass_MeV, mu_muB, scatterer, form_factor="helm", calculator=RateCalculator
-):
-    """Up-scatterings per scatterer per POT, per component name (all recoil energies)."""
-    rc = calculator(source, material, form_factor=form_factor)
+    source, material, per_tonne, mass_MeV, mu_muB, scatterer, form_factor="helm", calculator=RateCalculator,
+    **options,
+):  # fmt: skip
+    """Up-scatterings per ``per_tonne`` unit (a nucleus) per POT, per component name (all recoil energies)."""
+    rc = calculator(source, material, form_factor=form_factor, **options)
     counts = rc.dipole_counts(T_EDGES_MEV, DipolePortal(mass_MeV, mu_muB, flavour="mu"), scatterer)[:, 0]
     return {n: float(v) / per_tonne for n, v in zip(rc.component_names, counts, strict=True)}
 
@@ -230,16 +232,35 @@ def compare(masses_GeV, mu_muB, dn_results: dict[float, dict]) -> list[dict]:
                     row["ratio"] = base[comp] / row["darknews_per_nucleus_POT"]
                     row["ratio_after_both"] = row["ratio"] * row["ratio_both"]
                 rows.append(row)
-        # DarkNews' incoherent proton channel in carbon: no nugen counterpart
-        if dn is not None:
-            for comp, pdg in comp_pdg.items():
-                key = f"{pdg}|proton_in_C12|p-el"
-                if key in dn["channels"]:
-                    w, err, _ = dn["channels"][key]
-                    per_nucleus = w / (dn["n_targets"]["C12"] * dn["pots"])
-                    rows.append({"M_GeV": M, "channel": "p in C12 (incoherent)", "component": comp,
-                                 "darknews_events": w, "darknews_rel_err": err / w,
-                                 "darknews_per_nucleus_POT": per_nucleus})  # fmt: skip
+        # incoherent scattering on the 6 protons of C12 (nugen's opt-in scatterer "nucleon", protons only,
+        # no Pauli blocking: DarkNews' p-el on C12); per C12 nucleus. Then nugen only: the 6 neutrons too,
+        # and both with the Fermi-gas Pauli suppression
+        mat, per_t = one_nucleus(oil, "C12")
+        inc = {"incoherent_nucleons": "protons"}
+        base = nugen_per_scatterer(source, mat, per_t, M_MeV, mu_muB, "nucleon", **inc)
+        win = EnergyWindow(source, *dn_window_MeV(M_MeV, M_PROTON))
+        v_win = nugen_per_scatterer(win, mat, per_t, M_MeV, mu_muB, "nucleon", **inc)
+        both = nugen_per_scatterer(source, mat, per_t, M_MeV, mu_muB, "nucleon")
+        pauli = nugen_per_scatterer(source, mat, per_t, M_MeV, mu_muB, "nucleon", pauli_blocking="fermi_gas")
+        for comp, pdg in comp_pdg.items():
+            r_win = v_win[comp] / base[comp]
+            row = {"M_GeV": M, "channel": "p in C12 (incoherent)", "component": comp,
+                   "nugen_per_nucleus_POT": base[comp], "nugen_events": base[comp] * per_t * FIDUCIAL_T * POT,
+                   "ratio_window": r_win, "ratio_both": r_win}  # fmt: skip
+            key = f"{pdg}|proton_in_C12|p-el"
+            if dn is not None and key in dn["channels"]:
+                w, err, _ = dn["channels"][key]
+                row["darknews_events"] = w
+                row["darknews_rel_err"] = err / w
+                row["darknews_per_nucleus_POT"] = w / (dn["n_targets"]["C12"] * dn["pots"])
+                row["ratio"] = base[comp] / row["darknews_per_nucleus_POT"]
+                row["ratio_after_both"] = row["ratio"] * row["ratio_both"]
+            rows.append(row)
+        for label, vals in (("p + n in C12 (incoherent)", both), ("p + n in C12, Fermi-gas Pauli", pauli)):
+            for comp in comp_pdg:
+                rows.append({"M_GeV": M, "channel": label, "component": comp,
+                             "nugen_per_nucleus_POT": vals[comp],
+                             "nugen_events": vals[comp] * per_t * FIDUCIAL_T * POT})  # fmt: skip
         # electrons: nugen only (DarkNews 0.4.8's miniboone_fhc has nuclear targets only)
         rc = RateCalculator(source, oil)
         e = rc.dipole_counts(T_EDGES_MEV, DipolePortal(M_MeV, mu_muB, flavour="mu"), "electron")[:, 0]
@@ -281,7 +302,9 @@ def markdown_table(rows: list[dict], mu_muB: float) -> str:
         "'x (...)': nugen with that input changed divided by nugen's default; E window: DarkNews' "
         "[max(0.1, 1.05 E_thr), 9] GeV; form factor: C12 Helm -> Fourier-Bessel (DarkNews' C12 density); "
         "H1 is the elastic proton with F1 and F2 (nugen.xsec.nucleon), 'no F2' its Pauli term off, and its "
-        "'both' is the E window alone."
+        "'both' is the E window alone; 'p in C12': nugen's opt-in incoherent channel on the 6 protons of C12 "
+        "(free, at rest, no Pauli blocking, as DarkNews), 'both' = E window; 'p + n': with the 6 neutrons, "
+        "'Fermi-gas Pauli': times the Fermi-gas suppression (k_F = 221 MeV)."
     )
     return "\n".join(lines)
 
