@@ -57,11 +57,13 @@ from nugen.xsec.nucleon import (
     pauli_blocking_factor,
 )
 
-__all__ = ["PROCESSES", "ScatterEvents", "sample_scatterings"]
+__all__ = ["OPT_IN_PROCESSES", "PROCESSES", "ScatterEvents", "sample_scatterings"]
 
 #: Processes this module samples: dipole on electrons, coherent dipole on nuclei (H1: the free proton),
-#: incoherent dipole on the bound nucleons of A > 1 nuclei (opt-in), SM nu e.
-PROCESSES = ("dipole_e", "dipole_A", "dipole_N", "sm_e")
+#: SM nu e (the processes of CHARM-II's event files).
+PROCESSES = ("dipole_e", "dipole_A", "sm_e")
+#: Opt-in processes also accepted: incoherent dipole on the bound nucleons of A > 1 nuclei (issue 15).
+OPT_IN_PROCESSES = ("dipole_N",)
 #: q r_n at which the Helm form factor sample region ends (F^2 < 1e-7 beyond, physics.md Sec. 2.6).
 _QRN_MAX = 10.0
 
@@ -184,8 +186,8 @@ def sample_scatterings(
     n = _check_n(n)
     check_form_factor_model(form_factor)
     check_incoherent_options(incoherent_nucleons, pauli_blocking)
-    if process not in PROCESSES:
-        raise UnknownNameError("beam process", process, PROCESSES)
+    if process not in PROCESSES + OPT_IN_PROCESSES:
+        raise UnknownNameError("beam process", process, PROCESSES + OPT_IN_PROCESSES)
     comp = source.component(component) if isinstance(component, str) else component
     if comp.is_line or not hasattr(comp.pdf, "ppf"):
         msg = f"component {comp.name!r} has no invertible continuum pdf to sample from"
