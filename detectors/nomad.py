@@ -45,10 +45,18 @@ U = UNVERIFIED, D = derived); ``docs/card_notes/nomad.md`` measures the effect o
   photons, default 1 (caveat: a photon from an N decaying near the downstream end has less target to convert
   in than one from a vertex in the target, and the dipole photon spectrum is harder).
 
+* **Incoherent nucleon channel** (settings ``incoherent`` and ``pauli_blocking``, default off): adds
+  nu_mu h -> N h on the bound nucleons of the target (:func:`nugen.xsec.nucleon.dipole_incoherent_dsigma_dT`:
+  free nucleons at rest with F1 and F2; ``protons`` = DarkNews' "p-el", ``nucleons`` with the neutrons
+  too; ``pauli_blocking=fermi_gas`` multiplies by the Fermi-gas suppression, k_F = 221 MeV UNVERIFIED),
+  sampled by ``sample_scatterings(..., "dipole_N")`` and added to the coherent sample. Off by default:
+  its effect on the limit and the DarkNews comparison are in docs/card_notes/nomad.md and
+  docs/card_notes/nucleon_channel.md.
+
 Not modelled: N produced upstream of the fiducial volume (magnet, front material) or decaying downstream of
 it, the nubar_mu (2.5 %) component, the photon energy/angle cuts of the selection beyond the calibrated
-efficiency, incoherent (nucleon) up-scattering. The limit is ``fits.nomad_limit`` (registered for "nomad" in
-``fits.limits.LIMIT_METHODS``).
+efficiency, nuclear effects of the incoherent channel beyond the optional Fermi-gas suppression. The limit
+is ``fits.nomad_limit`` (registered for "nomad" in ``fits.limits.LIMIT_METHODS``).
 """
 
 from __future__ import annotations
@@ -80,6 +88,7 @@ from nugen.sources import get_source
 from nugen.sources.beams import PiecewiseLinearPdf
 from nugen.targets import GRAMS_PER_TONNE, Material, Nucleus
 from nugen.xsec.form_factors import FORM_FACTOR_MODELS
+from nugen.xsec.nucleon import INCOHERENT_NUCLEONS, PAULI_BLOCKING
 
 __all__ = ["NOMAD", "SELECTIONS", "drift_chamber_target", "params"]
 
@@ -197,6 +206,13 @@ class NOMAD(Detector):
         Setting("form_factor", "helm", "",
                 "nuclear form factor of the coherent cross section: helm (nugen's default) or fourier_bessel "
                 "(measured C12 / O16 charge densities)", parse_choice("form_factor", FORM_FACTOR_MODELS)),
+        Setting("incoherent", "off", "",
+                "incoherent nu h -> N h on bound nucleons added to the coherent channel: off (default), "
+                "protons (DarkNews' p-el) or nucleons (protons and neutrons)",
+                parse_choice("incoherent", ("off", *INCOHERENT_NUCLEONS))),
+        Setting("pauli_blocking", "none", "",
+                "suppression of the incoherent channel: none (free nucleons, as DarkNews) or fermi_gas "
+                "(k_F = 221 MeV, UNVERIFIED)", parse_choice("pauli_blocking", PAULI_BLOCKING)),
         Setting("n_mc", 100_000, "events", "Monte Carlo events for the N momentum distribution",
                 parse_int_range("n_mc", 1000, 10_000_000)),
         Setting("mc_seed", 20_111_116, "", "seed of the Monte Carlo (same for every M_N)",
@@ -303,17 +319,25 @@ class NOMAD(Detector):
         """|p_N| [MeV] and weight [events / (t POT mu_B^2)] of the up-scattering Monte Carlo (cached)."""
         key = float(M_N)
         if key not in self._mc_cache:
-            rng = np.random.default_rng(np.random.SeedSequence(int(self.settings["mc_seed"])))
-            try:
-                ev = sample_scatterings(
-                    None, self._component, self._material, "dipole_A", key, int(self.settings["n_mc"]), rng,
-                    form_factor=str(self.settings["form_factor"]),
-                )  # fmt: skip
-            except KinematicsError:
-                out = (np.zeros(0), np.zeros(0))
-            else:
+            seed = np.random.SeedSequence(int(self.settings["mc_seed"]))
+            rng = np.random.default_rng(seed)
+            processes = [("dipole_A", {"form_factor": str(self.settings["form_factor"])})]
+            if self.settings["incoherent"] != "off":  # its own stream: the coherent sample is unchanged
+                opts = {"incoherent_nucleons": str(self.settings["incoherent"]),
+                        "pauli_blocking": str(self.settings["pauli_blocking"])}  # fmt: skip
+                processes.append(("dipole_N", opts))
+            ps, ws = [], []
+            for i, (process, opts) in enumerate(processes):
+                rng_i = rng if i == 0 else np.random.default_rng(seed.spawn(1)[0])
+                n_mc, mat = int(self.settings["n_mc"]), self._material
+                try:
+                    ev = sample_scatterings(None, self._component, mat, process, key, n_mc, rng_i, **opts)
+                except KinematicsError:
+                    continue
                 keep = ev.weight > 0
-                out = (np.linalg.norm(ev.p_out[keep, 1:], axis=1), ev.weight[keep])
+                ps.append(np.linalg.norm(ev.p_out[keep, 1:], axis=1))
+                ws.append(ev.weight[keep])
+            out = (np.concatenate(ps), np.concatenate(ws)) if ps else (np.zeros(0), np.zeros(0))
             if len(self._mc_cache) > 64:
                 self._mc_cache.clear()
             self._mc_cache[key] = out

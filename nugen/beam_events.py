@@ -13,7 +13,10 @@ by importance sampling (weighted events, no rejection, no per-event loop):
   ``n_X Z_X^2`` (coherent) or 1 (electrons);
 * T log-uniformly between ``max(T_min(E), T_floor)`` and ``min(T_max(E), T_ceiling)``, which follows
   the ``1/T`` shape of the dipole cross section; on nuclei ``T_ceiling`` is where the Helm form
-  factor has fallen below 1e-7 (q r_n = 10; the neglected tail is < 1e-6 of the rate).
+  factor has fallen below 1e-7 (q r_n = 10; the neglected tail is < 1e-6 of the rate); on the free
+  proton (H1, Z = A = 1), whose cross section is the nucleon one with F1 and F2
+  (:mod:`nugen.xsec.nucleon`), where G_D^2 = 1e-7 (Q^2 = 39.2 GeV^2) -- Helm's q r_n = 10 at A = 1 would
+  end it at Q^2 = 1.14 GeV^2, cutting 0.015-0.3 % of the H1 rate (nugen.xsec.form_factors).
 
 The weight of an event is (target density)/(proposal density)/(number of events), so summed weights
 estimate the rate per tonne per POT in the sampled region, with the unit coupling ``mu = 1 mu_B`` for
@@ -43,18 +46,24 @@ from nugen.errors import InvalidParameterError, KinematicsError, UnknownNameErro
 from nugen.kinematics import recoil_cos_theta, recoil_range, threshold_energy
 from nugen.sources.base import Source, SourceComponent
 from nugen.targets import Material
-from nugen.xsec import dipole_dsigma_dT, sm_electron_dsigma_dT
-from nugen.xsec.form_factors import (
-    DEFAULT_FORM_FACTOR,
-    check_form_factor_model,
-    helm_radius_fm,
-    nuclear_form_factor_sq,
+from nugen.xsec import dipole_dsigma_dT, dipole_nucleus_dsigma_dT, sm_electron_dsigma_dT
+from nugen.xsec.form_factors import DEFAULT_FORM_FACTOR, check_form_factor_model, helm_radius_fm
+from nugen.xsec.nucleon import (
+    NUCLEON_Q2_CEILING_MEV2,
+    bound_nucleons,
+    check_incoherent_options,
+    dipole_nucleon_dsigma_dT,
+    nucleon_mass,
+    pauli_blocking_factor,
 )
 
-__all__ = ["PROCESSES", "ScatterEvents", "sample_scatterings"]
+__all__ = ["OPT_IN_PROCESSES", "PROCESSES", "ScatterEvents", "sample_scatterings"]
 
-#: Processes this module samples: dipole on electrons, coherent dipole on nuclei, SM nu e.
+#: Processes this module samples: dipole on electrons, coherent dipole on nuclei (H1: the free proton),
+#: SM nu e (the processes of CHARM-II's event files).
 PROCESSES = ("dipole_e", "dipole_A", "sm_e")
+#: Opt-in processes also accepted: incoherent dipole on the bound nucleons of A > 1 nuclei (issue 15).
+OPT_IN_PROCESSES = ("dipole_N",)
 #: q r_n at which the Helm form factor sample region ends (F^2 < 1e-7 beyond, physics.md Sec. 2.6).
 _QRN_MAX = 10.0
 
@@ -76,7 +85,7 @@ class ScatterEvents:
     scatterer : numpy.ndarray of int
         Index into :attr:`scatterer_names`.
     scatterer_names : tuple of str
-        ``("e",)`` or the isotope names (``"Si28"``, ...).
+        ``("e",)``, the isotope names (``"Si28"``, ...) or the bound nucleons (``"p:C12"``, ``"n:C12"``).
     weight : numpy.ndarray
         Events per tonne of material per POT (beam) for mu = 1 mu_B (dipole) or the SM; summed
         weights estimate the rate in the sampled (E, T) region.
@@ -121,6 +130,8 @@ def sample_scatterings(
     sin2_theta_w: float | None = None,
     require_events: bool = True,
     form_factor: str = DEFAULT_FORM_FACTOR,
+    incoherent_nucleons: str = "nucleons",
+    pauli_blocking: str = "none",
 ) -> ScatterEvents:
     """Draw ``n`` weighted events of ``process`` for one beam component on ``material``.
 
@@ -133,8 +144,11 @@ def sample_scatterings(
         The component (or its name).
     material : Material
         Target material (:func:`nugen.targets.get_target`).
-    process : {"dipole_e", "dipole_A", "sm_e"}
-        Dipole nu e -> N e, coherent dipole nu A -> N A (Helm), or SM nu e -> nu e.
+    process : {"dipole_e", "dipole_A", "dipole_N", "sm_e"}
+        Dipole nu e -> N e, coherent dipole nu A -> N A (Helm; the free proton on H1), incoherent
+        dipole nu h -> N h on the bound nucleons of the A > 1 nuclei
+        (:func:`nugen.xsec.nucleon.dipole_incoherent_dsigma_dT`; the recoil is the nucleon, scatterer
+        names ``"p:C12"``, ``"n:C12"``), or SM nu e -> nu e.
     M_N : float
         Mass of N [MeV] (ignored for ``sm_e``).
     n : int
@@ -149,7 +163,10 @@ def sample_scatterings(
     form_factor : {"helm", "fourier_bessel"}
         Nuclear form factor of ``dipole_A`` (:mod:`nugen.xsec.form_factors`, as ``form_factor`` of
         :class:`nugen.rates.RateCalculator`); the sampled recoil range ends where Helm's falls below 1e-7
-        either way (q r_n = 10).
+        either way (q r_n = 10), except on the free proton (see the module docstring).
+    incoherent_nucleons, pauli_blocking : str
+        Options of ``dipole_N`` (``"nucleons"`` or ``"protons"``; ``"none"`` or ``"fermi_gas"``, as in
+        :class:`nugen.rates.RateCalculator`).
     require_events : bool
         Raise :class:`KinematicsError` when every event of the batch has zero weight (default). A
         caller that draws many small batches of a possible process (the unweighting mixture of
@@ -168,8 +185,9 @@ def sample_scatterings(
     """
     n = _check_n(n)
     check_form_factor_model(form_factor)
-    if process not in PROCESSES:
-        raise UnknownNameError("beam process", process, PROCESSES)
+    check_incoherent_options(incoherent_nucleons, pauli_blocking)
+    if process not in PROCESSES + OPT_IN_PROCESSES:
+        raise UnknownNameError("beam process", process, PROCESSES + OPT_IN_PROCESSES)
     comp = source.component(component) if isinstance(component, str) else component
     if comp.is_line or not hasattr(comp.pdf, "ppf"):
         msg = f"component {comp.name!r} has no invertible continuum pdf to sample from"
@@ -188,9 +206,30 @@ def sample_scatterings(
         m = masses[which]
         ceil_q = np.array([_QRN_MAX / helm_radius_fm(a) * HBARC_MEV_FM for a in A])  # MeV
         t_ceil_nuc = np.sqrt(masses**2 + ceil_q**2) - masses
+        proton = (Z == 1) & (A == 1)  # the free proton: its form factors, not Helm, set the ceiling
+        t_ceil_nuc = np.where(proton, NUCLEON_Q2_CEILING_MEV2 / (2.0 * masses), t_ceil_nuc)
         t_ceil = np.minimum(t_ceil_nuc[which], T_ceiling_MeV)
         e_thr_each = threshold_energy(M, masses)
         e_thr = float(np.min(e_thr_each))
+        n_per_t = counts[which]
+        q_sel = prop[which]
+    elif process == "dipole_N":
+        bound = [(f"{h[0]}:{x.name}", h, k * x.per_tonne) for x in material.nuclei if x.per_tonne > 0
+                 for h, k in bound_nucleons(x.Z, x.A, incoherent_nucleons)]  # fmt: skip
+        if not bound:
+            msg = f"material {material.name!r} has no bound nucleons (no nucleus with A > 1)"
+            raise InvalidParameterError(msg)
+        names = tuple(b[0] for b in bound)
+        kinds = [b[1] for b in bound]
+        masses = np.array([nucleon_mass(h) for h in kinds])
+        Z = np.array([float(h == "proton") for h in kinds])
+        A = np.ones(len(bound))
+        counts = np.array([b[2] for b in bound])
+        prop = counts / counts.sum()
+        which = rng.choice(len(bound), size=n, p=prop)
+        m = masses[which]
+        t_ceil = np.minimum((NUCLEON_Q2_CEILING_MEV2 / (2.0 * masses))[which], T_ceiling_MeV)
+        e_thr = float(np.min(threshold_energy(M, masses)))
         n_per_t = counts[which]
         q_sel = prop[which]
     else:
@@ -238,9 +277,15 @@ def sample_scatterings(
             s_w = {} if sin2_theta_w is None else {"sin2_theta_w": sin2_theta_w}
             xk = sm_electron_dsigma_dT(E[sel], Tk, comp.flavour, comp.antineutrino, **s_w)
         else:
-            xk = dipole_dsigma_dT(E[sel], Tk, M, mk, 1.0)
-            if process == "dipole_A":
-                xk = xk * Z[k] ** 2 * nuclear_form_factor_sq(Tk, Z[k], A[k], mk, form_factor)
+            if process == "dipole_A":  # coherent; the free proton with F1 and F2 (same call as nugen.rates)
+                xk = dipole_nucleus_dsigma_dT(E[sel], Tk, M, int(Z[k]), A[k], mk, 1.0, form_factor)
+            elif process == "dipole_N":  # one bound proton or neutron, as RateCalculator.cross_sections
+                h = "proton" if Z[k] == 1 else "neutron"
+                xk = dipole_nucleon_dsigma_dT(E[sel], Tk, M, h, 1.0) * pauli_blocking_factor(
+                    Tk, mk, pauli_blocking
+                )
+            else:
+                xk = dipole_dsigma_dT(E[sel], Tk, M, mk, 1.0)
         T[sel] = Tk
         log_span[sel] = span
         xs[sel] = np.where(ok, xk, 0.0)

@@ -28,7 +28,11 @@ __all__ = [
     "HBARC_MEV_FM",
     "HBAR_MEV_S",
     "MU_B_PER_MEV",
+    "MU_NEUTRON",
+    "MU_PROTON",
     "M_E",
+    "M_NEUTRON",
+    "M_PROTON",
     "N_A",
     "SECONDS_PER_YEAR",
     "SIN2_THETA_W",
@@ -40,6 +44,14 @@ __all__ = [
 ALPHA: float = _sc.fine_structure
 #: Electron mass [MeV].
 M_E: float = _sc.physical_constants["electron mass energy equivalent in MeV"][0]
+#: Proton mass [MeV] (CODATA).
+M_PROTON: float = _sc.physical_constants["proton mass energy equivalent in MeV"][0]
+#: Proton magnetic moment [nuclear magnetons] (CODATA).
+MU_PROTON: float = _sc.physical_constants["proton mag. mom. to nuclear magneton ratio"][0]
+#: Neutron mass [MeV] (CODATA).
+M_NEUTRON: float = _sc.physical_constants["neutron mass energy equivalent in MeV"][0]
+#: Neutron magnetic moment [nuclear magnetons] (CODATA; negative).
+MU_NEUTRON: float = _sc.physical_constants["neutron mag. mom. to nuclear magneton ratio"][0]
 #: Atomic mass unit [MeV].
 AMU_MEV: float = _sc.physical_constants["atomic mass constant energy equivalent in MeV"][0]
 #: Fermi constant [MeV^-2] (CODATA value of G_F/(hbar c)^3, given in GeV^-2).

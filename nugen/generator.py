@@ -26,7 +26,9 @@ For each channel k = (process, scatterer, component):
    * dipole (electron and nucleus): ``dsigma/dT = alpha mu^2 Z^2 F^2 (a0 + a1/T + a2/T^2)`` with
      ``a2 = -M^4/(8 E^2 m) <= 0`` (physics.md Secs. 2.1, 2.6), so ``max(a0, 0) + max(a1, 0)/T`` times
      ``Z^2`` (``F^2 <= 1``) bounds it: a uniform + 1/T mixture,
-     :func:`nugen.sampling.uniform_or_reciprocal`;
+     :func:`nugen.sampling.uniform_or_reciprocal`; on the free proton (H1), whose cross section has
+     the Pauli and magnetic terms, the ``a0 + a1/T`` bound of
+     :func:`nugen.xsec.nucleon.dipole_nucleon_envelope`;
    * nu e (SM): the bracket of physics.md Sec. 3.1 is convex in T, so its larger end value bounds it;
    * CEvNS: the bracket of physics.md Sec. 3.2 decreases with T and ``F^2 <= 1``: its value at the
      lower end bounds it;
@@ -99,6 +101,7 @@ from nugen.sampling import StepEnvelope, adaptive_grid, uniform_or_reciprocal
 from nugen.sources.base import Source, SourceComponent
 from nugen.sun import R_MIN_AU, SUN_PERIOD_START_UNIX, check_site, sun_direction_enu, sun_distance_au
 from nugen.targets import ELECTRON_PDG, Material, nucleus_pdg
+from nugen.xsec.nucleon import dipole_nucleon_envelope
 from nugen.xsec.sm import FLAVOURS, electron_couplings
 
 __all__ = [
@@ -421,7 +424,13 @@ class Generator:
         return t1, t2
 
     def _dipole_coefficients(self, ch: _Channel, E: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Envelope coefficients (max(a0, 0), max(a1, 0)) of the dipole bracket a0 + a1/T + a2/T^2."""
+        """Envelope coefficients (max(a0, 0), max(a1, 0)) of the dipole bracket a0 + a1/T + a2/T^2.
+
+        On the free proton (H1: F1 and F2, :mod:`nugen.xsec.nucleon`) the bound of
+        :func:`nugen.xsec.nucleon.dipole_nucleon_envelope` instead.
+        """
+        if ch.process.scatterer == "nucleus" and ch.Z == 1 and ch.A == 1:
+            return dipole_nucleon_envelope(E, self.model.mass_MeV, ch.m)
         M2 = self.model.mass_MeV**2
         m = ch.m
         E2 = E * E

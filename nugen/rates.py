@@ -43,12 +43,21 @@ from nugen.targets import Material, get_target
 from nugen.xsec import (
     cevns_dsigma_dT,
     dipole_dsigma_dT,
+    dipole_nucleus_dsigma_dT,
     sm_electron_dsigma_dT,
 )
-from nugen.xsec.form_factors import DEFAULT_FORM_FACTOR, check_form_factor_model, nuclear_form_factor_sq
+from nugen.xsec.form_factors import DEFAULT_FORM_FACTOR, check_form_factor_model
+from nugen.xsec.nucleon import (
+    bound_nucleons,
+    check_incoherent_options,
+    dipole_nucleon_dsigma_dT,
+    nucleon_mass,
+    pauli_blocking_factor,
+)
 
 __all__ = [
     "PROCESSES",
+    "SCATTERERS",
     "Process",
     "RateCalculator",
     "check_edges",
@@ -64,12 +73,14 @@ class Process:
     Attributes
     ----------
     name : str
-        ``"dipole_e"`` (nu e -> N e), ``"dipole_A"`` (coherent nu A -> N A), ``"sm_e"`` (nu e -> nu e),
+        ``"dipole_e"`` (nu e -> N e), ``"dipole_A"`` (coherent nu A -> N A; on H1 the free proton),
+        ``"dipole_N"`` (incoherent nu h -> N h on the bound nucleons of A > 1 nuclei, opt-in,
+        :func:`nugen.xsec.nucleon.dipole_incoherent_dsigma_dT`), ``"sm_e"`` (nu e -> nu e),
         ``"cevns"`` (nu A -> nu A).
     kind : str
         ``"dipole"`` or ``"sm"``.
     scatterer : str
-        ``"electron"`` or ``"nucleus"``.
+        ``"electron"``, ``"nucleus"`` or ``"nucleon"`` (a bound nucleon, recoil T of the nucleon).
     """
 
     name: str
@@ -83,6 +94,7 @@ PROCESSES: dict[str, Process] = {
     for p in (
         Process("dipole_e", "dipole", "electron"),
         Process("dipole_A", "dipole", "nucleus"),
+        Process("dipole_N", "dipole", "nucleon"),
         Process("sm_e", "sm", "electron"),
         Process("cevns", "sm", "nucleus"),
     )
@@ -109,6 +121,17 @@ def check_edges(edges: ArrayLike, name: str = "bin edges") -> np.ndarray:
         msg = f"{name} must be strictly increasing (no empty or reversed bins), got {edges!r}"
         raise InvalidParameterError(msg)
     return e
+
+
+#: Scatterer types of :meth:`RateCalculator.scatterers` and the dipole process of each.
+SCATTERERS = ("electron", "nucleus", "nucleon")
+_DIPOLE_PROCESS = {"electron": "dipole_e", "nucleus": "dipole_A", "nucleon": "dipole_N"}
+
+
+def _dipole_process(scatterer: str) -> str:
+    if scatterer not in _DIPOLE_PROCESS:
+        raise UnknownNameError("scatterer", scatterer, SCATTERERS)
+    return _DIPOLE_PROCESS[scatterer]
 
 
 @functools.cache
@@ -166,6 +189,11 @@ class RateCalculator:
     form_factor : {"helm", "fourier_bessel"}
         Nuclear form factor of the coherent dipole process (:mod:`nugen.xsec.form_factors`; default
         Helm). CEvNS always uses Helm (its weak form factor is not the measured charge density).
+    incoherent_nucleons : {"nucleons", "protons"}
+        Bound nucleons of the incoherent ``scatterer="nucleon"`` rates (:mod:`nugen.xsec.nucleon`):
+        protons and neutrons (default) or protons only (DarkNews' default "p-el").
+    pauli_blocking : {"none", "fermi_gas"}
+        Suppression of the incoherent rates (:func:`nugen.xsec.nucleon.pauli_blocking_factor`).
 
     Notes
     -----
@@ -182,9 +210,14 @@ class RateCalculator:
         n_energy: int = 48,
         n_recoil: int = 8,
         form_factor: str = DEFAULT_FORM_FACTOR,
+        incoherent_nucleons: str = "nucleons",
+        pauli_blocking: str = "none",
     ):
         self.source = source
         self.form_factor = check_form_factor_model(form_factor)
+        self.incoherent_nucleons, self.pauli_blocking = check_incoherent_options(
+            incoherent_nucleons, pauli_blocking
+        )
         self.target = target
         self.sin2_theta_w = float(sin2_theta_w)
         self.n_energy = int(n_energy)
@@ -206,16 +239,25 @@ class RateCalculator:
 
     # -- scatterers ------------------------------------------------------------------------------
     def scatterers(self, scatterer: str) -> list[tuple[float, float, int, int, float]]:
-        """Scatterers of ``"electron"`` or ``"nucleus"`` type: (mass_MeV, count per tonne, Z, A, 1.0) each.
+        """Scatterers of a type (:data:`SCATTERERS`): (mass_MeV, count per tonne, Z, A, 1.0) each.
 
         One entry for electrons (all of them; the stepping fraction is applied separately), one per
-        isotope for nuclei.
+        isotope for nuclei; for bound nucleons one per isotope with A > 1 and nucleon type, with the
+        nucleon's mass, the number of such nucleons per tonne and (Z, A) = (1, 1) for protons, (0, 1) for
+        neutrons (:func:`nugen.xsec.nucleon.bound_nucleons`).
         """
         if scatterer == "electron":
             return [(M_E, self.target.electrons_per_tonne, 1, 0, 1.0)]
         if scatterer == "nucleus":
             return [(n.mass_MeV, n.per_tonne, n.Z, n.A, 1.0) for n in self.target.nuclei if n.per_tonne > 0]
-        raise UnknownNameError("scatterer", scatterer, ("electron", "nucleus"))
+        if scatterer == "nucleon":
+            return [
+                (nucleon_mass(h), k * n.per_tonne, int(h == "proton"), 1, 1.0)
+                for n in self.target.nuclei
+                if n.per_tonne > 0
+                for h, k in bound_nucleons(n.Z, n.A, self.incoherent_nucleons)
+            ]
+        raise UnknownNameError("scatterer", scatterer, SCATTERERS)
 
     # -- cross sections per arrival flavour ------------------------------------------------------
     def cross_sections(self, process: Process, comp: SourceComponent, E, T, M_N, m, Z, A) -> np.ndarray:
@@ -225,9 +267,15 @@ class RateCalculator:
         :meth:`scatterers`). This is the integrand the rates and the generator share.
         """
         if process.kind == "dipole":
-            s = dipole_dsigma_dT(E, T, M_N, m, 1.0)
-            if process.scatterer == "nucleus":
-                s = s * (Z * Z) * nuclear_form_factor_sq(T, Z, A, m, self.form_factor)
+            if process.scatterer == "nucleus":  # coherent; the free proton (H1) with F1 and F2
+                s = dipole_nucleus_dsigma_dT(E, T, M_N, Z, A, m, 1.0, self.form_factor)
+            elif process.scatterer == "nucleon":  # one bound proton (Z = 1) or neutron (Z = 0)
+                h = "proton" if Z == 1 else "neutron"
+                s = dipole_nucleon_dsigma_dT(E, T, M_N, h, 1.0) * pauli_blocking_factor(
+                    T, m, self.pauli_blocking
+                )
+            else:
+                s = dipole_dsigma_dT(E, T, M_N, m, 1.0)
             return np.broadcast_to(s, (3, *s.shape))
         if process.scatterer == "electron":
             se = sm_electron_dsigma_dT(E, T, "e", comp.antineutrino, self.sin2_theta_w)
@@ -361,7 +409,7 @@ class RateCalculator:
         ``mu_alpha**2`` to get the rate of a model (see :meth:`dipole_rate`).
         """
         M = check_nonnegative("M_N", M_N)
-        proc = get_process("dipole_e" if scatterer == "electron" else "dipole_A")
+        proc = get_process(_dipole_process(scatterer))
         return self._differential(proc, np.atleast_1d(np.asarray(T_MeV, dtype=float)), M)
 
     def dipole_binned_templates(
@@ -372,7 +420,7 @@ class RateCalculator:
         Units: events per tonne per exposure unit (tonne-year for the Sun).
         """
         M = check_nonnegative("M_N", M_N)
-        proc = get_process("dipole_e" if scatterer == "electron" else "dipole_A")
+        proc = get_process(_dipole_process(scatterer))
         return self.binned_per_flavour(proc, check_edges(edges_MeV), M)
 
     def dipole_rate(self, T_MeV: ArrayLike, model: DipolePortal, scatterer: str = "electron") -> np.ndarray:

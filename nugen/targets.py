@@ -8,14 +8,15 @@ fraction of the electrons can take a recoil T:
   T > B_i, i.e. ``dsigma_atom/dT = Z_eff(T) dsigma_free/dT`` with ``Z_eff(T) = sum_i n_i Theta(T - B_i)``
   (Chen et al., PLB 774 (2017) 656, arXiv:1610.04177; physics.md Sec. 6.1).
 
-Nuclei carry Z, A, their mass (A x atomic mass unit, which neglects the mass excess, < 0.1 %) and
-number per tonne from the natural isotopic composition (``nugen/data/isotopes.csv``, IUPAC 2013).
+Nuclei carry Z, A, their mass (A x atomic mass unit, which neglects the mass excess, < 0.1 %; H1 is
+the proton and has the CODATA proton mass, 0.7 % above 1 u) and number per tonne from the natural
+isotopic composition (``nugen/data/isotopes.csv``, IUPAC 2013).
 Helm form factors are in :mod:`nugen.xsec.form_factors`.
 
-``mineral_oil`` (CH2, MiniBooNE) carries H1 and H2 nuclei like every hydrogenous material here; the coherent
-dipole process treats them with the nuclear formula Z^2 F^2 (Helm at A = 1), which is not the proton's
-elastic cross section (no Pauli / magnetic term; docs/miniboone_darknews.md), so its proton recoils are
-a rough stand-in only.
+``mineral_oil`` (CH2, MiniBooNE) carries H1 and H2 nuclei like every hydrogenous material here. The
+dipole process on H1 is elastic scattering on a free proton with its Dirac and Pauli form factors
+(:mod:`nugen.xsec.nucleon`, through :func:`nugen.xsec.dipole_nucleus_dsigma_dT`; compared with DarkNews in
+docs/miniboone_darknews.md); H2 (0.01 % of the hydrogen) stays a Helm nucleus.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from nugen import data
-from nugen.constants import AMU_MEV, N_A
+from nugen.constants import AMU_MEV, M_PROTON, N_A
 from nugen.errors import UnknownNameError
 
 __all__ = ["ELECTRON_PDG", "TARGETS", "Material", "Nucleus", "get_target", "nucleus_pdg"]
@@ -69,7 +70,7 @@ class Nucleus:
     Z, A : int
         Atomic and mass number.
     mass_MeV : float
-        Nuclear mass [MeV] (A x u).
+        Nuclear mass [MeV] (A x u; the proton mass for H1).
     per_tonne : float
         Number of such nuclei per tonne of the material.
     """
@@ -166,7 +167,8 @@ def _composition(formula: dict[str, int]) -> tuple[float, tuple[Nucleus, ...]]:
         ]
     units_per_tonne = GRAMS_PER_TONNE / molar * N_A
     nuclei = tuple(
-        Nucleus(f"{el}{a}", z, a, a * AMU_MEV, count * f * units_per_tonne) for el, count, z, a, f in rows
+        Nucleus(f"{el}{a}", z, a, M_PROTON if (z, a) == (1, 1) else a * AMU_MEV, count * f * units_per_tonne)
+        for el, count, z, a, f in rows
     )
     return electrons * units_per_tonne, nuclei
 

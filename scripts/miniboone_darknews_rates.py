@@ -18,7 +18,9 @@ over all recoil energies. Rates are compared per target nucleus per POT (so the 
 DarkNews' pure C12 / H1 counts and nugen's natural-isotope CH2 counts drops out) and also shown as events
 for the miniboone_fhc exposure. Differences are traced by changing one nugen input at a time: the form
 factor (Helm -> the Fourier-Bessel charge density DarkNews uses for C12) and the neutrino-energy range
-(the full table -> DarkNews' ``[max(0.1, 1.05 E_threshold), 9]`` GeV).
+(the full table -> DarkNews' ``[max(0.1, 1.05 E_threshold), 9]`` GeV). H1 is the free proton with its
+Dirac and Pauli form factors (:mod:`nugen.xsec.nucleon`, nugen's default since issue 15), the physics of
+DarkNews' "p-el"; its diagnostic column switches the Pauli term off (F1 only, nugen's earlier H1).
 
 Run: ``python scripts/miniboone_darknews_rates.py [--masses 0.03,0.1,0.3,0.6] [--mu 1e-6]
 [--neval 200000] [--darknews PYTHON] [--save-darknews DIR | --darknews-cache DIR] [--json FILE]``.
@@ -38,13 +40,14 @@ from pathlib import Path
 
 import numpy as np
 
+from nugen.constants import M_PROTON
 from nugen.kinematics import threshold_energy
 from nugen.model import DipolePortal
 from nugen.rates import RateCalculator
 from nugen.sources import get_source
 from nugen.sources.base import Source
 from nugen.targets import Material, get_target
-from nugen.xsec import dipole_dsigma_dT
+from nugen.xsec import dipole_nucleon_dsigma_dT
 
 #: Bohr magneton e / (2 m_e) [GeV^-1] (physics.md Sec. 0): DarkNews' mu_tr = mu [mu_B] x this.
 MU_B_PER_GEV = 296.304
@@ -147,37 +150,17 @@ class EnergyWindow(Source):
         return self.source.arrival_probabilities(component, E_MeV)
 
 
-#: Proton mass [MeV] and the dipole form-factor scale [MeV] of DarkNews' nucleon form factors
-#: (DarkNews/nuclear_tools.py: D(Q2) = (1 + Q2 / 0.843^2 GeV^2)^-2, MAG_P = 2.792).
-M_PROTON_MEV = 938.272
-DIPOLE_MV_MEV = 843.0
-MU_PROTON = 2.792
+class DiracOnlyProtonRates(RateCalculator):
+    """nugen's rates with the proton's Pauli term switched off (diagnostic, H1 rows only).
 
-
-def proton_F1_sq(T_MeV, m_MeV):
-    """Dirac form factor F1_p(Q^2)^2 of the proton in the dipole parametrisation, Q^2 = 2 m T.
-
-    ``F1 = (G_E + tau G_M) / (1 + tau)`` with ``G_E = G_D``, ``G_M = mu_p G_D``, ``tau = Q^2 / (4 m_p^2)``,
-    ``G_D = (1 + Q^2 / M_V^2)^-2`` -- the charge part of DarkNews' p-el current (its F2 term is left out).
-    """
-    q2 = 2.0 * m_MeV * np.asarray(T_MeV, dtype=float)
-    gd = 1.0 / (1.0 + q2 / DIPOLE_MV_MEV**2) ** 2
-    tau = q2 / (4.0 * M_PROTON_MEV**2)
-    f1 = gd * (1.0 + tau * MU_PROTON) / (1.0 + tau)
-    return f1 * f1
-
-
-class ProtonF1Rates(RateCalculator):
-    """nugen's rates with the coherent formula's Z^2 F_Helm^2 replaced by the proton's F1^2 (diagnostic).
-
-    nugen's point-charge dipole cross section (:func:`nugen.xsec.dipole_dsigma_dT`, a spin-1/2 Dirac target
-    of charge e) times F1_p^2 is the proton's cross section without its Pauli (anomalous magnetic moment)
-    term: one input changed, for the H1 rows only.
+    nugen's H1 cross section is the elastic nucleon one with F1 and F2 (:mod:`nugen.xsec.nucleon`, what
+    DarkNews' "p-el" current also has); this replaces it by its ``pauli=False`` version, the point-charge
+    formula times F1_p^2 (what nugen had before the nucleon channel), to show the size of the F2 terms.
     """
 
     def cross_sections(self, process, comp, E, T, M_N, m, Z, A):
-        if process.kind == "dipole" and process.scatterer == "nucleus":
-            s = dipole_dsigma_dT(E, T, M_N, m, 1.0) * proton_F1_sq(T, m)
+        if process.kind == "dipole" and process.scatterer == "nucleus" and (Z, A) == (1, 1):
+            s = dipole_nucleon_dsigma_dT(E, T, M_N, "proton", 1.0, m_target=m, pauli=False)
             return np.broadcast_to(s, (3, *s.shape))
         return super().cross_sections(process, comp, E, T, M_N, m, Z, A)
 
@@ -190,10 +173,11 @@ def one_nucleus(target: Material, name: str) -> tuple[Material, float]:
 
 
 def nugen_per_scatterer(
-    source, material, per_tonne, mass_MeV, mu_muB, scatterer, form_factor="helm", calculator=RateCalculator
-):
-    """Up-scatterings per scatterer per POT, per component name (all recoil energies)."""
-    rc = calculator(source, material, form_factor=form_factor)
+    source, material, per_tonne, mass_MeV, mu_muB, scatterer, form_factor="helm", calculator=RateCalculator,
+    **options,
+):  # fmt: skip
+    """Up-scatterings per ``per_tonne`` unit (a nucleus) per POT, per component name (all recoil energies)."""
+    rc = calculator(source, material, form_factor=form_factor, **options)
     counts = rc.dipole_counts(T_EDGES_MEV, DipolePortal(mass_MeV, mu_muB, flavour="mu"), scatterer)[:, 0]
     return {n: float(v) / per_tonne for n, v in zip(rc.component_names, counts, strict=True)}
 
@@ -218,16 +202,25 @@ def compare(masses_GeV, mu_muB, dn_results: dict[float, dict]) -> list[dict]:
             base = nugen_per_scatterer(source, mat, per_t, M_MeV, mu_muB, "nucleus")
             win = EnergyWindow(source, *dn_window_MeV(M_MeV, m_A))
             v_win = nugen_per_scatterer(win, mat, per_t, M_MeV, mu_muB, "nucleus")
-            # the form-factor change: C12 -> DarkNews' Fourier-Bessel charge density; H1 -> the proton's F1
-            ff = {"form_factor": "fourier_bessel"} if iso == "C12" else {"calculator": ProtonF1Rates}
-            v_ff = nugen_per_scatterer(source, mat, per_t, M_MeV, mu_muB, "nucleus", **ff)
-            v_both = nugen_per_scatterer(win, mat, per_t, M_MeV, mu_muB, "nucleus", **ff)
+            # the form-factor change, C12 only: Helm -> DarkNews' Fourier-Bessel charge density. H1 already
+            # has DarkNews' physics (F1 and F2 of the dipole parametrisation, nugen.xsec.nucleon): its
+            # "both" is the E window alone, and its extra diagnostic switches the Pauli term off
+            if iso == "C12":
+                v_ff = nugen_per_scatterer(source, mat, per_t, M_MeV, mu_muB, "nucleus", "fourier_bessel")
+                v_both = nugen_per_scatterer(win, mat, per_t, M_MeV, mu_muB, "nucleus", "fourier_bessel")
+                v_nof2 = None
+            else:
+                v_ff, v_both = None, v_win
+                v_nof2 = nugen_per_scatterer(source, mat, per_t, M_MeV, mu_muB, "nucleus",
+                                             calculator=DiracOnlyProtonRates)  # fmt: skip
             for comp, pdg in comp_pdg.items():
                 row = {"M_GeV": M, "channel": f"{iso} {'coherent' if iso == 'C12' else '(proton)'}",
                        "component": comp, "nugen_per_nucleus_POT": base[comp],
                        "nugen_events": base[comp] * per_t * FIDUCIAL_T * POT,
-                       "form_factor": "Fourier-Bessel" if iso == "C12" else "proton F1",
-                       "ratio_window": v_win[comp] / base[comp], "ratio_ff": v_ff[comp] / base[comp],
+                       "form_factor": "Fourier-Bessel" if iso == "C12" else "proton F1, F2",
+                       "ratio_window": v_win[comp] / base[comp],
+                       "ratio_ff": None if v_ff is None else v_ff[comp] / base[comp],
+                       "ratio_no_f2": None if v_nof2 is None else v_nof2[comp] / base[comp],
                        "ratio_both": v_both[comp] / base[comp]}  # fmt: skip
                 key = f"{pdg}|{dn_target}|{regime}" if iso == "C12" else f"{pdg}|proton_in_H1|{regime}"
                 if dn is not None and key in dn["channels"]:
@@ -239,16 +232,35 @@ def compare(masses_GeV, mu_muB, dn_results: dict[float, dict]) -> list[dict]:
                     row["ratio"] = base[comp] / row["darknews_per_nucleus_POT"]
                     row["ratio_after_both"] = row["ratio"] * row["ratio_both"]
                 rows.append(row)
-        # DarkNews' incoherent proton channel in carbon: no nugen counterpart
-        if dn is not None:
-            for comp, pdg in comp_pdg.items():
-                key = f"{pdg}|proton_in_C12|p-el"
-                if key in dn["channels"]:
-                    w, err, _ = dn["channels"][key]
-                    per_nucleus = w / (dn["n_targets"]["C12"] * dn["pots"])
-                    rows.append({"M_GeV": M, "channel": "p in C12 (incoherent)", "component": comp,
-                                 "darknews_events": w, "darknews_rel_err": err / w,
-                                 "darknews_per_nucleus_POT": per_nucleus})  # fmt: skip
+        # incoherent scattering on the 6 protons of C12 (nugen's opt-in scatterer "nucleon", protons only,
+        # no Pauli blocking: DarkNews' p-el on C12); per C12 nucleus. Then nugen only: the 6 neutrons too,
+        # and both with the Fermi-gas Pauli suppression
+        mat, per_t = one_nucleus(oil, "C12")
+        inc = {"incoherent_nucleons": "protons"}
+        base = nugen_per_scatterer(source, mat, per_t, M_MeV, mu_muB, "nucleon", **inc)
+        win = EnergyWindow(source, *dn_window_MeV(M_MeV, M_PROTON))
+        v_win = nugen_per_scatterer(win, mat, per_t, M_MeV, mu_muB, "nucleon", **inc)
+        both = nugen_per_scatterer(source, mat, per_t, M_MeV, mu_muB, "nucleon")
+        pauli = nugen_per_scatterer(source, mat, per_t, M_MeV, mu_muB, "nucleon", pauli_blocking="fermi_gas")
+        for comp, pdg in comp_pdg.items():
+            r_win = v_win[comp] / base[comp]
+            row = {"M_GeV": M, "channel": "p in C12 (incoherent)", "component": comp,
+                   "nugen_per_nucleus_POT": base[comp], "nugen_events": base[comp] * per_t * FIDUCIAL_T * POT,
+                   "ratio_window": r_win, "ratio_both": r_win}  # fmt: skip
+            key = f"{pdg}|proton_in_C12|p-el"
+            if dn is not None and key in dn["channels"]:
+                w, err, _ = dn["channels"][key]
+                row["darknews_events"] = w
+                row["darknews_rel_err"] = err / w
+                row["darknews_per_nucleus_POT"] = w / (dn["n_targets"]["C12"] * dn["pots"])
+                row["ratio"] = base[comp] / row["darknews_per_nucleus_POT"]
+                row["ratio_after_both"] = row["ratio"] * row["ratio_both"]
+            rows.append(row)
+        for label, vals in (("p + n in C12 (incoherent)", both), ("p + n in C12, Fermi-gas Pauli", pauli)):
+            for comp in comp_pdg:
+                rows.append({"M_GeV": M, "channel": label, "component": comp,
+                             "nugen_per_nucleus_POT": vals[comp],
+                             "nugen_events": vals[comp] * per_t * FIDUCIAL_T * POT})  # fmt: skip
         # electrons: nugen only (DarkNews 0.4.8's miniboone_fhc has nuclear targets only)
         rc = RateCalculator(source, oil)
         e = rc.dipole_counts(T_EDGES_MEV, DipolePortal(M_MeV, mu_muB, flavour="mu"), "electron")[:, 0]
@@ -267,8 +279,8 @@ def _fmt(v, spec):
 def markdown_table(rows: list[dict], mu_muB: float) -> str:
     head = (
         "| M_N [GeV] | channel | beam | nugen [per POT] | DarkNews [per POT] (MC err) "
-        "| nugen / DarkNews per nucleus | x (E window) | x (form factor) | x (both) "
-        "| nugen (both) / DarkNews |\n|---|---|---|---|---|---|---|---|---|---|"
+        "| nugen / DarkNews per nucleus | x (E window) | x (form factor) | x (no F2) | x (both) "
+        "| nugen (both) / DarkNews |\n|---|---|---|---|---|---|---|---|---|---|---|"
     )
     lines = [head]
     for r in rows:
@@ -279,7 +291,8 @@ def markdown_table(rows: list[dict], mu_muB: float) -> str:
             f"| {r['M_GeV']:g} | {r['channel']} | {r['component']} "
             f"| {_fmt(None if ours is None else ours / POT, '.4g')} | {dn} "
             f"| {_fmt(r.get('ratio'), '.4f')} | {_fmt(r.get('ratio_window'), '.4f')} "
-            f"| {_fmt(r.get('ratio_ff'), '.4f')} | {_fmt(r.get('ratio_both'), '.4f')} "
+            f"| {_fmt(r.get('ratio_ff'), '.4f')} | {_fmt(r.get('ratio_no_f2'), '.4f')} "
+            f"| {_fmt(r.get('ratio_both'), '.4f')} "
             f"| {_fmt(r.get('ratio_after_both'), '.4f')} |"
         )
     lines.append(
@@ -287,8 +300,11 @@ def markdown_table(rows: list[dict], mu_muB: float) -> str:
         f"nu_mu coupling; events per POT in {FIDUCIAL_T:g} t (x {POT:.4g} POT for the run; "
         "nugen: natural CH2; DarkNews: C12 + H1 by 12/14, 2/14). "
         "'x (...)': nugen with that input changed divided by nugen's default; E window: DarkNews' "
-        "[max(0.1, 1.05 E_thr), 9] GeV; form factor: C12 Helm -> Fourier-Bessel (DarkNews' C12 density), "
-        "H1 Helm(A=1) -> the proton's Dirac F1 (dipole; DarkNews' Pauli F2 term still left out)."
+        "[max(0.1, 1.05 E_thr), 9] GeV; form factor: C12 Helm -> Fourier-Bessel (DarkNews' C12 density); "
+        "H1 is the elastic proton with F1 and F2 (nugen.xsec.nucleon), 'no F2' its Pauli term off, and its "
+        "'both' is the E window alone; 'p in C12': nugen's opt-in incoherent channel on the 6 protons of C12 "
+        "(free, at rest, no Pauli blocking, as DarkNews), 'both' = E window; 'p + n': with the 6 neutrons, "
+        "'Fermi-gas Pauli': times the Fermi-gas suppression (k_F = 221 MeV)."
     )
     return "\n".join(lines)
 

@@ -11,11 +11,13 @@ XSEC_ALL = [
     "cevns_dsigma_dT",
     "dipole_dsigma_dT",
     "dipole_electron_dsigma_dT",
+    "dipole_nucleon_dsigma_dT",
     "dipole_nucleus_dsigma_dT",
     "dipole_sigma_total",
     "electron_couplings",
     "helm_form_factor_sq",
     "helm_radius_fm",
+    "nucleon_form_factors",
     "sm_electron_dsigma_dT",
 ]
 

@@ -1,7 +1,8 @@
 """Vectorised cross sections of the dipole portal and of the Standard Model (cm^2/MeV, MeV inputs).
 
 Each function is pure and broadcasts over numpy arrays. Formulas and their sources are in the
-docstrings of :mod:`nugen.xsec.dipole`, :mod:`nugen.xsec.sm` and :mod:`nugen.xsec.form_factors`.
+docstrings of :mod:`nugen.xsec.dipole`, :mod:`nugen.xsec.nucleon`, :mod:`nugen.xsec.sm` and
+:mod:`nugen.xsec.form_factors`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from nugen.xsec.dipole import (
     dipole_sigma_total,
 )
 from nugen.xsec.form_factors import helm_form_factor_sq, helm_radius_fm
+from nugen.xsec.nucleon import dipole_nucleon_dsigma_dT, nucleon_form_factors
 from nugen.xsec.sm import FLAVOURS, cevns_dsigma_dT, electron_couplings, sm_electron_dsigma_dT
 
 __all__ = [
@@ -20,11 +22,13 @@ __all__ = [
     "cevns_dsigma_dT",
     "dipole_dsigma_dT",
     "dipole_electron_dsigma_dT",
+    "dipole_nucleon_dsigma_dT",
     "dipole_nucleus_dsigma_dT",
     "dipole_sigma_total",
     "electron_couplings",
     "helm_form_factor_sq",
     "helm_radius_fm",
+    "nucleon_form_factors",
     "sm_electron_dsigma_dT",
 ]
 

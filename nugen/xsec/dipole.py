@@ -8,7 +8,11 @@ spin-1/2 charge of mass m is (physics.md Sec. 2.1; Magill, Plestid, Pospelov, Ts
     dsigma/dT = alpha mu^2 [ 1/T - 1/E + M^2 (T - 2E - m)/(4 E^2 T m) + M^4 (T - m)/(8 E^2 T^2 m^2) ]
 
 and zero outside the kinematic range of :func:`nugen.kinematics.recoil_range`. On a nucleus the
-coherent cross section is the same with m -> m_A times Z^2 F^2(q) (physics.md Sec. 2.6).
+coherent cross section is the same with m -> m_A times Z^2 F^2(q) (physics.md Sec. 2.6). The proton
+(Z = A = 1, the H1 "nucleus" of hydrogenous targets) is not a nucleus with a charge form factor: for it
+:func:`dipole_nucleus_dsigma_dT` returns the elastic nucleon cross section with the Dirac and Pauli form
+factors F1, F2 (:func:`nugen.xsec.nucleon.dipole_nucleon_dsigma_dT`), so the rates, the beam events and the
+generator, which all call it, treat free protons the same way.
 
 Inputs are in MeV, ``mu_muB`` in Bohr magnetons; outputs in cm^2/MeV (differential) or cm^2 (total).
 Production does not depend on whether N is Dirac or Majorana (physics.md Sec. 1.4).
@@ -21,7 +25,8 @@ from numpy.typing import ArrayLike
 
 from nugen.constants import ALPHA, CM2_PER_MEV2, M_E, MU_B_PER_MEV
 from nugen.kinematics import recoil_range
-from nugen.xsec.form_factors import DEFAULT_FORM_FACTOR, nuclear_form_factor_sq
+from nugen.xsec.form_factors import DEFAULT_FORM_FACTOR, check_form_factor_model, nuclear_form_factor_sq
+from nugen.xsec.nucleon import dipole_nucleon_dsigma_dT
 
 __all__ = [
     "dipole_dsigma_dT",
@@ -96,6 +101,8 @@ def dipole_nucleus_dsigma_dT(
 
     ``Z^2 F^2(q)`` times the point-charge result with ``m -> m_A``; F is the Helm form factor by default
     or the Fourier–Bessel charge form factor (:func:`nugen.xsec.form_factors.nuclear_form_factor_sq`).
+    For the proton (Z = A = 1) with a form factor (any model): the elastic proton cross section with
+    F1 and F2 of :func:`nugen.xsec.nucleon.dipole_nucleon_dsigma_dT` (kinematics with ``m_A``).
 
     Parameters
     ----------
@@ -107,11 +114,12 @@ def dipole_nucleus_dsigma_dT(
         ``True`` (default) multiplies by the default model's F^2 (Helm), a model name by that model's,
         ``False`` treats the nucleus as a point charge.
     """
-    out = Z * Z * dipole_dsigma_dT(E_nu, T, M_N, m_A, mu_muB)
-    if form_factor is not False:
-        model = DEFAULT_FORM_FACTOR if form_factor is True else form_factor
-        out = out * nuclear_form_factor_sq(T, Z, A, m_A, model)
-    return out
+    if form_factor is False:
+        return Z * Z * dipole_dsigma_dT(E_nu, T, M_N, m_A, mu_muB)
+    model = DEFAULT_FORM_FACTOR if form_factor is True else check_form_factor_model(form_factor)
+    if Z == 1 and round(float(A)) == 1:  # the free proton: F1 and F2, not a nuclear charge density
+        return dipole_nucleon_dsigma_dT(E_nu, T, M_N, "proton", mu_muB, m_target=m_A)
+    return Z * Z * dipole_dsigma_dT(E_nu, T, M_N, m_A, mu_muB) * nuclear_form_factor_sq(T, Z, A, m_A, model)
 
 
 def dipole_sigma_total(

@@ -10,6 +10,22 @@
   right one for the dipole's photon exchange; nuclei without an entry (xenon, C13, O17, O18, Ar36, Ar38)
   fall back to Helm.
 
+* **The proton** (H1, Z = A = 1) is not a nucleus for Helm: whatever the model, its form factor is the
+  Dirac form factor F1_p of the standard dipole parametrisation, ``F1 = (G_E + tau G_M)/(1 + tau)``,
+  ``G_E = G_D``, ``G_M = mu_p G_D``, ``G_D = (1 + Q^2/0.71 GeV^2)^-2``, ``tau = Q^2/(4 m_p^2)``
+  (:func:`proton_dirac_form_factor_sq`; C. F. Perdrisat, V. Punjabi, M. Vanderhaeghen, Prog. Part. Nucl.
+  Phys. 59 (2007) 694, Sec. 2). F1 alone is the charge part: the dipole cross section on the proton also
+  has the Pauli term of its anomalous magnetic moment (F2, kappa_p = 1.79), so
+  :func:`nugen.xsec.dipole_nucleus_dsigma_dT` sends Z = A = 1 to the nucleon cross section of
+  :mod:`nugen.xsec.nucleon` (F1 and F2) and does not use this F1^2 for it. With F1 alone, H1 rates in
+  MiniBooNE's beam were 1 % (M_N = 30 MeV) to 20 % (0.6 GeV) below DarkNews 0.4.8, which has F1 and F2;
+  Helm at A = 1 (rms radius 2.0 fm, the proton's is 0.84 fm) was 17–90 % low (docs/miniboone_darknews.md).
+  The Helm-based recoil ceiling of :func:`nugen.beam_events.sample_scatterings` (q r_n = 10) would end
+  A = 1 at T = 611 MeV, Q^2 = 1.14 GeV^2, where F1_p^2 is still 0.045 (not Q^2 ~ 8 GeV^2 with F1^2 ~
+  2e-4): measured with F1 alone, 0.015 % (M_N = 30 MeV) to 0.25 % (600 MeV) of the H1 rate in MiniBooNE's
+  beam and 0.10–0.29 % in CHARM-II's lie above it. Small, but not negligible against 0.1 % comparisons,
+  so beam_events gives the proton its own ceiling (G_D^2 = 1e-7, Q^2 = 39 GeV^2).
+
 Which to use (``form_factor="helm" | "fourier_bessel"``; default :data:`DEFAULT_FORM_FACTOR` = Helm):
 the two agree to < 1 % where coherent rates are large (q R << 1; Si28: F^2 differs by 0.05 % at T = 10
 keV) and part in the diffraction tail (Si28 at T = 1 MeV: Helm F^2 = 0.00244 is 40 % below the measured
@@ -30,7 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from nugen.constants import HBARC_MEV_FM
+from nugen.constants import HBARC_MEV_FM, M_PROTON, MU_PROTON
 from nugen.errors import UnknownNameError
 
 __all__ = [
@@ -44,7 +60,11 @@ __all__ = [
     "helm_radius_fm",
     "momentum_transfer_fm",
     "nuclear_form_factor_sq",
+    "proton_dirac_form_factor_sq",
 ]
+
+#: Dipole mass squared of the nucleon's Sachs form factors [MeV^2] (0.71 GeV^2; Perdrisat et al. 2007).
+_DIPOLE_MASS_SQ_MEV2 = 0.71e6
 
 #: Helm skin thickness s [fm] (Lewin & Smith 1996).
 HELM_S_FM = 0.9
@@ -258,9 +278,34 @@ def nuclear_form_factor_sq(
         For an unknown ``model``.
     """
     check_form_factor_model(model)
+    if Z == 1 and round(float(A)) == 1:  # the proton: its Dirac form factor, not a nuclear density
+        return proton_dirac_form_factor_sq(T, m_A)
     if model == "fourier_bessel":
         dens = fourier_bessel_density(Z, A)
         if dens is not None:
             f = dens.form_factor(momentum_transfer_fm(T, m_A))
             return f * f
     return helm_form_factor_sq(T, A, m_A)
+
+
+def proton_dirac_form_factor_sq(T: ArrayLike, m_p: float = M_PROTON) -> np.ndarray:
+    """Squared Dirac form factor F1_p(Q^2)^2 of the proton recoiling with kinetic energy ``T`` [MeV].
+
+    Standard dipole parametrisation (C. F. Perdrisat, V. Punjabi, M. Vanderhaeghen, Prog. Part. Nucl. Phys.
+    59 (2007) 694, Sec. 2): ``G_E = G_D = (1 + Q^2 / 0.71 GeV^2)^-2``, ``G_M = mu_p G_D`` (mu_p from CODATA),
+    ``F1 = (G_E + tau G_M) / (1 + tau)`` with ``tau = Q^2 / (4 m_p^2)``; ``Q^2 = 2 m T`` for a target of
+    mass ``m_p`` at rest. F1(0) = 1; its slope gives the Dirac radius ``r_1^2 = 12 / 0.71 GeV^2 -
+    6 (mu_p - 1) / (4 m_p^2)`` = (0.734 fm)^2 (tested).
+
+    Parameters
+    ----------
+    T : array_like
+        Proton recoil kinetic energy [MeV].
+    m_p : float
+        Mass of the recoiling proton [MeV] (the target's mass in the kinematics).
+    """
+    q2 = 2.0 * float(m_p) * np.asarray(T, dtype=float)
+    g_d = 1.0 / (1.0 + q2 / _DIPOLE_MASS_SQ_MEV2) ** 2
+    tau = q2 / (4.0 * M_PROTON * M_PROTON)
+    f1 = g_d * (1.0 + tau * MU_PROTON) / (1.0 + tau)
+    return f1 * f1

@@ -231,3 +231,23 @@ def test_fourier_bessel_form_factor_matters_only_at_high_mass(det):
     for m, ratio in ((337.727, 0.994), (5191.47, 0.887)):
         helm = nomad_detector_limit(det, m, "mu").mu_upper_muB
         assert nomad_detector_limit(fb, m, "mu").mu_upper_muB / helm == pytest.approx(ratio, rel=0.01), m
+
+
+def test_incoherent_channel_is_off_by_default_and_adds_the_bound_nucleon_rate(det):
+    # prompt decays (M = 1 GeV, mu = 1e-7: every N decays inside), so photons per CC ∝ the up-scattering rate:
+    # (coherent + incoherent) / coherent = 1 + (nucleon rate / nucleus rate) from nugen's rates quadrature
+    from nugen.rates import RateCalculator
+
+    assert det.settings["incoherent"] == "off" and det.settings["pauli_blocking"] == "none"
+    model = DipolePortal(1000.0, 1e-7, flavour="mu")
+    src = get_source("charm2", mode="numu")
+    i = [c.name for c in src.components].index("numu")
+    for setting, pb in (("protons", "none"), ("nucleons", "fermi_gas")):
+        rc = RateCalculator(src, det.material, incoherent_nucleons=setting, pauli_blocking=pb)
+        coh = rc.dipole_binned_templates([1e-12, 3e5], 1000.0, "nucleus")[i, 1, 0]
+        inc = rc.dipole_binned_templates([1e-12, 3e5], 1000.0, "nucleon")[i, 1, 0]
+        with_inc = NOMAD(incoherent=setting, pauli_blocking=pb).photons_per_cc(model)
+        # two 1e5-event Monte Carlo samples against quadrature: their errors are <= 0.3 % each
+        assert with_inc / det.photons_per_cc(model) == pytest.approx(1 + inc / coh, rel=0.01), setting
+    with pytest.raises(UnknownNameError, match="incoherent"):
+        NOMAD(incoherent="yes")
