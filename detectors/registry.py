@@ -32,6 +32,7 @@ _REGISTRY: dict[str, str] = {
     "xenon1t_nr": "detectors.xenon_nr:XENON1TNR",
     "xenonnt_nr": "detectors.xenon_nr:XENONnTNR",
     "nomad": "detectors.nomad:NOMAD",
+    "miniboone": "detectors.miniboone:MiniBooNE",
 }
 
 

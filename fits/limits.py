@@ -369,6 +369,7 @@ LIMIT_METHODS: dict[str, str] = {
     "xenon1t_nr": "fits.binwise_limit:binwise_detector_limit",
     "xenonnt_nr": "fits.binwise_limit:binwise_detector_limit",
     "nomad": "fits.nomad_limit:nomad_detector_limit",
+    "miniboone": "fits.miniboone_limit:miniboone_detector_limit",
 }
 
 
