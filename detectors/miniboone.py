@@ -1,4 +1,4 @@
-"""MiniBooNE: the electron-like (nu_e CCQE) sample of the 2018 oscillation search recast for the dipole portal.
+"""MiniBooNE: the electron-like (nu_e CCQE) sample of the 2018 oscillation search, recast for the dipole.
 
 MiniBooNE's Cherenkov detector does not tell a photon shower from an electron shower, so a photon of
 N -> nu gamma looks like a nu_e CCQE electron (the idea behind the dipole explanations of the excess;
@@ -64,7 +64,15 @@ from nugen.sources import get_source
 from nugen.targets import get_target
 from nugen.xsec.form_factors import FORM_FACTOR_MODELS
 
-__all__ = ["BACKGROUNDS", "MODES", "MiniBooNE", "params", "photon_e_qe", "sphere_decay_probability"]
+__all__ = [
+    "BACKGROUNDS",
+    "MODES",
+    "MiniBooNE",
+    "dirt_decay_probability",
+    "params",
+    "photon_e_qe",
+    "sphere_decay_probability",
+]
 
 #: Beam modes of the setting ``mode`` and the flux table each bin uses.
 MODES = ("nu", "nubar", "both")
@@ -140,6 +148,46 @@ def sphere_decay_probability(radius: float, decay_length: ArrayLike) -> np.ndarr
     return (w @ chord).reshape(lam.shape)
 
 
+def dirt_decay_probability(radius: float, gap: float, length: float, decay_length: ArrayLike) -> np.ndarray:
+    """Probability that N made in a slab of dirt upstream decays inside the fiducial sphere (shadow average).
+
+    N is produced uniformly in ``[-gap - length, -gap]`` along the beam axis (0 = the plane touching the
+    sphere's upstream point) at an impact parameter b uniform over the sphere's shadow (area pi R^2) and
+    flies along the axis; the sphere's chord at b is ``[R - h, R + h]``, ``h = sqrt(R^2 - b^2)``. For one
+    chord the production-averaged probability is
+    ``(lambda / L) e^{-(R - h + gap)/lambda} (1 - e^{-L/lambda}) (1 - e^{-2h/lambda})``; the shadow
+    average is ``(2 / R^2) int_0^R h P(h) dh`` (Gauss-Legendre). Limit ``lambda >> gap + L + 2R``:
+    ``4 R / (3 lambda)`` (mean chord over lambda).
+
+    Parameters
+    ----------
+    radius, gap, length : float
+        Sphere radius, gap between the dirt and the sphere, dirt length [cm] (radius, length > 0).
+    decay_length : array_like
+        Lab decay length lambda [cm] per event.
+    """
+    R, g, L = float(radius), float(gap), float(length)
+    if not (R > 0 and L > 0 and g >= 0):
+        msg = f"need radius > 0, length > 0, gap >= 0; got {radius!r}, {length!r}, {gap!r}"
+        raise InvalidParameterError(msg)
+    lam = np.asarray(decay_length, dtype=float).reshape(-1)
+    x, wq = np.polynomial.legendre.leggauss(_N_NODES)
+    h = 0.5 * R * (x + 1.0)
+    w = 0.5 * R * wq * h * 2.0 / R**2
+    ok = (lam > 0) & np.isfinite(lam)
+    lam_s = np.where(ok, lam, 1.0)[None, :]
+    hh = h[:, None]
+    with np.errstate(over="ignore", under="ignore"):
+        p = (
+            (lam_s / L)
+            * np.exp(-(R - hh + g) / lam_s)
+            * (-np.expm1(-L / lam_s))
+            * (-np.expm1(-2 * hh / lam_s))
+        )
+    out = np.where(ok, w @ p, 0.0)
+    return out.reshape(np.shape(decay_length))
+
+
 class MiniBooNE(Detector):
     """The MiniBooNE electron-like sample with the dipole single-photon signal (see the module docstring).
 
@@ -168,7 +216,8 @@ class MiniBooNE(Detector):
                 "nubar (11.27e20 POT; 478 / 398.2) or both", parse_choice("mode", MODES)),
         Setting("background", "release", "",
                 "background central value: release (published prediction), constrained (after the nu_mu "
-                "CCQE constraint) or abstract (nu bin: 1959 - 381.2)", parse_choice("background", BACKGROUNDS)),
+                "CCQE constraint) or abstract (nu bin: 1959 - 381.2)",
+                parse_choice("background", BACKGROUNDS)),
         Setting("efficiency", _p("efficiency"), "",
                 "selection efficiency of a dipole photon as an electron-like event (UNVERIFIED; 1 = all "
                 "photons in the E_QE window)", parse_nonnegative("efficiency")),
@@ -178,12 +227,23 @@ class MiniBooNE(Detector):
         Setting("binding_energy_MeV", _p("binding_energy"), "MeV",
                 "binding energy in the E_QE reconstruction of the photon (UNVERIFIED)",
                 parse_nonnegative("binding_energy_MeV")),
+        Setting("dirt_length_m", 0.0, "m",
+                "length of dirt upstream of the detector in which N is also produced (0 = off, the default; "
+                "UNVERIFIED variant: the BNB decay region ends ~50 m from the target, the detector is at "
+                "541 m)",
+                parse_nonnegative("dirt_length_m")),
+        Setting("dirt_gap_m", _p("dirt_gap"), "m",
+                "distance from the dirt's end to the fiducial sphere (tank radius 6.1 m - fiducial radius; "
+                "UNVERIFIED)", parse_nonnegative("dirt_gap_m")),
+        Setting("dirt_density", _p("dirt_density"), "g/cm^3",
+                "density of the dirt, taken as SiO2 (UNVERIFIED)", parse_positive("dirt_density")),
         Setting("bkg_rel_scale", 1.0, "", "multiplies the background systematic error of every bin (variant)",
                 parse_positive("bkg_rel_scale")),
         Setting("form_factor", "helm", "",
                 "nuclear form factor of the coherent cross section: helm (nugen's default) or fourier_bessel "
                 "(measured C12 charge density)", parse_choice("form_factor", FORM_FACTOR_MODELS)),
-        Setting("n_mc", 50_000, "events", "Monte Carlo events per flux component for the N momenta and photons",
+        Setting("n_mc", 50_000, "events",
+                "Monte Carlo events per flux component for the N momenta and photons",
                 parse_int_range("n_mc", 1000, 10_000_000)),
         Setting("mc_seed", 20_180_530, "", "seed of the Monte Carlo (same for every M_N)",
                 parse_int_range("mc_seed", 0, 2**63 - 1)),
@@ -192,7 +252,7 @@ class MiniBooNE(Detector):
     def __init__(self, **settings: object):
         super().__init__(**settings)
         self._mc_cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
-        self._material = get_target("mineral_oil")
+        self._materials = {"oil": get_target("mineral_oil"), "dirt": get_target("glass")}
         self._beams = {m: get_source("miniboone", mode=_BEAM_MODE[m]) for m in self.modes}
 
     # -- the published bins ------------------------------------------------------------------------------
@@ -230,7 +290,7 @@ class MiniBooNE(Detector):
         return np.array([_p(f"n_obs_{m}") for m in self.modes])
 
     def backgrounds(self) -> list[Background]:
-        """One Gaussian-constrained background per bin (independent: the nu / nubar correlation is dropped)."""
+        """One Gaussian-constrained background per bin (independent: the nu / nubar correlation dropped)."""
         out = []
         b, e = self.background_events, self.background_error_events
         for i, m in enumerate(self.modes):
@@ -265,18 +325,25 @@ class MiniBooNE(Detector):
         return np.full_like(np.asarray(E_obs_MeV, dtype=float), float(self.settings["efficiency"]))
 
     # -- signal ------------------------------------------------------------------------------------------
-    def _mc(self, M_N: float, nature: str, mode: str, comp_name: str) -> tuple[np.ndarray, np.ndarray]:
-        """|p_N| [MeV] and accepted weight [events / (t POT mu_B^2)] of one flux component (cached)."""
-        key = (float(M_N), nature, mode, comp_name)
+    def _mc(
+        self, M_N: float, nature: str, mode: str, comp_name: str, medium: str = "oil"
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """|p_N| [MeV] and accepted weight [events / (t POT mu_B^2)] of one flux component (cached).
+
+        ``medium`` is ``"oil"`` (the mineral oil) or ``"dirt"`` (SiO2, the ``glass`` target).
+        """
+        key = (float(M_N), nature, mode, comp_name, medium)
         if key not in self._mc_cache:
             beam = self._beams[mode]
             comp = beam.component(comp_name)
             seq = np.random.SeedSequence([int(self.settings["mc_seed"]), MODES.index(mode),
-                                          [c.name for c in beam.components].index(comp_name)])  # fmt: skip
+                                          [c.name for c in beam.components].index(comp_name),
+                                          ("oil", "dirt").index(medium)])  # fmt: skip
             rng = np.random.default_rng(seq)
             try:
                 ev = sample_scatterings(
-                    beam, comp, self._material, "dipole_A", float(M_N), int(self.settings["n_mc"]), rng,
+                    beam, comp, self._materials[medium], "dipole_A", float(M_N),
+                    int(self.settings["n_mc"]), rng,
                     form_factor=str(self.settings["form_factor"]),
                 )  # fmt: skip
             except KinematicsError:
@@ -308,11 +375,17 @@ class MiniBooNE(Detector):
 
         ``M_fid x sum_f mu_f^2 sum_k w_k A_k Pbar(lambda_k)`` over the flux components of the mode's beam
         (``w_k`` per tonne per POT per mu_B^2 with the E_QE-window acceptance ``A_k``; ``Pbar``
-        :func:`sphere_decay_probability` with ``lambda_k = (p_k / M) c tau(model)``).
+        :func:`sphere_decay_probability` with ``lambda_k = (p_k / M) c tau(model)``). With
+        ``dirt_length_m > 0`` plus the same for N made in the dirt of the sphere's shadow (mass
+        ``rho pi R^2 L``, :func:`dirt_decay_probability`). The flux per area is the detector's there too:
+        the neutrinos that cross the sphere's shadow are the same ones upstream.
         """
         if not (model.mass_MeV > 0 and model.mu_max > 0):
             return 0.0
-        R = float(self.settings["fiducial_radius_m"]) * 100.0
+        s = self.settings
+        R = float(s["fiducial_radius_m"]) * 100.0
+        L_dirt = float(s["dirt_length_m"]) * 100.0
+        dirt_mass_t = float(s["dirt_density"]) * math.pi * R * R * L_dirt / 1e6
         total = 0.0
         for comp in self._beams[mode].components:
             mu = float(model.mu_flavour[_FLAVOUR_INDEX[comp.flavour]])
@@ -320,8 +393,20 @@ class MiniBooNE(Detector):
                 continue
             p, w = self._mc(model.mass_MeV, model.nature, mode, comp.name)
             if p.size:
-                total += mu * mu * float(w @ sphere_decay_probability(R, model.decay_length_cm(p)))
-        return self.fiducial_mass_t * total
+                total += (
+                    mu
+                    * mu
+                    * self.fiducial_mass_t
+                    * float(w @ sphere_decay_probability(R, model.decay_length_cm(p)))
+                )
+            if L_dirt > 0:
+                p, w = self._mc(model.mass_MeV, model.nature, mode, comp.name, "dirt")
+                if p.size:
+                    pd = dirt_decay_probability(
+                        R, float(s["dirt_gap_m"]) * 100.0, L_dirt, model.decay_length_cm(p)
+                    )
+                    total += mu * mu * dirt_mass_t * float(w @ pd)
+        return total
 
     def signal_counts(self, model: DipolePortal, edges_MeV: ArrayLike | None = None) -> np.ndarray:
         """Selected dipole photons per bin (one per mode): ``efficiency x POT x photons_per_pot``."""
@@ -332,7 +417,7 @@ class MiniBooNE(Detector):
 
     def signal_templates(self, M_N: float, edges_MeV: ArrayLike | None = None) -> np.ndarray:
         """Not available: the signal is not ∝ mu^2 (decay probability); use :meth:`signal_counts`."""
-        msg = "the MiniBooNE dipole signal is not proportional to mu^2; use signal_counts (fits.miniboone_limit)"
+        msg = "the MiniBooNE dipole signal is not proportional to mu^2; use signal_counts"
         raise InvalidParameterError(msg)
 
     def sm_counts(self, edges_MeV: ArrayLike | None = None) -> np.ndarray:

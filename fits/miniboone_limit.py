@@ -91,8 +91,9 @@ def method_text(cl: float, modes: Sequence[str], eff: float, data: str) -> str:
     return (
         "profile likelihood ratio q(mu) on one Poisson bin per MiniBooNE beam mode "
         f"({', '.join(modes)}; 200 < E_QE < 1250 MeV; {data}), background normalisation Gaussian-constrained "
-        f"(systematic error after the nu_mu CCQE constraint); one-sided upper limit at q = chi2.ppf(2CL-1, 1) "
-        f"= {c1:.4g}; signal = coherent up-scattering in the fiducial sphere x photon E_QE in the window x "
+        "(systematic error after the nu_mu CCQE constraint); one-sided upper limit at "
+        f"q = chi2.ppf(2CL-1, 1) = {c1:.4g}; signal = coherent up-scattering in the fiducial sphere "
+        "x photon E_QE in the window x "
         f"decay probability in the sphere (analytic in mu) x efficiency ({eff:g}); root by scipy toms748 in "
         f"ln mu; iminuit MIGRAD; {REFERENCE}"
     )
@@ -242,8 +243,9 @@ def _best_fit(prob: _Problem, probe: float) -> tuple[float, float]:
     scale = _bracket_root(lambda mu: float(prob.signal(mu).sum()) - excess, probe)
     if not math.isfinite(scale) or scale == 0:
         return 0.0, f0
-    res = minimize_scalar(lambda x: prob.twice_nll(math.exp(x)), bounds=(math.log(scale / 10), math.log(scale * 3)),
-                          method="bounded", options={"xatol": 1e-6})  # fmt: skip
+    bounds = (math.log(scale / 10), math.log(scale * 3))
+    res = minimize_scalar(lambda x: prob.twice_nll(math.exp(x)), bounds=bounds, method="bounded",
+                          options={"xatol": 1e-6})  # fmt: skip
     if res.fun < f0:
         return math.exp(res.x), float(res.fun)
     return 0.0, f0
@@ -265,8 +267,10 @@ def published_curve() -> tuple[np.ndarray, np.ndarray]:
     return M[:last], mu[:last]
 
 
-def compare_published(detector=None, masses_MeV=None, *, nature: str = "dirac", cl: float = DEFAULT_CL) -> dict:
-    """nugen's MiniBooNE limit at the published masses and its ratio to the published curve.
+def compare_published(
+    detector=None, masses_MeV=None, *, nature: str = "dirac", cl: float = DEFAULT_CL
+) -> dict:
+    """The MiniBooNE limit at the published masses and its ratio to the published curve.
 
     Parameters
     ----------
@@ -327,7 +331,7 @@ def closure_masses_MeV(detector=None, level_muB: float = 1e-7) -> tuple[float, f
 
 
 def _main(argv: Sequence[str] | None = None) -> int:
-    """``python -m fits.miniboone_limit [KEY=VALUE ...]``: the curve vs the published one for these settings."""
+    """``python -m fits.miniboone_limit [KEY=VALUE ...]``: the curve vs the published one, these settings."""
     import sys
 
     from detectors import get_detector

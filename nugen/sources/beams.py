@@ -36,7 +36,8 @@ nubar_mu 4.829e-5 m^-2 POT^-1, <E> = 18.47 GeV. nubar_mu mode: nu_mu 6.415e-5, <
 4.950e-4, <E> = 21.12 GeV (physics.md quotes 23.7 GeV for nu_mu from DarkCast and 19.1 GeV for nubar_mu,
 UNVERIFIED).
 
-**MiniBooNE** (Booster Neutrino Beam, 8.89 GeV/c protons on Be, detector at 541 m; neutrino mode, and antineutrino mode from ``MiniBooNE_RHC.dat``):
+**MiniBooNE** (Booster Neutrino Beam, 8.89 GeV/c protons on Be, detector at 541 m;
+neutrino mode, and antineutrino mode from ``MiniBooNE_RHC.dat``):
 the flux released with A. A. Aguilar-Arevalo et al., "The Neutrino Flux Prediction at MiniBooNE", PRD 79
 (2009) 072002, arXiv:0806.1449, as shipped by DarkNews 0.4.8 (``include/fluxes/MiniBooNE_FHC.dat``, used
 by its ``miniboone_fhc`` experiment). nugen's copy is ``nugen/data/miniboone_flux_numu_mode.csv`` (header:
