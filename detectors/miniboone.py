@@ -82,7 +82,7 @@ BACKGROUNDS = ("release", "constrained", "abstract")
 _FLAVOUR_INDEX = {"e": 0, "mu": 1, "tau": 2}
 _M_N = physical_constants["neutron mass energy equivalent in MeV"][0]
 _M_P = physical_constants["proton mass energy equivalent in MeV"][0]
-#: Gauss-Legendre nodes of the fiducial-sphere average (exact to < 1e-12 for the smooth integrand).
+#: Gauss-Legendre nodes of the fiducial-sphere average (relative error < 1e-8 down to lambda = R / 100).
 _N_NODES = 24
 
 
