@@ -45,6 +45,7 @@ __all__ = [
     "compare_published",
     "miniboone_detector_limit",
     "miniboone_limit",
+    "published_closure_MeV",
     "published_curve",
     "signal_limit_events",
 ]
@@ -308,25 +309,40 @@ def compare_published(
     }
 
 
-def closure_masses_MeV(detector=None, level_muB: float = 1e-7) -> tuple[float, float]:
+def published_closure_MeV(level_muB: float | None = None) -> float:
+    """High-mass mass [MeV] where the published curve rises through ``level_muB`` (log-log interpolation).
+
+    Default level: the published value at the first vertex (9.019e-8 mu_B at 1.002 MeV), reached again at
+    764 MeV on the way to the closure.
+    """
+    M, mu = published_curve()
+    level = float(mu[0]) if level_muB is None else float(level_muB)
+    i = int(np.argmin(mu))
+    x = np.log(M[i:])
+    y = np.log(mu[i:])
+    return float(np.exp(np.interp(math.log(level), y, x)))
+
+
+def closure_masses_MeV(detector=None, level_muB: float | None = None) -> tuple[float, float]:
     """Masses [MeV] where nugen's limit reaches ``level_muB`` at the low- and high-mass ends.
 
-    Default level 1e-7 mu_B (the top of Brdar et al.'s Fig. 3 frame), which the published curve reaches at
-    0.90 MeV (extrapolated: its first vertex is 9.0e-8 at 1.0 MeV) and 832 MeV. Roots by
-    :func:`scipy.optimize.brentq` in ln M_N between 0.05 and 30 MeV and between 400 and 3000 MeV.
+    Default level: the published value at its first vertex (9.019e-8 mu_B), which the published curve has
+    at 1.002 MeV and again at 764 MeV (:func:`published_closure_MeV`). Roots by
+    :func:`scipy.optimize.brentq` in ln M_N between 0.05 and 30 MeV and between 300 and 3000 MeV.
     """
     from scipy.optimize import brentq
 
     from detectors import get_detector
 
     det = get_detector("miniboone") if detector is None else detector
+    level = float(published_curve()[1][0]) if level_muB is None else float(level_muB)
 
     def f(x: float) -> float:
         mu = miniboone_detector_limit(det, math.exp(x), "mu").mu_upper_muB
-        return 50.0 if mu is None else math.log(mu / level_muB)  # None: beyond the beam's reach
+        return 50.0 if mu is None else math.log(mu / level)  # None: beyond the beam's reach
 
-    lo = brentq(f, math.log(0.05), math.log(30.0), xtol=1e-4)
-    hi = brentq(f, math.log(400.0), math.log(3000.0), xtol=1e-4)
+    lo = brentq(f, math.log(0.05), math.log(30.0), xtol=1e-3)
+    hi = brentq(f, math.log(300.0), math.log(3000.0), xtol=1e-3)
     return math.exp(lo), math.exp(hi)
 
 
@@ -340,6 +356,8 @@ def _main(argv: Sequence[str] | None = None) -> int:
     nature, cl, settings = "dirac", DEFAULT_CL, {}
     for a in args:
         key, _, value = a.partition("=")
+        if key == "closure":
+            continue
         if key == "nature":
             nature = value
         elif key == "cl":
@@ -352,8 +370,13 @@ def _main(argv: Sequence[str] | None = None) -> int:
     for m, p, o, r in zip(cmp["M_MeV"], cmp["published_muB"], cmp["ours_muB"], cmp["ratio"], strict=True):
         print(f"{m:9.3f} {p:.4e} {o:.4e} {r:.3f}")
     print(f"median |log10 ratio| = {cmp['median_abs_log10_ratio']:.3f}")
-    lo, hi = closure_masses_MeV(det)
-    print(f"closure at 1e-7 mu_B: {lo:.3g} MeV and {hi:.4g} MeV (published ~0.90 and 832)")
+    if "closure=no" not in args:
+        lo, hi = closure_masses_MeV(det)
+        M, mu = published_curve()
+        print(
+            f"closure at {mu[0]:.4g} mu_B: {lo:.3g} MeV and {hi:.4g} MeV "
+            f"(published {M[0]:.4g} and {published_closure_MeV():.4g})"
+        )
     return 0
 
 

@@ -413,6 +413,7 @@ DETECTOR_LABELS: dict[str, str] = {
     "darwin": "DARWIN",
     "charm2": "CHARM-II",
     "nomad": "NOMAD (computed)",
+    "miniboone": "MiniBooNE (computed)",
     "xenonnt": "XENONnT",
     "xenon1t_nr": "XENON1T nuclear recoils",
     "xenonnt_nr": "XENONnT nuclear recoils",
@@ -436,6 +437,7 @@ CURVE_STYLES: dict[str, dict] = {
     "darwin": {"color": "black", "linestyle": ":", "linewidth": 2.2},
     "charm": {"color": "#404040", "linestyle": "-.", "linewidth": 1.8},
     "nomad": {"color": "#404040", "linestyle": "--", "linewidth": 1.8},  # the published NOMAD band is grey
+    "miniboone": {"color": "#1a9850", "linestyle": "--", "linewidth": 1.8},  # green like the excess region
     # today's and tomorrow's experiments (not in the seed): coloured, dotted when projected
     "xenonnt": {"color": "#00796b", "linestyle": "-", "linewidth": 2.2},
     "xlzd": {"color": "#542788", "linestyle": ":", "linewidth": 2.4},  # before "lz": first match wins
