@@ -119,6 +119,31 @@ def _bracket_root(f, mu0: float) -> float:
     return math.exp(x)
 
 
+def _root_above(f, mu_hat: float, probe: float) -> float:
+    """The smallest coupling above ``mu_hat`` where ``f`` (< 0 at mu_hat, rising above it) crosses 0.
+
+    ``q(mu) - c`` is not monotonic over all mu (it falls to the best fit, then rises), so the bracket starts
+    at the best fit and grows upwards by 4; for ``mu_hat = 0`` it starts from ``probe`` shrunk by 4 until
+    ``f < 0`` (the signal, hence q, vanishes as mu -> 0). inf if ``f`` stays below 0 up to 1e3 mu_B.
+    """
+    from scipy.optimize import toms748
+
+    lo = mu_hat
+    if not lo > 0:
+        lo = probe
+        while f(lo) >= 0:
+            lo /= 4.0
+            if lo < 1e-30:
+                return 0.0
+    hi = lo * 4.0
+    while f(hi) < 0:
+        lo, hi = hi, hi * 4.0
+        if hi > 1e3:
+            return math.inf
+    x = toms748(lambda t: f(math.exp(t)), math.log(lo), math.log(hi), xtol=MU_RTOL, rtol=1e-12)
+    return math.exp(x)
+
+
 class _Problem:
     """Data, components and the profiled -2 ln L(mu) of the chosen bins at fixed M_N."""
 
@@ -219,7 +244,7 @@ def miniboone_detector_limit(
         prob = _Problem(detector, data, signal)
         mu_hat, best = _best_fit(prob, probe)
         q0 = prob.twice_nll(0.0) - best
-        mu_up = _bracket_root(lambda mu: prob.twice_nll(mu) - best - c1, max(mu_hat, probe) * 1.0001)
+        mu_up = _root_above(lambda mu: prob.twice_nll(mu) - best - c1, mu_hat, probe)
     if not math.isfinite(mu_up):
         reason = "no upper limit: the signal stays below the excluded level up to mu = 1e3 mu_B"
         return LimitResult(**common, reason=reason)

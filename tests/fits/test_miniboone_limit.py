@@ -66,9 +66,9 @@ def test_limit_closes_on_the_signal_limit_of_the_bin():
     assert 0 < r.mu_best_muB < r.mu_upper_muB
 
 
-def test_two_bin_limit_sits_at_the_threshold_of_a_hand_written_two_bin_statistic():
+@pytest.mark.parametrize("mass", [100.0, 200.0])
+def test_two_bin_limit_sits_at_the_threshold_of_a_hand_written_two_bin_statistic(mass):
     det = get_detector("miniboone", mode="both")
-    mass = 200.0
     r = miniboone_detector_limit(det, mass, "mu")
     n = det.observed()
     b = det.background_events
