@@ -43,6 +43,7 @@ __all__ = [
     "DEFAULT_CL",
     "closure_masses_MeV",
     "compare_published",
+    "favoured_interval",
     "miniboone_detector_limit",
     "miniboone_limit",
     "published_closure_MeV",
@@ -275,6 +276,51 @@ def _best_fit(prob: _Problem, probe: float) -> tuple[float, float]:
     if res.fun < f0:
         return math.exp(res.x), float(res.fun)
     return 0.0, f0
+
+
+def favoured_interval(
+    detector,
+    mass_MeV: float,
+    flavour: str | Sequence[float] = "mu",
+    *,
+    cl: float = 0.9,
+    nature: str = "dirac",
+) -> tuple[float, float] | None:
+    """Two-sided interval [mu_lo, mu_hi] [mu_B] favoured by the excess of a one-bin MiniBooNE detector.
+
+    The couplings with ``q(mu) < chi2.ppf(cl, 1)`` (2.706 at 90 %): the signal events of the bin lie in
+    ``[s_lo, s_hi]``, the roots of the one-bin profile-likelihood ratio ``q(s)`` on either side of ``s^``
+    (:meth:`fits.likelihood.BinnedLikelihood.q`), and ``s(mu)`` rises monotonically. ``None`` when
+    ``q(0) < chi2.ppf(cl, 1)`` (no interval), the signal is zero, or the detector has two bins. One bin has
+    no information on M_N: every mass with signal has an interval (the mass comes from spectral shapes).
+    """
+    from scipy.optimize import brentq
+
+    check_cl(cl)
+    if len(detector.modes) != 1:
+        return None
+    pattern = flavour_pattern(flavour)
+    n, b = float(detector.observed()[0]), float(detector.background_events[0])
+    e = float(detector.background_error_events[0])
+    lik = BinnedLikelihood(np.array([n]), np.array([1.0]), [Component("background", np.array([b]), e / b)])
+    _, c2 = thresholds(cl)
+    s_hat = lik.fit().s
+    if lik.q(0.0) < c2:
+        return None
+    width = math.sqrt(n + e * e)
+    s_lo = brentq(lambda s: lik.q(s) - c2, 0.0, s_hat, xtol=1e-6)
+    s_hi = brentq(lambda s: lik.q(s) - c2, s_hat, s_hat + 20.0 * width, xtol=1e-6)
+
+    def signal(mu: float) -> float:
+        return float(
+            detector.signal_counts(DipolePortal(float(mass_MeV), tuple(mu * pattern), nature=nature))[0]
+        )
+
+    if not signal(1e-8) > 0:
+        return None
+    lo = _bracket_root(lambda mu: signal(mu) - s_lo, 1e-8)
+    hi = _bracket_root(lambda mu: signal(mu) - s_hi, max(lo, 1e-12))
+    return lo, hi
 
 
 # -- the published curve (Magill, Plestid, Pospelov, Tsai, PRD 98 (2018) 115015) --------------------------

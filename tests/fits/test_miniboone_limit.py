@@ -100,3 +100,16 @@ def test_published_curve_table():
     assert np.all(np.diff(M) > 0)
     assert M[0] == pytest.approx(1.00197) and M[-1] == pytest.approx(981.172)
     assert mu.min() == pytest.approx(1.311921e-9)
+
+
+def test_favoured_interval_ends_sit_at_the_two_sided_threshold():
+    from fits.miniboone_limit import favoured_interval
+
+    det = get_detector("miniboone")
+    lo, hi = favoured_interval(det, 500.0, cl=0.9)
+    n, b, sb = 1959.0, 1590.568, 79.002
+    f0 = _prof_bin(n - b, n, b, sb)
+    for mu in (lo, hi):
+        s = float(det.signal_counts(DipolePortal(500.0, mu, flavour="mu"))[0])
+        assert _prof_bin(s, n, b, sb) - f0 == pytest.approx(float(special.chdtri(1, 0.1)), abs=1e-3)
+    assert favoured_interval(get_detector("miniboone", mode="both"), 500.0) is None
