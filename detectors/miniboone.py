@@ -67,6 +67,7 @@ from nugen.xsec.form_factors import FORM_FACTOR_MODELS
 __all__ = [
     "BACKGROUNDS",
     "MODES",
+    "WINDOWS",
     "MiniBooNE",
     "dirt_decay_probability",
     "params",
@@ -79,6 +80,8 @@ MODES = ("nu", "nubar", "both")
 _BEAM_MODE = {"nu": "numu", "nubar": "numubar"}
 #: Choices of the background central value (setting ``background``).
 BACKGROUNDS = ("release", "constrained", "abstract")
+#: Choices of the E_QE window (setting ``window``): release bins 1-9 or 1-3.
+WINDOWS = ("200-1250", "200-475")
 _FLAVOUR_INDEX = {"e": 0, "mu": 1, "tau": 2}
 _M_N = physical_constants["neutron mass energy equivalent in MeV"][0]
 _M_P = physical_constants["proton mass energy equivalent in MeV"][0]
@@ -218,6 +221,9 @@ class MiniBooNE(Detector):
                 "background central value: release (published prediction), constrained (after the nu_mu "
                 "CCQE constraint) or abstract (nu bin: 1959 - 381.2)",
                 parse_choice("background", BACKGROUNDS)),
+        Setting("window", "200-1250", "MeV",
+                "E_QE window of the bins: 200-1250 (the oscillation analysis range) or 200-475 (the "
+                "low-energy excess)", parse_choice("window", WINDOWS)),
         Setting("efficiency", _p("efficiency"), "",
                 "selection efficiency of a dipole photon as an electron-like event (UNVERIFIED; 1 = all "
                 "photons in the E_QE window)", parse_nonnegative("efficiency")),
@@ -266,14 +272,19 @@ class MiniBooNE(Detector):
         """Protons on target of ``mode`` (1805.12028)."""
         return _p(f"pot_{mode}")
 
+    @property
+    def _suffix(self) -> str:
+        return "" if self.settings["window"] == "200-1250" else "_low"
+
     def _background(self, mode: str) -> tuple[float, float]:
         choice = str(self.settings["background"])
         scale = float(self.settings["bkg_rel_scale"])
-        if choice == "abstract" and mode == "nu":
+        x = self._suffix
+        if choice == "abstract" and mode == "nu" and not x:
             b = _p("n_obs_nu") - _p("excess_nu_abstract")
             return b, math.sqrt(_p("excess_err_nu_abstract") ** 2 - b) * scale
-        b = _p(f"bkg_constrained_{mode}") if choice == "constrained" else _p(f"bkg_{mode}")
-        return b, _p(f"bkg_syst_{mode}") * scale
+        b = _p(f"bkg_constrained_{mode}{x}") if choice == "constrained" else _p(f"bkg_{mode}{x}")
+        return b, _p(f"bkg_syst_{mode}{x}") * scale
 
     @property
     def background_events(self) -> np.ndarray:
@@ -286,8 +297,8 @@ class MiniBooNE(Detector):
         return np.array([self._background(m)[1] for m in self.modes])
 
     def observed(self) -> np.ndarray:
-        """Observed electron-like events per bin, 200 < E_QE < 1250 MeV."""
-        return np.array([_p(f"n_obs_{m}") for m in self.modes])
+        """Observed electron-like events per bin in the E_QE window."""
+        return np.array([_p(f"n_obs_{m}{self._suffix}") for m in self.modes])
 
     def backgrounds(self) -> list[Background]:
         """One Gaussian-constrained background per bin (independent: the nu / nubar correlation dropped)."""
@@ -296,7 +307,8 @@ class MiniBooNE(Detector):
         for i, m in enumerate(self.modes):
             counts = np.zeros(len(self.modes))
             counts[i] = b[i]
-            doc = f"MiniBooNE predicted nu_e-like background, {m} mode, 200-1250 MeV (1805.12028 release)"
+            w = self.settings["window"]
+            doc = f"MiniBooNE predicted nu_e-like background, {m} mode, {w} MeV (1805.12028 release)"
             out.append(Background(f"bkg_{m}", counts, e[i] / b[i], doc))
         return out
 
@@ -314,7 +326,8 @@ class MiniBooNE(Detector):
 
     def analysis_edges_MeV(self) -> np.ndarray:
         """The E_QE window [MeV] (one bin per mode; the bins of ``mode=both`` share it)."""
-        return np.array([_p("eqe_min"), _p("eqe_max")])
+        hi = _p("eqe_max") if self.settings["window"] == "200-1250" else _p("eqe_low_max")
+        return np.array([_p("eqe_min"), hi])
 
     def resolution_MeV(self, E_MeV: ArrayLike) -> np.ndarray:
         """Not used (true photon kinematics in the E_QE window): 1 keV."""
@@ -332,7 +345,7 @@ class MiniBooNE(Detector):
 
         ``medium`` is ``"oil"`` (the mineral oil) or ``"dirt"`` (SiO2, the ``glass`` target).
         """
-        key = (float(M_N), nature, mode, comp_name, medium)
+        key = (float(M_N), nature, mode, comp_name, medium)  # the window is fixed per instance
         if key not in self._mc_cache:
             beam = self._beams[mode]
             comp = beam.component(comp_name)

@@ -1,7 +1,8 @@
 """MiniBooNE electron-like-sample limits in mu at one M_N (signal not ∝ mu^2: the N decay probability).
 
 The statistic is nugen's (:mod:`fits.likelihood`, :mod:`fits.limits`) on the published MiniBooNE bins
-(:mod:`detectors.miniboone`: one Poisson bin of 200 < E_QE < 1250 MeV per beam mode):
+(:mod:`detectors.miniboone`: one Poisson bin of 200 < E_QE < 1250 MeV per beam mode; setting ``window``
+for 200-475 MeV):
 
 * **Likelihood**: :class:`fits.likelihood.BinnedLikelihood` with data = the observed counts, one background
   component per bin with a Gaussian-constrained normalisation (relative width = systematic error /
@@ -87,12 +88,12 @@ def signal_limit_events(
     return float(r.mu_best_muB) ** 2, float(r.mu_upper_one_sided_muB) ** 2, float(r.q0)
 
 
-def method_text(cl: float, modes: Sequence[str], eff: float, data: str) -> str:
+def method_text(cl: float, modes: Sequence[str], eff: float, data: str, window: str = "200-1250") -> str:
     """The ``"method"`` string of the result."""
     c1, _ = thresholds(cl)
     return (
         "profile likelihood ratio q(mu) on one Poisson bin per MiniBooNE beam mode "
-        f"({', '.join(modes)}; 200 < E_QE < 1250 MeV; {data}), background normalisation Gaussian-constrained "
+        f"({', '.join(modes)}; E_QE {window} MeV; {data}), background normalisation Gaussian-constrained "
         "(systematic error after the nu_mu CCQE constraint); one-sided upper limit at "
         f"q = chi2.ppf(2CL-1, 1) = {c1:.4g}; signal = coherent up-scattering in the fiducial sphere "
         "x photon E_QE in the window x "
@@ -222,7 +223,13 @@ def miniboone_detector_limit(
         "flavour": label,
         "cl": float(cl),
         "expected": bool(asimov),
-        "method": method_text(cl, detector.modes, eff, "Asimov data = background" if asimov else "observed"),
+        "method": method_text(
+            cl,
+            detector.modes,
+            eff,
+            "Asimov data = background" if asimov else "observed",
+            str(detector.settings["window"]),
+        ),
     }
 
     def signal(mu: float) -> np.ndarray:
@@ -232,8 +239,8 @@ def miniboone_detector_limit(
     if not signal(probe).sum() > 0:
         reason = (
             f"no sensitivity: the MiniBooNE dipole single-photon signal is zero at M_N = {mass:g} MeV "
-            f"(beyond the Booster beam's reach for coherent up-scattering with a photon in "
-            f"200 < E_QE < 1250 MeV, or efficiency = {eff:g})"
+            "(beyond the Booster beam's reach for coherent up-scattering with a photon in "
+            f"E_QE {detector.settings['window']} MeV, or efficiency = {eff:g})"
         )
         return LimitResult(**common, reason=reason)
     c1, _ = thresholds(cl)

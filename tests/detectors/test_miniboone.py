@@ -254,3 +254,13 @@ def test_cross_check_against_the_shared_reference_copy(det):
     assert np.allclose(cmp["published_muB"], mu[keep][idx], rtol=1e-6)
     # measured over the published masses: see docs/card_notes/miniboone.md; margin 0.1
     assert float(np.median(np.abs(np.log10(cmp["ratio"])))) < 0.6
+
+
+def test_low_energy_window_uses_the_first_three_release_bins():
+    low = MiniBooNE(window="200-475")
+    assert low.observed()[0] == 497 + 283 + 313
+    assert low.background_events[0] == pytest.approx(361.002334 + 216.002142 + 239.436776, rel=1e-6)
+    assert list(low.analysis_edges_MeV()) == [200.0, 475.0]
+    m = DipolePortal(600.0, 1e-8, flavour="mu")
+    # a heavier N gives harder photons: fewer of them fall below 475 MeV
+    assert 0 < low.signal_counts(m)[0] < 0.6 * MiniBooNE().signal_counts(m)[0]
