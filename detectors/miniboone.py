@@ -204,7 +204,7 @@ class MiniBooNE(Detector):
     title = "MiniBooNE electron-like sample (Booster Neutrino Beam), dipole nu A -> N A, N -> nu gamma"
     citation = (
         "A. A. Aguilar-Arevalo et al. (MiniBooNE), PRL 121 (2018) 221801 [arXiv:1805.12028] and its data "
-        "release; criterion after G. Magill et al., PRD 98 (2018) 115015 [arXiv:1803.03262]"
+        "release; compared with G. Magill et al., PRD 98 (2018) 115015 [arXiv:1803.03262]"
     )
     target = "mineral_oil"
     source = "miniboone"
@@ -440,6 +440,22 @@ class MiniBooNE(Detector):
     def sm_counts_by_component(self, edges_MeV: ArrayLike | None = None) -> dict[str, np.ndarray]:
         """No separate SM prediction (empty)."""
         return {}
+
+    def spectrum(self, model: DipolePortal, edges_MeV: ArrayLike | None = None) -> dict:
+        """The base class's spectrum (one E_QE bin); refused for ``mode=both``, whose bins are beam modes.
+
+        Raises
+        ------
+        InvalidParameterError
+            For ``mode=both`` or explicit bin edges (the window is fixed by the published bins).
+        """
+        if len(self.modes) > 1 or edges_MeV is not None:
+            msg = (
+                "miniboone spectra have one E_QE bin of one beam mode (the published bin): use mode=nu or "
+                "mode=nubar and no --bins"
+            )
+            raise InvalidParameterError(msg)
+        return super().spectrum(model)
 
     def expected_counts(
         self, model: DipolePortal, edges_MeV: ArrayLike | None = None

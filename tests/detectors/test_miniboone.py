@@ -207,6 +207,10 @@ def test_bad_settings_give_one_line_errors():
         MiniBooNE(mode="dump")
     with pytest.raises(InvalidParameterError, match="not proportional"):
         MiniBooNE().signal_templates(100.0)
+    with pytest.raises(InvalidParameterError, match="mode=nu or"):
+        MiniBooNE(mode="both").spectrum(DipolePortal(100.0, 1e-8, flavour="mu"))
+    spec = MiniBooNE(mode="nubar").spectrum(DipolePortal(100.0, 1e-8, flavour="mu"))
+    assert spec["data"] == [478.0] and spec["bin_edges"] == [200.0, 1250.0]
 
 
 def test_cli_limit_json_and_null_beyond_reach(capsys):
