@@ -33,6 +33,7 @@ _REGISTRY: dict[str, str] = {
     "xenonnt_nr": "detectors.xenon_nr:XENONnTNR",
     "nomad": "detectors.nomad:NOMAD",
     "lsnd": "detectors.lsnd:LSND",
+    "miniboone": "detectors.miniboone:MiniBooNE",
 }
 
 

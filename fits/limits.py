@@ -370,6 +370,7 @@ LIMIT_METHODS: dict[str, str] = {
     "xenonnt_nr": "fits.binwise_limit:binwise_detector_limit",
     "nomad": "fits.nomad_limit:nomad_detector_limit",
     "lsnd": "fits.lsnd_limit:lsnd_detector_limit",
+    "miniboone": "fits.miniboone_limit:miniboone_detector_limit",
 }
 
 

@@ -414,6 +414,7 @@ DETECTOR_LABELS: dict[str, str] = {
     "charm2": "CHARM-II",
     "nomad": "NOMAD (computed)",
     "lsnd": "LSND (computed, nu_e)",
+    "miniboone": "MiniBooNE (computed)",
     "xenonnt": "XENONnT",
     "xenon1t_nr": "XENON1T nuclear recoils",
     "xenonnt_nr": "XENONnT nuclear recoils",
@@ -438,6 +439,7 @@ CURVE_STYLES: dict[str, dict] = {
     "charm": {"color": "#404040", "linestyle": "-.", "linewidth": 1.8},
     "nomad": {"color": "#404040", "linestyle": "--", "linewidth": 1.8},  # the published NOMAD band is grey
     "lsnd": {"color": "#8c510a", "linestyle": "-.", "linewidth": 1.8},
+    "miniboone": {"color": "#1a9850", "linestyle": "--", "linewidth": 1.8},  # green like the excess region
     # today's and tomorrow's experiments (not in the seed): coloured, dotted when projected
     "xenonnt": {"color": "#00796b", "linestyle": "-", "linewidth": 2.2},
     "xlzd": {"color": "#542788", "linestyle": ":", "linewidth": 2.4},  # before "lz": first match wins

@@ -68,10 +68,10 @@ def register(sub, parents):
     add_fit_options(p)
     add_output_options(p)
     # without --flavour / --cl the detector's own defaults apply (universal and 0.9 unless the detector sets
-    # default_flavour / default_cl, e.g. lsnd: e and 0.95, those of its published curve)
+    # default_flavour / default_cl, those of its published curve, e.g. lsnd: e and 0.95)
     own_default = {
-        "flavour": "universal, or the detector's own: e for lsnd",
-        "cl": "0.9, or the detector's own: 0.95 for lsnd",
+        "flavour": "universal, or the detector's own: mu for miniboone, e for lsnd",
+        "cl": "0.9, or the detector's own: 0.95 for miniboone and lsnd",
     }
     for action in p._actions:
         if action.dest in own_default:

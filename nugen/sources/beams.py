@@ -36,7 +36,8 @@ nubar_mu 4.829e-5 m^-2 POT^-1, <E> = 18.47 GeV. nubar_mu mode: nu_mu 6.415e-5, <
 4.950e-4, <E> = 21.12 GeV (physics.md quotes 23.7 GeV for nu_mu from DarkCast and 19.1 GeV for nubar_mu,
 UNVERIFIED).
 
-**MiniBooNE** (Booster Neutrino Beam, 8.89 GeV/c protons on Be, detector at 541 m; neutrino mode only):
+**MiniBooNE** (Booster Neutrino Beam, 8.89 GeV/c protons on Be, detector at 541 m;
+neutrino mode, and antineutrino mode from ``MiniBooNE_RHC.dat``):
 the flux released with A. A. Aguilar-Arevalo et al., "The Neutrino Flux Prediction at MiniBooNE", PRD 79
 (2009) 072002, arXiv:0806.1449, as shipped by DarkNews 0.4.8 (``include/fluxes/MiniBooNE_FHC.dat``, used
 by its ``miniboone_fhc`` experiment). nugen's copy is ``nugen/data/miniboone_flux_numu_mode.csv`` (header:
@@ -94,8 +95,11 @@ FLUX_TABLES: dict[str, str] = {
 }
 #: Accepted beam modes.
 MODES: tuple[str, ...] = tuple(FLUX_TABLES)
-#: Beam modes of :class:`MiniBooNEBeam` and their packaged flux tables (neutrino mode only).
-MINIBOONE_FLUX_TABLES: dict[str, str] = {"numu": "miniboone_flux_numu_mode.csv"}
+#: Beam modes of :class:`MiniBooNEBeam` and their packaged flux tables (neutrino and antineutrino mode).
+MINIBOONE_FLUX_TABLES: dict[str, str] = {
+    "numu": "miniboone_flux_numu_mode.csv",
+    "numubar": "miniboone_flux_numubar_mode.csv",
+}
 
 #: Window for the integrated flux [cm^-2 POT^-1] of the dominant component of a table without check
 #: lines: a CERN-SPS / Fermilab wide-band beam at a ~1 km detector gives 1e-9 ... 1e-6.
@@ -442,15 +446,17 @@ class CHARM2Beam(TabulatedBeam):
 
 
 class MiniBooNEBeam(TabulatedBeam):
-    """MiniBooNE's Booster Neutrino Beam in neutrino mode (Fermilab, 8.89 GeV/c protons on Be), flux per POT.
+    """MiniBooNE's Booster Neutrino Beam (Fermilab, 8.89 GeV/c protons on Be), flux per POT.
 
     The flux at the MiniBooNE detector (541 m) published with A. A. Aguilar-Arevalo et al., PRD 79 (2009)
-    072002, arXiv:0806.1449, in DarkNews 0.4.8's copy (``MiniBooNE_FHC.dat``; module docstring).
+    072002, arXiv:0806.1449, in DarkNews 0.4.8's copy (``MiniBooNE_FHC.dat``, ``MiniBooNE_RHC.dat``; module
+    docstring).
 
     Parameters
     ----------
-    mode : {"numu"}
-        Horn polarity: neutrino mode (the only table shipped).
+    mode : {"numu", "numubar"}
+        Horn polarity: neutrino mode (default) or antineutrino mode (nubar_mu 2.917e-10, wrong-sign nu_mu
+        5.308e-11 cm^-2 POT^-1).
     flux_file : str or path-like, optional
         Use this table instead of the packaged one (same format, see :func:`load_flux_table`).
 

@@ -99,7 +99,7 @@ def test_table_reproduces_the_darknews_file(comp):
     assert np.all(dn[:, 3] == 0) and np.all(dn[:, 6] == 0)  # the dropped tau columns
 
 
-@pytest.mark.parametrize("mode", ["numubar", "nue", "", None])
+@pytest.mark.parametrize("mode", ["numub", "nue", "", None])
 def test_unknown_mode_is_named(mode):
     with pytest.raises(UnknownNameError, match="MiniBooNE beam mode") as exc:
         get_source("miniboone", mode=mode)
