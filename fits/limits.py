@@ -46,6 +46,7 @@ __all__ = [
     "detector_limit",
     "likelihood_limit",
     "method_text",
+    "solve_increasing",
     "thresholds",
 ]
 
@@ -71,6 +72,30 @@ def check_cl(cl: float, name: str = "confidence level") -> float:
         msg = f"{name} {cl!r} is below 0.5; one-sided upper limits need 0.5 <= CL < 1"
         raise InvalidParameterError(msg)
     return c
+
+
+def solve_increasing(signal, target: float, mu0: float, rtol: float = 1e-6) -> float:
+    """The coupling ``mu`` with ``signal(mu) = target`` for a ``signal`` increasing in ``mu``.
+
+    The bracket starts at ``mu0`` and grows by factors of 4 (``inf`` above mu = 1e3, 0 below 1e-30); the root
+    is found by scipy's ``toms748`` in ``ln mu`` to relative tolerance ``rtol``. Used by the counting-type
+    limits (NOMAD, LSND) that turn an upper limit on signal events into one on mu.
+    """
+    from scipy.optimize import toms748
+
+    lo = hi = mu0
+    while signal(hi) < target:
+        lo, hi = hi, hi * 4.0
+        if hi > 1e3:
+            return math.inf
+    while signal(lo) > target:
+        lo, hi = lo / 4.0, lo
+        if lo < 1e-30:
+            return 0.0
+    if lo == hi:
+        return lo
+    x = toms748(lambda t: signal(math.exp(t)) - target, math.log(lo), math.log(hi), xtol=rtol, rtol=1e-12)
+    return math.exp(x)
 
 
 def thresholds(cl: float) -> tuple[float, float]:

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from fits.likelihood import BinnedLikelihood, Component, flavour_pattern
-from fits.limits import REFERENCE, LimitResult, check_cl, likelihood_limit, thresholds
+from fits.limits import REFERENCE, LimitResult, check_cl, likelihood_limit, solve_increasing, thresholds
 from nugen.model import DipolePortal
 
 __all__ = [
@@ -87,25 +87,6 @@ def method_text(cl: float, selection: str, eff: float, data: str) -> str:
         f"per-CC limit) x photon efficiency ({eff:g}) x single photons per nu_mu CC; root by scipy toms748 "
         f"in ln mu; iminuit MIGRAD; {REFERENCE}"
     )
-
-
-def _solve(signal, target: float, mu0: float) -> float:
-    """The coupling with ``signal(mu) = target`` for an increasing ``signal`` (bracket grown by 4)."""
-    from scipy.optimize import toms748
-
-    lo = hi = mu0
-    while signal(hi) < target:
-        lo, hi = hi, hi * 4.0
-        if hi > 1e3:
-            return math.inf
-    while signal(lo) > target:
-        lo, hi = lo / 4.0, lo
-        if lo < 1e-30:
-            return 0.0
-    if lo == hi:
-        return lo
-    x = toms748(lambda t: signal(math.exp(t)) - target, math.log(lo), math.log(hi), xtol=MU_RTOL, rtol=1e-12)
-    return math.exp(x)
 
 
 def nomad_limit(mass_MeV: float, flavour: str | Sequence[float] = "mu", *, cl: float = 0.9,
@@ -171,11 +152,11 @@ def nomad_detector_limit(
         )
         return LimitResult(**common, reason=reason)
     s_hat, s_up, q0 = signal_limit_events(n_obs, b, detector.background_error_events, cl)
-    mu_up = _solve(signal, s_up, probe)
+    mu_up = solve_increasing(signal, s_up, probe, MU_RTOL)
     if not math.isfinite(mu_up):
         reason = f"no upper limit: the signal stays below {s_up:.4g} events up to mu = 1e3 mu_B"
         return LimitResult(**common, reason=reason)
-    mu_hat = _solve(signal, s_hat, mu_up) if s_hat > 0 else 0.0
+    mu_hat = solve_increasing(signal, s_hat, mu_up, MU_RTOL) if s_hat > 0 else 0.0
     return LimitResult(
         **common,
         mu_best_muB=mu_hat,
