@@ -62,7 +62,7 @@ from detectors.base import (
 )
 from nugen.beam_events import sample_scatterings
 from nugen.constants import M_E
-from nugen.decays import helicity_factor, path_averaged_decay_probability, photon_four_momenta
+from nugen.decays import helicity_factor, photon_four_momenta
 from nugen.errors import InvalidParameterError, KinematicsError
 from nugen.model import DipolePortal
 from nugen.rates import check_edges
@@ -153,7 +153,15 @@ def sphere_decay_probability(radius: float, decay_length: ArrayLike) -> np.ndarr
     h = 0.5 * R * (x + 1.0)
     w = 0.5 * R * wq * h * h * 3.0 / R**3
     flat = lam.reshape(-1)
-    chord = np.stack([path_averaged_decay_probability(0.0, 2 * hi, 2 * hi, flat) for hi in h])
+    # path_averaged_decay_probability(0, c, c, lambda) in closed form, all chords at once:
+    # 1 + (lambda / c) expm1(-c / lambda), with its series c/(2 lambda) - c^2/(6 lambda^2) for lambda >> c
+    c = 2.0 * h[:, None]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        x = np.where(flat > 0, flat, 1.0)[None, :]
+        r = c / x
+        chord = np.where(r < 1e-4, 0.5 * r - r * r / 6.0, 1.0 + np.expm1(-r) / r)
+    chord = np.where(np.isfinite(flat)[None, :], chord, 0.0)
+    chord = np.where(flat[None, :] > 0, chord, 1.0)
     return (w @ chord).reshape(lam.shape)
 
 
