@@ -36,6 +36,7 @@ from nugen.rates import RateCalculator, check_edges, rate_calculator
 
 __all__ = [
     "Background",
+    "CountingSearch",
     "Detector",
     "Setting",
     "parse_choice",
@@ -439,3 +440,39 @@ class Detector(abc.ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} {self.settings}>"
+
+
+class CountingSearch(Detector):
+    """A recast counting search whose signal is not ∝ mu^2 (N decays in a fiducial region): NOMAD, LSND.
+
+    The published background contains any SM prediction, so ``sm_counts`` is zero; the limit comes from the
+    detector's own module ``fits.<name>_limit`` through :meth:`signal_counts`, not from templates.
+    """
+
+    def signal_templates(self, M_N: float, edges_MeV: ArrayLike | None = None) -> np.ndarray:
+        """Not available: the signal is not ∝ mu^2 (decay probability); use :meth:`signal_counts`."""
+        msg = (
+            f"the {type(self).__name__} dipole signal is not proportional to mu^2; use signal_counts "
+            f"(fits.{self.name}_limit)"
+        )
+        raise InvalidParameterError(msg)
+
+    def sm_counts(self, edges_MeV: ArrayLike | None = None) -> np.ndarray:
+        """No separate SM prediction: the published background contains it (zeros)."""
+        return np.zeros(self._edges(edges_MeV).size - 1)
+
+    def sm_counts_by_component(self, edges_MeV: ArrayLike | None = None) -> dict[str, np.ndarray]:
+        """No separate SM prediction (empty)."""
+        return {}
+
+    def expected_counts(self, model, edges_MeV: ArrayLike | None = None) -> dict[str, np.ndarray]:
+        """``dipole`` (:meth:`signal_counts`), ``sm_nu`` (0); analysis bins: ``background``, ``bkg:*``."""
+        out = {"dipole": self.signal_counts(model, edges_MeV), "sm_nu": self.sm_counts(edges_MeV)}
+        if edges_MeV is None:
+            for b in self.backgrounds():
+                out[f"bkg:{b.name}"] = np.asarray(b.counts, dtype=float)
+            out["background"] = sum(np.asarray(b.counts, dtype=float) for b in self.backgrounds())
+        return out
+
+    def _edges(self, edges_MeV: ArrayLike | None) -> np.ndarray:
+        return self.analysis_edges_MeV() if edges_MeV is None else check_edges(edges_MeV)

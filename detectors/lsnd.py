@@ -55,7 +55,7 @@ from numpy.typing import ArrayLike
 from detectors import data
 from detectors.base import (
     Background,
-    Detector,
+    CountingSearch,
     Setting,
     parse_choice,
     parse_int_range,
@@ -66,7 +66,6 @@ from nugen.beam_events import sample_scatterings
 from nugen.decays import helicity_factor, path_averaged_decay_probability, photon_four_momenta
 from nugen.errors import InvalidParameterError, KinematicsError
 from nugen.model import DipolePortal
-from nugen.rates import check_edges
 from nugen.sources import get_source
 from nugen.sources.base import SourceComponent
 from nugen.targets import get_target
@@ -132,7 +131,7 @@ def _parse_cos(value: object) -> float:
     return v
 
 
-class LSND(Detector):
+class LSND(CountingSearch):
     """LSND's nu_e e elastic-scattering measurement with the dipole single-photon signal (module docstring).
 
     Parameters
@@ -399,30 +398,3 @@ class LSND(Detector):
         if eff == 0:
             return np.zeros(1)
         return np.array([eff * self.sm_events * self.photon_rate(model) / self.sm_accepted_rate()])
-
-    def signal_templates(self, M_N: float, edges_MeV: ArrayLike | None = None) -> np.ndarray:
-        """Not available: the signal is not ∝ mu^2 (decay probability); use :meth:`signal_counts`."""
-        msg = "the LSND dipole signal is not proportional to mu^2; use signal_counts (fits.lsnd_limit)"
-        raise InvalidParameterError(msg)
-
-    def sm_counts(self, edges_MeV: ArrayLike | None = None) -> np.ndarray:
-        """The SM expectation is the background of the measurement: zero here."""
-        return np.zeros(self._edges(edges_MeV).size - 1)
-
-    def sm_counts_by_component(self, edges_MeV: ArrayLike | None = None) -> dict[str, np.ndarray]:
-        """No separate SM prediction (empty)."""
-        return {}
-
-    def expected_counts(
-        self, model: DipolePortal, edges_MeV: ArrayLike | None = None
-    ) -> dict[str, np.ndarray]:
-        """``dipole`` (:meth:`signal_counts`), ``sm_nu`` (0), ``background`` (= Y_SM) and ``bkg:*``."""
-        out = {"dipole": self.signal_counts(model, edges_MeV), "sm_nu": self.sm_counts(edges_MeV)}
-        if edges_MeV is None:
-            for b in self.backgrounds():
-                out[f"bkg:{b.name}"] = np.asarray(b.counts, dtype=float)
-            out["background"] = sum(np.asarray(b.counts, dtype=float) for b in self.backgrounds())
-        return out
-
-    def _edges(self, edges_MeV: ArrayLike | None) -> np.ndarray:
-        return self.analysis_edges_MeV() if edges_MeV is None else check_edges(edges_MeV)

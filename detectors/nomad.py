@@ -70,7 +70,7 @@ from numpy.typing import ArrayLike
 from detectors import data
 from detectors.base import (
     Background,
-    Detector,
+    CountingSearch,
     Setting,
     parse_choice,
     parse_fraction,
@@ -83,7 +83,6 @@ from nugen.constants import AMU_MEV, N_A
 from nugen.decays import path_averaged_decay_probability
 from nugen.errors import InvalidParameterError, KinematicsError
 from nugen.model import DipolePortal
-from nugen.rates import check_edges
 from nugen.sources import get_source
 from nugen.sources.beams import PiecewiseLinearPdf
 from nugen.targets import GRAMS_PER_TONNE, Material, Nucleus
@@ -159,7 +158,7 @@ def _mean_energy_in(pdf: PiecewiseLinearPdf, lo_MeV: float, hi_MeV: float) -> fl
     return float(np.sum((b - a) / 6.0 * (f(a) + 4.0 * f(m) + f(b))))
 
 
-class NOMAD(Detector):
+class NOMAD(CountingSearch):
     """The NOMAD single-photon search with the dipole signal (see the module docstring).
 
     Parameters
@@ -374,30 +373,3 @@ class NOMAD(Detector):
         self._edges(edges_MeV)
         eff = float(self.settings["photon_efficiency"])
         return np.array([self.selected_per_photon_per_cc * eff * self.photons_per_cc(model)])
-
-    def signal_templates(self, M_N: float, edges_MeV: ArrayLike | None = None) -> np.ndarray:
-        """Not available: the signal is not ∝ mu^2 (decay probability); use :meth:`signal_counts`."""
-        msg = "the NOMAD dipole signal is not proportional to mu^2; use signal_counts (fits.nomad_limit)"
-        raise InvalidParameterError(msg)
-
-    def sm_counts(self, edges_MeV: ArrayLike | None = None) -> np.ndarray:
-        """No separate SM prediction: the published background contains it."""
-        return np.zeros(self._edges(edges_MeV).size - 1)
-
-    def sm_counts_by_component(self, edges_MeV: ArrayLike | None = None) -> dict[str, np.ndarray]:
-        """No separate SM prediction (empty)."""
-        return {}
-
-    def expected_counts(
-        self, model: DipolePortal, edges_MeV: ArrayLike | None = None
-    ) -> dict[str, np.ndarray]:
-        """``dipole`` (selected, :meth:`signal_counts`), ``sm_nu`` (0), ``background`` and ``bkg:*``."""
-        out = {"dipole": self.signal_counts(model, edges_MeV), "sm_nu": self.sm_counts(edges_MeV)}
-        if edges_MeV is None:
-            for b in self.backgrounds():
-                out[f"bkg:{b.name}"] = np.asarray(b.counts, dtype=float)
-            out["background"] = sum(np.asarray(b.counts, dtype=float) for b in self.backgrounds())
-        return out
-
-    def _edges(self, edges_MeV: ArrayLike | None) -> np.ndarray:
-        return self.analysis_edges_MeV() if edges_MeV is None else check_edges(edges_MeV)
