@@ -11,17 +11,28 @@ Units: MeV, cm, s inside; magnetic moments in Bohr magnetons at the API edge (se
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 from nugen.errors import NugenError
-from nugen.model import DipolePortal
-
-try:
-    __version__ = version("nugen")
-except PackageNotFoundError:  # running from a checkout that was never installed
-    __version__ = "0+unknown"
 
 __all__ = ["DipolePortal", "NugenError", "__version__"]
+
+
+def __getattr__(name: str):
+    # PEP 562: ``DipolePortal`` (numpy, scipy.constants) and ``__version__`` (importlib.metadata) are
+    # loaded on first use, so that ``import nugen.cli`` is cheap and the command line can catch Ctrl-C
+    # during the heavy imports (see nugen.cli.main)
+    if name == "DipolePortal":
+        from nugen.model import DipolePortal
+
+        return DipolePortal
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("nugen")
+        except PackageNotFoundError:  # running from a checkout that was never installed
+            return "0+unknown"
+    msg = f"module 'nugen' has no attribute {name!r}"
+    raise AttributeError(msg)
 
 
 def __dir__() -> list[str]:

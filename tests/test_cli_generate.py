@@ -247,29 +247,74 @@ def test_piped_run_prints_one_line_and_no_progress_bar(tmp_path):
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("nugen: wrote 2000 events")
 
 
-def test_ctrl_c_leaves_no_partial_file(tmp_path):
+def _wait_until(proc, ready, what, timeout=60.0):
+    """Poll ``ready()`` every 10 ms while ``proc`` runs; fail with its stderr if it ends first."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        assert proc.poll() is None, f"ended before {what}: {proc.stderr.read() if proc.stderr else ''}"
+        assert time.monotonic() < deadline, f"no {what} within {timeout} s"
+        time.sleep(0.01)
+
+
+def _writing(folder, name):
+    """True once the hidden ``.NAME.XXXXXXXX.part`` of ``name`` exists and holds bytes (events written)."""
+    for n in listing(folder):
+        if n.startswith(f".{name}.") and n.endswith(".part"):
+            try:
+                return os.path.getsize(folder / n) > 0
+            except OSError:  # renamed or removed between listing and stat
+                return False
+    return False
+
+
+def _has_loaded(pid, library):
+    """True once process ``pid`` has mapped a shared library whose path contains ``library`` (Linux)."""
+    try:
+        with open(f"/proc/{pid}/maps") as f:
+            return library in f.read()
+    except OSError:
+        return False
+
+
+def _interrupt_generate(tmp_path, ready, what):
+    """Start a long ``nugen generate --workers 2``, wait for ``ready(proc)``, press Ctrl-C (SIGINT to the
+    process group, as a terminal does); return (exit status, stderr, files left in the folder)."""
     out = tmp_path / "big.root"
     proc = subprocess.Popen(
         [sys.executable, "-m", "nugen", "generate", "--target", "xenon", "--events", "20000000",
          "--workers", "2", "-o", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while not any(n.endswith(".part") for n in listing(tmp_path)):  # writing has started
-            assert proc.poll() is None and time.monotonic() < deadline, (
-                proc.stderr.read() if proc.poll() else ""
-            )
-            time.sleep(0.05)
-        time.sleep(0.3)
-        proc.send_signal(signal.SIGINT)
+        _wait_until(proc, lambda: ready(proc), what)
+        os.killpg(proc.pid, signal.SIGINT)
         _, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 130, err
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    return proc.returncode, err, listing(tmp_path)
+
+
+def test_ctrl_c_while_writing_exits_130_and_leaves_no_partial_file(tmp_path):
+    # event-driven: Ctrl-C once the temporary file holds events (no sleeps that a loaded machine outruns)
+    writing = lambda p: _writing(tmp_path, "big.root")  # noqa: E731
+    code, err, left = _interrupt_generate(tmp_path, writing, "written events")
+    assert code == 130, err
     assert "interrupted" in err and "Traceback" not in err
-    assert listing(tmp_path) == []
+    assert left == []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="watches /proc/PID/maps")
+@pytest.mark.parametrize("library", ["_multiarray_umath", "scipy/special"])
+def test_ctrl_c_during_the_imports_is_one_line_and_exit_130(tmp_path, library):
+    # Ctrl-C while numpy / scipy are still being imported (once their first extension is mapped): the
+    # command line must already be catching it (nugen/__init__ and nugen.cli import nothing heavy)
+    loaded = lambda p: _has_loaded(p.pid, library)  # noqa: E731
+    code, err, left = _interrupt_generate(tmp_path, loaded, f"{library} loaded")
+    assert code == 130, err
+    assert err.strip() == "nugen: interrupted; no output was written", err
+    assert left == []
 
 
 def test_sigkill_leaves_only_the_documented_part_which_the_next_run_removes(tmp_path):
@@ -280,11 +325,7 @@ def test_sigkill_leaves_only_the_documented_part_which_the_next_run_removes(tmp_
             "-o", str(out)]  # fmt: skip
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 60
-        while not any(n.endswith(".part") for n in listing(tmp_path)):  # writing has started
-            assert proc.poll() is None and time.monotonic() < deadline
-            time.sleep(0.05)
-        time.sleep(0.3)
+        _wait_until(proc, lambda: _writing(tmp_path, "big.root"), "written events")
         proc.kill()
         proc.wait(timeout=30)
     finally:

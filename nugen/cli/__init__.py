@@ -22,8 +22,6 @@ import sys
 import tomllib
 from collections.abc import Sequence
 
-from nugen.cli.common import HelpFormatter, resolve_cards
-
 __all__ = ["main"]
 
 EPILOG = """examples:
@@ -111,6 +109,8 @@ def _command_modules():
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the full ``nugen`` argument parser."""
+    from nugen.cli.common import HelpFormatter
+
     common = argparse.ArgumentParser(add_help=False)
     g = common.add_argument_group("general")
     g.add_argument("--version", action="version", version=_version())
@@ -465,7 +465,21 @@ def _check_empty_values(parser: argparse.ArgumentParser, args: argparse.Namespac
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``nugen`` command line; returns the exit status."""
+    """Run the ``nugen`` command line; returns the exit status.
+
+    Ctrl-C at any moment after the interpreter has started, including while numpy and scipy are still
+    being imported, ends with one line and exit status 130 (nothing is written: outputs are atomic).
+    """
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("nugen: interrupted; no output was written", file=sys.stderr)
+        return 130
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    from nugen.cli.common import resolve_cards
+
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     from nugen.errors import NugenError
@@ -497,9 +511,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"nugen: error: {_one_line(exc)}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("nugen: interrupted; no output was written", file=sys.stderr)
-        return 130
     except BrokenPipeError:
         return 0
     except Exception as exc:
