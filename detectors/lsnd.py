@@ -39,9 +39,10 @@ measures the effect of every U row on the limit.
   M_N = 52.71 MeV (``mu_e``; :meth:`LSND.kinematic_reach_MeV`) and the limit is ``null`` with a reason.
 
 Not modelled: N produced outside the fiducial volume (shielding, veto, the rest of the tank) that decays
-inside it; the recoil electron of ``nu e -> N e`` (its energy is not added to the photon's); energy and
-angle resolution; LSND's other cuts (timing, PID, veto); photon conversions near the wall. The limit is
-:mod:`fits.lsnd_limit` (registered for "lsnd" in ``fits.limits.LIMIT_METHODS``).
+inside it; the recoil electron of ``nu e -> N e`` unless ``recoil_electrons=on`` (then it is signal by
+itself, the magnetic-moment signal; its energy is never added to the photon's); energy and angle resolution;
+LSND's other cuts (timing, PID, veto); photon conversions near the wall. The limit is :mod:`fits.lsnd_limit`
+(registered for "lsnd" in ``fits.limits.LIMIT_METHODS``).
 """
 
 from __future__ import annotations
@@ -180,6 +181,10 @@ class LSND(CountingSearch):
                 parse_nonnegative("photon_efficiency")),
         Setting("electron_channel", "on", "", "include nu e -> N e up-scattering (on / off)",
                 parse_choice("electron_channel", ("on", "off"))),
+        Setting("recoil_electrons", "off", "",
+                "on: the recoil electron of nu e -> N e that passes the cuts is signal too (the magnetic-"
+                "moment signal, dominant at small M_N); off: single photons only, as the published recast",
+                parse_choice("recoil_electrons", ("on", "off"))),
         Setting("form_factor", "helm", "",
                 "nuclear form factor of the coherent cross section: helm or fourier_bessel",
                 parse_choice("form_factor", FORM_FACTOR_MODELS)),
@@ -198,6 +203,7 @@ class LSND(CountingSearch):
         self._source = get_source("lsnd_dar", distance_m=_p("distance"))
         self._material = get_target("mineral_oil")
         self._mc_cache: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._e_cache: dict[float, np.ndarray] = {}
         self._sm_acc: float | None = None
 
     # -- the measurement -----------------------------------------------------------------------------------
@@ -362,6 +368,8 @@ class LSND(CountingSearch):
             k = photon_four_momenta(ev.p_out, float(M_N), h, rng)
             cos_g = k[:, 3] / np.maximum(k[:, 0], 1e-300)
             ok = (k[:, 0] >= lo) & (k[:, 0] <= hi) & (cos_g >= cmin)
+            if proc == "dipole_e" and self.counts_recoil_electrons:
+                ok &= ~self._electron_accepted(ev.p_recoil)  # counted by electron_rate
             w = ev.weight * ok
             keep = w > 0
             p_all.append(np.linalg.norm(ev.p_out[keep, 1:], axis=1))
@@ -372,6 +380,61 @@ class LSND(CountingSearch):
             self._mc_cache.clear()
         self._mc_cache[key] = out
         return out
+
+    @property
+    def counts_recoil_electrons(self) -> bool:
+        """Whether accepted recoil electrons of ``nu e -> N e`` are signal (setting ``recoil_electrons``)."""
+        return self.settings["recoil_electrons"] == "on" and "dipole_e" in self.processes
+
+    def _electron_accepted(self, p_recoil: np.ndarray) -> np.ndarray:
+        """Recoil electrons (four-momenta [MeV]) inside the energy window and the forward cut."""
+        s = self.settings
+        from nugen.constants import M_E
+
+        T = p_recoil[:, 0] - M_E
+        cos_e = p_recoil[:, 3] / np.maximum(np.linalg.norm(p_recoil[:, 1:], axis=1), 1e-300)
+        return (T >= float(s["e_min_MeV"])) & (T <= float(s["e_max_MeV"])) & (cos_e >= float(s["cos_min"]))
+
+    def _electron_weights(self, M_N: float) -> np.ndarray:
+        """Accepted recoil electrons of ``nu e -> N e`` per flavour e, mu, tau [per t pi+ mu_B^2] (cached).
+
+        :func:`nugen.beam_events.sample_scatterings` with the recoil kinetic energy restricted to the window
+        (so ``M_N = 0`` is allowed), then the forward cut; whether N decays does not matter.
+        """
+        key = float(M_N)
+        if key not in self._e_cache:
+            s = self.settings
+            out = np.zeros(3)
+            comps = self._source.components
+            for comp, seq in zip(comps, np.random.SeedSequence([int(s["mc_seed"]), 2]).spawn(len(comps)),
+                                 strict=True):  # fmt: skip
+                try:
+                    ev = sample_scatterings(
+                        self._source, _samplable(comp), self._material, "dipole_e", key, int(s["n_mc"]),
+                        np.random.default_rng(seq), T_floor_MeV=float(s["e_min_MeV"]),
+                        T_ceiling_MeV=float(s["e_max_MeV"]),
+                    )  # fmt: skip
+                except KinematicsError:
+                    continue
+                out[_FLAVOUR_INDEX[comp.flavour]] += float(
+                    np.sum(ev.weight * self._electron_accepted(ev.p_recoil))
+                )
+            if len(self._e_cache) > 64:
+                self._e_cache.clear()
+            self._e_cache[key] = out
+        return self._e_cache[key]
+
+    def electron_rate(self, model: DipolePortal) -> float:
+        """Accepted recoil electrons of dipole ``nu e -> N e`` [per tonne per stopped pi+] (0 unless on).
+
+        ``sum_alpha mu_alpha^2 W_alpha`` with ``W`` from :meth:`_electron_weights`. At ``M_N -> 0`` this is
+        the neutrino magnetic-moment signal ``dsigma/dT = pi alpha^2 mu^2 / m_e^2 (1/T - 1/E)`` (Vogel and
+        Engel, PRD 39 (1989) 3378) that LSND's magnetic-moment limit (hep-ex/0101039) is built on.
+        """
+        if not (self.counts_recoil_electrons and model.mu_max > 0):
+            return 0.0
+        mu2 = np.asarray(model.mu_flavour, dtype=float) ** 2
+        return float(mu2 @ self._electron_weights(model.mass_MeV))
 
     def photon_rate(self, model: DipolePortal) -> float:
         """Accepted single photons from N decays in the fiducial volume [per tonne per stopped pi+].
@@ -392,9 +455,13 @@ class LSND(CountingSearch):
         return float(np.sum(mu2 * w * pbar))
 
     def signal_counts(self, model: DipolePortal, edges_MeV: ArrayLike | None = None) -> np.ndarray:
-        """Dipole photons added to the measured yield: ``photon_efficiency Y_SM photon_rate / SM rate``."""
+        """Dipole events added to the measured yield [events].
+
+        ``Y_SM (photon_efficiency photon_rate + electron_rate) / SM rate``: single photons, plus the recoil
+        electrons of ``nu e -> N e`` when ``recoil_electrons=on`` (an event whose electron is accepted is
+        counted once, as an electron; its photon's energy is not added).
+        """
         self._edges(edges_MeV)
         eff = float(self.settings["photon_efficiency"])
-        if eff == 0:
-            return np.zeros(1)
-        return np.array([eff * self.sm_events * self.photon_rate(model) / self.sm_accepted_rate()])
+        rate = (eff * self.photon_rate(model) if eff > 0 else 0.0) + self.electron_rate(model)
+        return np.array([self.sm_events * rate / self.sm_accepted_rate()])
