@@ -23,7 +23,7 @@ from numpy.typing import ArrayLike
 from nugen.constants import SECONDS_PER_YEAR
 from nugen.errors import UnknownNameError
 
-__all__ = ["SOURCES", "Source", "SourceComponent", "get_source", "register_source"]
+__all__ = ["SOURCES", "ShortBaselineSource", "Source", "SourceComponent", "get_source", "register_source"]
 
 
 @dataclass(frozen=True)
@@ -128,6 +128,24 @@ class Source(abc.ABC):
     def __repr__(self) -> str:
         names = ", ".join(c.name for c in self.components)
         return f"<{type(self).__name__} {self.name!r}: {names}>"
+
+
+class ShortBaselineSource(Source):
+    """A source so close to the detector that flavours do not evolve (accelerator beams, decay at rest).
+
+    :meth:`arrival_probabilities` is the identity: the row of the production flavour is 1, the others 0.
+    Oscillations over the baselines of nugen's beams (LSND ~30 m at ~40 MeV, MiniBooNE 541 m at ~1 GeV,
+    CHARM-II ~0.9 km at ~25 GeV: L/E <~ 1 km/GeV at typical energies, where the atmospheric phase
+    1.27 dm^2_31 L/E is ~3e-3) are negligible.
+    """
+
+    def arrival_probabilities(self, component: SourceComponent | str, E_MeV: ArrayLike) -> np.ndarray:
+        """Identity flavour evolution: shape ``(3,) + np.shape(E_MeV)``."""
+        c = self.component(component) if isinstance(component, str) else component
+        E = np.asarray(E_MeV, dtype=float)
+        out = np.zeros((3, *E.shape))
+        out[("e", "mu", "tau").index(c.flavour)] = 1.0
+        return out
 
 
 # -- registry --------------------------------------------------------------------------------------

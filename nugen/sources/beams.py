@@ -72,7 +72,7 @@ from numpy.typing import ArrayLike
 
 from nugen import data
 from nugen.errors import DataFileError, InvalidParameterError, UnknownNameError
-from nugen.sources.base import Source, SourceComponent
+from nugen.sources.base import ShortBaselineSource, SourceComponent
 from nugen.tables import Table, parse_table
 
 __all__ = [
@@ -314,7 +314,7 @@ def _support(E: np.ndarray, phi: np.ndarray) -> tuple[int, int]:
     return max(int(nz[0]) - 1, 0), min(int(nz[-1]) + 1, E.size - 1)
 
 
-class TabulatedBeam(Source):
+class TabulatedBeam(ShortBaselineSource):
     """A beam whose flux at the detector is a packaged table per POT (base of the registered beams).
 
     Subclasses set :attr:`name`, :attr:`flux_tables` (mode -> file in ``nugen/data``) and
@@ -393,18 +393,6 @@ class TabulatedBeam(Source):
         """Flux-weighted mean energy [MeV] of ``component`` (or its name)."""
         c = self.component(component) if isinstance(component, str) else component
         return c.pdf.mean()
-
-    def arrival_probabilities(self, component: SourceComponent | str, E_MeV: ArrayLike) -> np.ndarray:
-        """Identity flavour evolution (short baseline): shape ``(3,) + np.shape(E_MeV)``.
-
-        The row of the production flavour is 1, the others 0: oscillations over the baseline (CHARM-II
-        ~0.9 km at ~25 GeV, MiniBooNE 541 m at ~1 GeV) are negligible.
-        """
-        c = self.component(component) if isinstance(component, str) else component
-        E = np.asarray(E_MeV, dtype=float)
-        out = np.zeros((3, *E.shape))
-        out[("e", "mu", "tau").index(c.flavour)] = 1.0
-        return out
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} mode={self.mode!r}: {', '.join(c.name for c in self.components)}>"

@@ -50,7 +50,7 @@ from numpy.typing import ArrayLike
 
 from nugen.constants import M_E
 from nugen.errors import InvalidParameterError
-from nugen.sources.base import Source, SourceComponent
+from nugen.sources.base import ShortBaselineSource, SourceComponent
 
 __all__ = [
     "E_MICHEL_MAX_MEV",
@@ -150,7 +150,7 @@ class MichelPdf:
         return self.ppf(rng.random(n))
 
 
-class DecayAtRestSource(Source):
+class DecayAtRestSource(ShortBaselineSource):
     """Neutrinos of pi+ and mu+ decay at rest at a distance ``distance_m``; flux per stopped pi+.
 
     Parameters
@@ -200,14 +200,6 @@ class DecayAtRestSource(Source):
         """Mean energy [MeV] of ``component`` (the line energy for ``numu``)."""
         c = self.component(component) if isinstance(component, str) else component
         return float(c.line_energy_MeV) if c.is_line else c.pdf.mean()
-
-    def arrival_probabilities(self, component: SourceComponent | str, E_MeV: ArrayLike) -> np.ndarray:
-        """Identity flavour evolution (L ~ 30 m): shape ``(3,) + np.shape(E_MeV)``."""
-        c = self.component(component) if isinstance(component, str) else component
-        E = np.asarray(E_MeV, dtype=float)
-        out = np.zeros((3, *E.shape))
-        out[("e", "mu", "tau").index(c.flavour)] = 1.0
-        return out
 
     def __repr__(self) -> str:
         return f"<DecayAtRestSource L={self.distance_m:g} m: numu, nue, numubar>"
