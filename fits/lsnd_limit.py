@@ -236,21 +236,12 @@ def compare_published(detector=None, masses_MeV=None, *, cl: float = 0.95, natur
         M = M_pub[M_pub < det.kinematic_reach_MeV("e")]
     else:
         M = np.asarray(masses_MeV, dtype=float)
-    pub = np.exp(np.interp(np.log(M), np.log(M_pub), np.log(mu_pub)))
-    ours = np.array([
-        np.nan if (r := lsnd_detector_limit(det, float(m), "e", cl=cl, nature=nature)).mu_upper_muB is None
-        else r.mu_upper_muB
-        for m in M
-    ])  # fmt: skip
-    ratio = ours / pub
-    ok = np.isfinite(ratio)
-    return {
-        "M_MeV": M,
-        "published_muB": pub,
-        "ours_muB": ours,
-        "ratio": ratio,
-        "median_abs_log10_ratio": float(np.median(np.abs(np.log10(ratio[ok])))) if ok.any() else math.nan,
-    }
+    from .published import compare_with_published
+
+    cmp = compare_with_published(
+        lambda m: lsnd_detector_limit(det, m, "e", cl=cl, nature=nature).mu_upper_muB, M_pub, mu_pub, M
+    )
+    return cmp.as_dict()
 
 
 def closure_masses_MeV(detector=None, level_muB: float = 1e-7, cl: float = 0.95) -> tuple[float, float]:

@@ -369,22 +369,15 @@ def compare_published(
 
     det = get_detector("miniboone") if detector is None else detector
     M_pub, mu_pub = published_curve()
-    M = M_pub if masses_MeV is None else np.asarray(masses_MeV, dtype=float)
-    pub = np.exp(np.interp(np.log(M), np.log(M_pub), np.log(mu_pub)))
-    ours = []
-    for m in M:
-        r = miniboone_detector_limit(det, float(m), "mu", nature=nature, cl=cl)
-        ours.append(np.nan if r.mu_upper_muB is None else r.mu_upper_muB)
-    ours = np.array(ours)
-    ratio = ours / pub
-    ok = np.isfinite(ratio)
-    return {
-        "M_MeV": M,
-        "published_muB": pub,
-        "ours_muB": ours,
-        "ratio": ratio,
-        "median_abs_log10_ratio": float(np.median(np.abs(np.log10(ratio[ok])))),
-    }
+    from .published import compare_with_published
+
+    cmp = compare_with_published(
+        lambda m: miniboone_detector_limit(det, m, "mu", nature=nature, cl=cl).mu_upper_muB,
+        M_pub,
+        mu_pub,
+        masses_MeV,
+    )
+    return cmp.as_dict()
 
 
 def published_closure_MeV(level_muB: float | None = None) -> float:

@@ -201,19 +201,14 @@ def compare_published(detector=None, masses_MeV=None, *, nature: str = "dirac") 
     """
     from detectors import get_detector
 
+    from .published import compare_with_published
+
     det = get_detector("nomad") if detector is None else detector
     M_pub, mu_pub = published_curve()
-    M = M_pub if masses_MeV is None else np.asarray(masses_MeV, dtype=float)
-    pub = np.exp(np.interp(np.log(M), np.log(M_pub), np.log(mu_pub)))
-    ours = np.array([nomad_detector_limit(det, float(m), "mu", nature=nature).mu_upper_muB for m in M])
-    ratio = ours / pub
-    return {
-        "M_MeV": M,
-        "published_muB": pub,
-        "ours_muB": ours,
-        "ratio": ratio,
-        "median_abs_log10_ratio": float(np.median(np.abs(np.log10(ratio)))),
-    }
+    cmp = compare_with_published(
+        lambda m: nomad_detector_limit(det, m, "mu", nature=nature).mu_upper_muB, M_pub, mu_pub, masses_MeV
+    )
+    return cmp.as_dict()
 
 
 def closure_masses_MeV(detector=None, level_muB: float | None = None) -> tuple[float, float]:
