@@ -264,34 +264,3 @@ def closure_masses_MeV(detector=None, level_muB: float = 1e-7, cl: float = 0.95)
     lo = brentq(f, math.log(0.05), math.log(10.0), xtol=1e-4)
     hi = brentq(f, math.log(30.0), math.log(reach * (1 - 1e-9)), xtol=1e-5)
     return math.exp(lo), math.exp(hi)
-
-
-def _main(argv: Sequence[str] | None = None) -> int:
-    """``python -m fits.lsnd_limit [KEY=VALUE ...]``: the curve vs the published one for these settings."""
-    import sys
-
-    from detectors import get_detector
-
-    args = list(sys.argv[1:] if argv is None else argv)
-    nature, cl, settings = "dirac", 0.95, {}
-    for a in args:
-        key, _, value = a.partition("=")
-        if key == "nature":
-            nature = value
-        elif key == "cl":
-            cl = float(value)
-        else:
-            settings[key] = value
-    det = get_detector("lsnd", **settings)
-    cmp = compare_published(det, cl=cl, nature=nature)
-    print(f"# lsnd {' '.join(args) or '(defaults)'}: M_MeV published_muB ours_muB ratio")
-    for m, p, o, r in zip(cmp["M_MeV"], cmp["published_muB"], cmp["ours_muB"], cmp["ratio"], strict=True):
-        print(f"{m:9.3f} {p:.4e} {o:.4e} {r:.3f}")
-    print(f"median |log10 ratio| = {cmp['median_abs_log10_ratio']:.3f} over {cmp['M_MeV'].size} masses")
-    lo, hi = closure_masses_MeV(det, cl=cl)
-    print(f"closure at 1e-7 mu_B: {lo:.3g} MeV and {hi:.4g} MeV (published 2.10, 96.1)")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(_main())

@@ -32,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
         "--masses", nargs="+", type=float, metavar="M_MeV", help="masses [MeV] (default: published)"
     )
     p.add_argument("--nature", default="dirac", choices=("dirac", "majorana"))
+    p.add_argument("--cl", type=float, help="confidence level (lsnd, miniboone; default: the module's)")
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="detector settings")
     p.add_argument("--no-closure", action="store_true", help="skip the closure-mass root finding")
     return p
@@ -50,7 +51,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         settings = dict(kv.partition("=")[::2] for kv in args.set)
         det = get_detector(args.detector, **settings)
-        cmp = mod.compare_published(det, args.masses, nature=args.nature)
+        kw = {} if args.cl is None else {"cl": args.cl}
+        if kw and args.detector == "nomad":
+            raise NugenError("--cl: the nomad comparison has a fixed confidence level")
+        cmp = mod.compare_published(det, args.masses, nature=args.nature, **kw)
     except NugenError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
