@@ -236,21 +236,12 @@ def compare_published(detector=None, masses_MeV=None, *, cl: float = 0.95, natur
         M = M_pub[M_pub < det.kinematic_reach_MeV("e")]
     else:
         M = np.asarray(masses_MeV, dtype=float)
-    pub = np.exp(np.interp(np.log(M), np.log(M_pub), np.log(mu_pub)))
-    ours = np.array([
-        np.nan if (r := lsnd_detector_limit(det, float(m), "e", cl=cl, nature=nature)).mu_upper_muB is None
-        else r.mu_upper_muB
-        for m in M
-    ])  # fmt: skip
-    ratio = ours / pub
-    ok = np.isfinite(ratio)
-    return {
-        "M_MeV": M,
-        "published_muB": pub,
-        "ours_muB": ours,
-        "ratio": ratio,
-        "median_abs_log10_ratio": float(np.median(np.abs(np.log10(ratio[ok])))) if ok.any() else math.nan,
-    }
+    from .published import compare_with_published
+
+    cmp = compare_with_published(
+        lambda m: lsnd_detector_limit(det, m, "e", cl=cl, nature=nature).mu_upper_muB, M_pub, mu_pub, M
+    )
+    return cmp.as_dict()
 
 
 def closure_masses_MeV(detector=None, level_muB: float = 1e-7, cl: float = 0.95) -> tuple[float, float]:
@@ -273,34 +264,3 @@ def closure_masses_MeV(detector=None, level_muB: float = 1e-7, cl: float = 0.95)
     lo = brentq(f, math.log(0.05), math.log(10.0), xtol=1e-4)
     hi = brentq(f, math.log(30.0), math.log(reach * (1 - 1e-9)), xtol=1e-5)
     return math.exp(lo), math.exp(hi)
-
-
-def _main(argv: Sequence[str] | None = None) -> int:
-    """``python -m fits.lsnd_limit [KEY=VALUE ...]``: the curve vs the published one for these settings."""
-    import sys
-
-    from detectors import get_detector
-
-    args = list(sys.argv[1:] if argv is None else argv)
-    nature, cl, settings = "dirac", 0.95, {}
-    for a in args:
-        key, _, value = a.partition("=")
-        if key == "nature":
-            nature = value
-        elif key == "cl":
-            cl = float(value)
-        else:
-            settings[key] = value
-    det = get_detector("lsnd", **settings)
-    cmp = compare_published(det, cl=cl, nature=nature)
-    print(f"# lsnd {' '.join(args) or '(defaults)'}: M_MeV published_muB ours_muB ratio")
-    for m, p, o, r in zip(cmp["M_MeV"], cmp["published_muB"], cmp["ours_muB"], cmp["ratio"], strict=True):
-        print(f"{m:9.3f} {p:.4e} {o:.4e} {r:.3f}")
-    print(f"median |log10 ratio| = {cmp['median_abs_log10_ratio']:.3f} over {cmp['M_MeV'].size} masses")
-    lo, hi = closure_masses_MeV(det, cl=cl)
-    print(f"closure at 1e-7 mu_B: {lo:.3g} MeV and {hi:.4g} MeV (published 2.10, 96.1)")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(_main())

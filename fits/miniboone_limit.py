@@ -369,22 +369,15 @@ def compare_published(
 
     det = get_detector("miniboone") if detector is None else detector
     M_pub, mu_pub = published_curve()
-    M = M_pub if masses_MeV is None else np.asarray(masses_MeV, dtype=float)
-    pub = np.exp(np.interp(np.log(M), np.log(M_pub), np.log(mu_pub)))
-    ours = []
-    for m in M:
-        r = miniboone_detector_limit(det, float(m), "mu", nature=nature, cl=cl)
-        ours.append(np.nan if r.mu_upper_muB is None else r.mu_upper_muB)
-    ours = np.array(ours)
-    ratio = ours / pub
-    ok = np.isfinite(ratio)
-    return {
-        "M_MeV": M,
-        "published_muB": pub,
-        "ours_muB": ours,
-        "ratio": ratio,
-        "median_abs_log10_ratio": float(np.median(np.abs(np.log10(ratio[ok])))),
-    }
+    from .published import compare_with_published
+
+    cmp = compare_with_published(
+        lambda m: miniboone_detector_limit(det, m, "mu", nature=nature, cl=cl).mu_upper_muB,
+        M_pub,
+        mu_pub,
+        masses_MeV,
+    )
+    return cmp.as_dict()
 
 
 def published_closure_MeV(level_muB: float | None = None) -> float:
@@ -422,41 +415,3 @@ def closure_masses_MeV(detector=None, level_muB: float | None = None) -> tuple[f
     lo = brentq(f, math.log(0.05), math.log(30.0), xtol=1e-3)
     hi = brentq(f, math.log(300.0), math.log(3000.0), xtol=1e-3)
     return math.exp(lo), math.exp(hi)
-
-
-def _main(argv: Sequence[str] | None = None) -> int:
-    """``python -m fits.miniboone_limit [KEY=VALUE ...]``: the curve vs the published one, these settings."""
-    import sys
-
-    from detectors import get_detector
-
-    args = list(sys.argv[1:] if argv is None else argv)
-    nature, cl, settings = "dirac", DEFAULT_CL, {}
-    for a in args:
-        key, _, value = a.partition("=")
-        if key == "closure":
-            continue
-        if key == "nature":
-            nature = value
-        elif key == "cl":
-            cl = float(value)
-        else:
-            settings[key] = value
-    det = get_detector("miniboone", **settings)
-    cmp = compare_published(det, nature=nature, cl=cl)
-    print(f"# miniboone {' '.join(args) or '(defaults)'}: M_MeV published_muB ours_muB ratio")
-    for m, p, o, r in zip(cmp["M_MeV"], cmp["published_muB"], cmp["ours_muB"], cmp["ratio"], strict=True):
-        print(f"{m:9.3f} {p:.4e} {o:.4e} {r:.3f}")
-    print(f"median |log10 ratio| = {cmp['median_abs_log10_ratio']:.3f}")
-    if "closure=no" not in args:
-        lo, hi = closure_masses_MeV(det)
-        M, mu = published_curve()
-        print(
-            f"closure at {mu[0]:.4g} mu_B: {lo:.3g} MeV and {hi:.4g} MeV "
-            f"(published {M[0]:.4g} and {published_closure_MeV():.4g})"
-        )
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(_main())

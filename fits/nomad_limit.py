@@ -201,19 +201,14 @@ def compare_published(detector=None, masses_MeV=None, *, nature: str = "dirac") 
     """
     from detectors import get_detector
 
+    from .published import compare_with_published
+
     det = get_detector("nomad") if detector is None else detector
     M_pub, mu_pub = published_curve()
-    M = M_pub if masses_MeV is None else np.asarray(masses_MeV, dtype=float)
-    pub = np.exp(np.interp(np.log(M), np.log(M_pub), np.log(mu_pub)))
-    ours = np.array([nomad_detector_limit(det, float(m), "mu", nature=nature).mu_upper_muB for m in M])
-    ratio = ours / pub
-    return {
-        "M_MeV": M,
-        "published_muB": pub,
-        "ours_muB": ours,
-        "ratio": ratio,
-        "median_abs_log10_ratio": float(np.median(np.abs(np.log10(ratio)))),
-    }
+    cmp = compare_with_published(
+        lambda m: nomad_detector_limit(det, m, "mu", nature=nature).mu_upper_muB, M_pub, mu_pub, masses_MeV
+    )
+    return cmp.as_dict()
 
 
 def closure_masses_MeV(detector=None, level_muB: float | None = None) -> tuple[float, float]:
@@ -238,37 +233,3 @@ def closure_masses_MeV(detector=None, level_muB: float | None = None) -> tuple[f
     lo = brentq(f, math.log(1.0), math.log(100.0), xtol=1e-4)
     hi = brentq(f, math.log(3000.0), math.log(20000.0), xtol=1e-4)
     return math.exp(lo), math.exp(hi)
-
-
-def _main(argv: Sequence[str] | None = None) -> int:
-    """``python -m fits.nomad_limit [KEY=VALUE ...]``: the curve vs the published one for these settings."""
-    import sys
-
-    from detectors import get_detector
-
-    args = list(sys.argv[1:] if argv is None else argv)
-    nature = "dirac"
-    settings = {}
-    for a in args:
-        key, _, value = a.partition("=")
-        if key == "nature":
-            nature = value
-        else:
-            settings[key] = value
-    det = get_detector("nomad", **settings)
-    cmp = compare_published(det, nature=nature)
-    print(f"# nomad {' '.join(args) or '(defaults)'}: M_MeV published_muB ours_muB ratio")
-    for m, p, o, r in zip(cmp["M_MeV"], cmp["published_muB"], cmp["ours_muB"], cmp["ratio"], strict=True):
-        print(f"{m:9.2f} {p:.4e} {o:.4e} {r:.3f}")
-    print(f"median |log10 ratio| = {cmp['median_abs_log10_ratio']:.3f}")
-    if nature == "dirac":
-        lo, hi = closure_masses_MeV(det)
-        print(
-            f"closure at the published top (3.76e-7 mu_B): {lo:.3g} MeV and {hi:.4g} MeV "
-            "(published 4.10, 6128)"
-        )
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(_main())
