@@ -574,3 +574,21 @@ def test_unknown_component_raises_listing_the_known_ones(sun):
         sun.arrival_probabilities("7Be", 0.86)
     with pytest.raises(UnknownNameError, match="'ppp'"):
         sun.component("ppp")
+
+
+def test_the_shared_zone_table_gives_each_reaction_its_direct_production_average():
+    # the ln E grid of every reaction comes from one cos^2 theta12^m table over the production zones (start-up
+    # cost); it must equal the direct, per-reaction average at the grid energies bit for bit, and a pickled
+    # source (sent to workers without the table) must rebuild the same values
+    from nugen.sources.solar import SolarSource
+
+    src = SolarSource()
+    energies = np.exp(src._grid_lnE)
+    reactions = ("pp", "8B", "7Be", "hep")
+    for reaction in reactions:
+        assert np.array_equal(src._mean_cos2_grid(reaction)[0], src._mean_cos2_direct(reaction, energies))
+    clone = pickle.loads(pickle.dumps(src))
+    assert clone._cos2_zones is None
+    clone._cos2_grid.clear()
+    for reaction in reactions:
+        assert np.array_equal(clone._mean_cos2_grid(reaction)[0], src._mean_cos2_grid(reaction)[0])
