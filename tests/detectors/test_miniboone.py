@@ -270,3 +270,18 @@ def test_low_energy_window_uses_the_first_three_release_bins():
     m = DipolePortal(600.0, 1e-8, flavour="mu")
     # a heavier N gives harder photons: fewer of them fall below 475 MeV
     assert 0 < low.signal_counts(m)[0] < 0.6 * MiniBooNE().signal_counts(m)[0]
+
+
+def test_sphere_decay_probability_table_matches_the_quadrature():
+    """The interpolated table agrees with the direct quadrature (the reference) to 1e-8 relative."""
+    from detectors.miniboone import _sphere_decay_probability_quadrature
+
+    R = 501.0
+    lam = R * np.exp(np.random.default_rng(7).uniform(math.log(1e-5), math.log(1e5), 20000))
+    assert np.allclose(
+        sphere_decay_probability(R, lam), _sphere_decay_probability_quadrature(R, lam), rtol=1e-8, atol=0
+    )
+    # asymptotes by hand from P = 3 int_0^1 t^2 (1 + expm1(-2t/u) u/(2t)) dt: 1 - 3u/4 and 3/(4u) - 2/(5u^2)
+    assert sphere_decay_probability(R, 1e-3 * R) == pytest.approx(1 - 0.75e-3, rel=1e-9)
+    assert sphere_decay_probability(R, 1e6 * R) == pytest.approx(0.75e-6 - 0.4e-12, rel=1e-9)
+    assert sphere_decay_probability(R, [0.0, -1.0, np.nan]).tolist() == [1.0, 1.0, 1.0]
