@@ -127,6 +127,15 @@ def photon_e_qe(E_MeV: ArrayLike, cos_theta: ArrayLike, binding_energy_MeV: floa
     return (2.0 * m * E - (m * m + M_E * M_E - _M_P * _M_P)) / (2.0 * (m - E + p * c))
 
 
+def _radius(radius: float) -> float:
+    """``radius`` as a float, or :class:`InvalidParameterError` unless it is > 0."""
+    R = float(radius)
+    if not R > 0:
+        msg = f"radius must be > 0, got {radius!r}"
+        raise InvalidParameterError(msg)
+    return R
+
+
 def _sphere_decay_probability_quadrature(radius: float, decay_length: ArrayLike) -> np.ndarray:
     """Reference (direct quadrature) for :func:`sphere_decay_probability`.
 
@@ -146,10 +155,7 @@ def _sphere_decay_probability_quadrature(radius: float, decay_length: ArrayLike)
     decay_length : array_like
         Lab decay length lambda [cm] per event.
     """
-    R = float(radius)
-    if not R > 0:
-        msg = f"radius must be > 0, got {radius!r}"
-        raise InvalidParameterError(msg)
+    R = _radius(radius)
     lam = np.asarray(decay_length, dtype=float)
     x, wq = np.polynomial.legendre.leggauss(_N_NODES)
     h = 0.5 * R * (x + 1.0)
@@ -200,10 +206,7 @@ def sphere_decay_probability(radius: float, decay_length: ArrayLike) -> np.ndarr
     decay_length : array_like
         Lab decay length lambda [cm] per event.
     """
-    R = float(radius)
-    if not R > 0:
-        msg = f"radius must be > 0, got {radius!r}"
-        raise InvalidParameterError(msg)
+    R = _radius(radius)
     lam = np.asarray(decay_length, dtype=float)
     lu_grid, lp_grid = _sphere_table()
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):

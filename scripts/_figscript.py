@@ -113,3 +113,17 @@ def replace_generated_block(name: str, text: str, path: Path = VALIDATION_MD) ->
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(doc[:i] + "\n" + text + "\n" + doc[j:], encoding="utf-8")
     tmp.replace(path)
+
+
+def check_at_least(**values: int) -> None:
+    """Raise :class:`nugen.errors.NugenError` naming the first option below its minimum.
+
+    Keyword ``name=(value, minimum)`` pairs, e.g. ``check_at_least(masses=(args.masses, 2))``; the
+    message names the option as ``--name``.
+    """
+    from nugen.errors import NugenError
+
+    for name, (value, minimum) in values.items():
+        if value < minimum:
+            msg = f"--{name} must be >= {minimum}, got {value}"
+            raise NugenError(msg)

@@ -26,7 +26,7 @@ import numpy as np
 
 if (_HERE := str(Path(__file__).resolve().parent)) not in sys.path:  # when loaded by file path
     sys.path.insert(0, _HERE)
-from _figscript import add_run_options, figure_parser, run_figure_script
+from _figscript import add_run_options, check_at_least, figure_parser, run_figure_script
 
 logger = logging.getLogger("fig_accelerator_limits")
 
@@ -167,14 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
 def make(args: argparse.Namespace) -> list[Path]:
     """Run the four scans, draw, write; return the files written."""
     from fits.plots import save_figures
-    from nugen.errors import NugenError
 
-    if args.masses < 2:
-        msg = f"--masses must be >= 2, got {args.masses}"
-        raise NugenError(msg)
-    if args.workers < 1:
-        msg = f"--workers must be >= 1, got {args.workers}"
-        raise NugenError(msg)
+    check_at_least(masses=(args.masses, 2), workers=(args.workers, 1))
     outdir = Path(args.outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     results = compute(4 if args.quick else args.masses, args.workers, args.quiet)
