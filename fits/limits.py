@@ -36,7 +36,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from fits.likelihood import BinnedLikelihood, flavour_pattern
+from fits.likelihood import BinnedLikelihood, Component, flavour_pattern
 from nugen.errors import InvalidParameterError
 from nugen.model import check_nature
 
@@ -46,6 +46,7 @@ __all__ = [
     "detector_limit",
     "likelihood_limit",
     "method_text",
+    "signal_limit_events",
     "solve_increasing",
     "thresholds",
 ]
@@ -466,3 +467,35 @@ def detector_limit(
     return likelihood_limit(
         lik, cl, detector=detector.name, mass_MeV=float(mass_MeV), flavour=label, expected=expected
     )
+
+
+def signal_limit_events(
+    n_obs: float, background: float, background_error: float, cl: float = 0.9
+) -> tuple[float, float, float]:
+    """Best fit, one-sided upper limit on signal events and q0 for one Poisson bin (NOMAD, MiniBooNE, LSND).
+
+    Parameters
+    ----------
+    n_obs : float
+        Observed events.
+    background : float
+        Predicted background [events] (> 0).
+    background_error : float
+        Its 1-sigma error [events] (Gaussian constraint on the normalisation; > 0).
+    cl : float
+        Confidence level.
+
+    Returns
+    -------
+    s_hat, s_up, q0 : float
+        Best-fit signal (>= 0) and one-sided upper limit [events]; q at s = 0.
+    """
+    import numpy as np
+
+    lik = BinnedLikelihood(
+        np.array([float(n_obs)]),
+        np.array([1.0]),
+        [Component("background", np.array([float(background)]), float(background_error) / float(background))],
+    )
+    r = likelihood_limit(lik, cl)
+    return float(r.mu_best_muB) ** 2, float(r.mu_upper_one_sided_muB) ** 2, float(r.q0)

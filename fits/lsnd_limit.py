@@ -15,7 +15,7 @@ the yield. Two statistics (detector setting ``statistic``):
   (:func:`gaussian_signal_limit`); ``q0 = max(d, 0)^2 / sigma^2``.
 * ``poisson``: ``y`` observed events over the background ``Y_SM`` whose normalisation is
   Gaussian-constrained with the systematic error, nugen's :class:`fits.likelihood.BinnedLikelihood` and
-  :func:`fits.limits.likelihood_limit` (:func:`fits.nomad_limit.signal_limit_events`). It ignores that the
+  :func:`fits.limits.likelihood_limit` (:func:`fits.limits.signal_limit_events`). It ignores that the
   real statistical error exceeds sqrt(y), so it is the more aggressive variant.
 
 The limit on mu is the root of ``s(mu) = s_up`` (``s`` increases monotonically with mu: more production and a
@@ -87,7 +87,7 @@ def signal_limit(detector, cl: float = 0.95, asimov: bool = False) -> tuple[floa
     """``(s_hat, s_up, q0)`` [events] of the detector's chosen statistic (module docstring)."""
     y = detector.sm_events if asimov else detector.measured_events
     if detector.statistic == "poisson":
-        from fits.nomad_limit import signal_limit_events
+        from fits.limits import signal_limit_events
 
         return signal_limit_events(y, detector.sm_events, detector.syst_error_events, cl)
     return gaussian_signal_limit(y, detector.sm_events, detector.total_error_events, cl)

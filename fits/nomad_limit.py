@@ -29,8 +29,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from fits.likelihood import BinnedLikelihood, Component, flavour_pattern
-from fits.limits import REFERENCE, LimitResult, check_cl, likelihood_limit, solve_increasing, thresholds
+from fits.likelihood import flavour_pattern
+from fits.limits import REFERENCE, LimitResult, check_cl, signal_limit_events, solve_increasing, thresholds
 from nugen.model import DipolePortal
 
 __all__ = [
@@ -44,36 +44,6 @@ __all__ = [
 
 #: Relative tolerance of the limit in mu.
 MU_RTOL = 1e-6
-
-
-def signal_limit_events(
-    n_obs: float, background: float, background_error: float, cl: float = 0.9
-) -> tuple[float, float, float]:
-    """Best fit, one-sided upper limit on signal events and q0 for one Poisson bin.
-
-    Parameters
-    ----------
-    n_obs : float
-        Observed events.
-    background : float
-        Predicted background [events] (> 0).
-    background_error : float
-        Its 1-sigma error [events] (Gaussian constraint on the normalisation; > 0).
-    cl : float
-        Confidence level.
-
-    Returns
-    -------
-    s_hat, s_up, q0 : float
-        Best-fit signal (>= 0) and one-sided upper limit [events]; q at s = 0.
-    """
-    lik = BinnedLikelihood(
-        np.array([float(n_obs)]),
-        np.array([1.0]),
-        [Component("background", np.array([float(background)]), float(background_error) / float(background))],
-    )
-    r = likelihood_limit(lik, cl)
-    return float(r.mu_best_muB) ** 2, float(r.mu_upper_one_sided_muB) ** 2, float(r.q0)
 
 
 def method_text(cl: float, selection: str, eff: float, data: str) -> str:
