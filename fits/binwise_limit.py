@@ -24,7 +24,7 @@ import numpy as np
 from scipy.optimize import brentq, minimize_scalar
 from scipy.special import chdtri
 
-from fits.likelihood import flavour_pattern
+from fits.likelihood import flavour_label, flavour_pattern
 from fits.limits import LimitResult, check_cl
 from nugen.errors import InvalidParameterError
 from nugen.model import check_nonnegative
@@ -128,11 +128,7 @@ def _setup(detector, mass_MeV: float, flavour, cl: float):
     check_cl(cl)
     mass = check_nonnegative("mass_MeV", mass_MeV)
     pattern = np.asarray(flavour_pattern(flavour), dtype=float)
-    label = (
-        flavour
-        if isinstance(flavour, str)
-        else dict(zip(("e", "mu", "tau"), map(float, pattern), strict=True))
-    )
+    label = flavour_label(flavour)
     per_muB2 = pattern**2 @ detector.signal_templates(mass)  # events per bin for mu = 1 mu_B
     return mass, label, per_muB2
 

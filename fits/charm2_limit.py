@@ -51,7 +51,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from fits.likelihood import BinnedLikelihood, Component, flavour_pattern
+from fits.likelihood import BinnedLikelihood, Component, flavour_label, flavour_pattern
 from fits.limits import REFERENCE, LimitResult, check_cl, thresholds
 from nugen.constants import M_E
 from nugen.errors import InvalidParameterError
@@ -218,11 +218,7 @@ def charm2_detector_limit(
     check_cl(cl)
     mass = check_nonnegative("mass_MeV", mass_MeV)
     pattern = flavour_pattern(flavour)
-    label = (
-        flavour
-        if isinstance(flavour, str)
-        else dict(zip(("e", "mu", "tau"), map(float, pattern), strict=True))
-    )
+    label = flavour_label(flavour)
     chosen = samples if samples is not None else detector.settings.get("limit_samples", "both")
     names = (
         ("numu", "numubar") if chosen == "both" else ((chosen,) if isinstance(chosen, str) else tuple(chosen))

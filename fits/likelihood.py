@@ -49,6 +49,7 @@ __all__ = [
     "BinnedLikelihood",
     "Component",
     "FitResult",
+    "flavour_label",
     "flavour_pattern",
 ]
 
@@ -130,6 +131,16 @@ class FitResult:
     nuisances: dict[str, float]
     valid: bool
     s_fixed: bool = False
+
+
+def flavour_label(flavour: str | Sequence[float]) -> str | dict[str, float]:
+    """How a result records its flavour pattern: the name as given, or ``{"e": .., "mu": .., "tau": ..}``.
+
+    The dict holds the relative couplings of :func:`flavour_pattern` (largest = 1).
+    """
+    if isinstance(flavour, str):
+        return flavour
+    return dict(zip(("e", "mu", "tau"), map(float, flavour_pattern(flavour)), strict=True))
 
 
 def flavour_pattern(flavour: str | Sequence[float]) -> np.ndarray:

@@ -36,7 +36,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from fits.likelihood import BinnedLikelihood, Component, flavour_pattern
+from fits.likelihood import BinnedLikelihood, Component, flavour_label
 from nugen.errors import InvalidParameterError
 from nugen.model import check_nature
 
@@ -459,13 +459,13 @@ def detector_limit(
         return limit(detector, mass_MeV, flavour, cl=cl, asimov=asimov, nature=nature)
     lik = BinnedLikelihood.from_detector(detector, mass_MeV, flavour, asimov=asimov)
     expected = bool(asimov) or detector.observed() is None
-    if isinstance(flavour, str):
-        label: str | dict = flavour
-    else:
-        pattern = flavour_pattern(flavour)
-        label = dict(zip(("e", "mu", "tau"), (float(v) for v in pattern), strict=True))
     return likelihood_limit(
-        lik, cl, detector=detector.name, mass_MeV=float(mass_MeV), flavour=label, expected=expected
+        lik,
+        cl,
+        detector=detector.name,
+        mass_MeV=float(mass_MeV),
+        flavour=flavour_label(flavour),
+        expected=expected,
     )
 
 

@@ -34,7 +34,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from fits.likelihood import flavour_pattern
+from fits.likelihood import flavour_label, flavour_pattern
 from fits.limits import REFERENCE, LimitResult, check_cl, solve_increasing, thresholds
 from nugen.model import DipolePortal
 
@@ -144,11 +144,7 @@ def lsnd_detector_limit(
     check_cl(cl)
     mass = check_nonnegative("mass_MeV", mass_MeV)
     pattern = flavour_pattern(flavour)
-    label = (
-        flavour
-        if isinstance(flavour, str)
-        else dict(zip(("e", "mu", "tau"), map(float, pattern), strict=True))
-    )
+    label = flavour_label(flavour)
     eff = float(detector.settings["photon_efficiency"])
     common = {
         "detector": detector.name,

@@ -36,7 +36,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from fits.likelihood import BinnedLikelihood, Component, flavour_pattern
+from fits.likelihood import BinnedLikelihood, Component, flavour_label, flavour_pattern
 from fits.limits import REFERENCE, LimitResult, check_cl, signal_limit_events, thresholds
 from nugen.model import DipolePortal
 
@@ -179,11 +179,7 @@ def miniboone_detector_limit(
     check_cl(cl)
     mass = check_nonnegative("mass_MeV", mass_MeV)
     pattern = flavour_pattern(flavour)
-    label = (
-        flavour
-        if isinstance(flavour, str)
-        else dict(zip(("e", "mu", "tau"), map(float, pattern), strict=True))
-    )
+    label = flavour_label(flavour)
     b = detector.background_events
     data = b.copy() if asimov else detector.observed().astype(float)
     eff = float(detector.settings["efficiency"])

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from fits.likelihood import flavour_pattern
+from fits.likelihood import flavour_label, flavour_pattern
 from fits.limits import REFERENCE, LimitResult, check_cl, signal_limit_events, solve_increasing, thresholds
 from nugen.model import DipolePortal
 
@@ -92,11 +92,7 @@ def nomad_detector_limit(
     check_cl(cl)
     mass = check_nonnegative("mass_MeV", mass_MeV)
     pattern = flavour_pattern(flavour)
-    label = (
-        flavour
-        if isinstance(flavour, str)
-        else dict(zip(("e", "mu", "tau"), map(float, pattern), strict=True))
-    )
+    label = flavour_label(flavour)
     b = detector.background_events
     n_obs = b if asimov else float(detector.observed()[0])
     eff = float(detector.settings["photon_efficiency"])
