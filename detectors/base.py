@@ -443,7 +443,7 @@ class Detector(abc.ABC):
 
 
 class CountingSearch(Detector):
-    """A recast counting search whose signal is not ∝ mu^2 (N decays in a fiducial region): NOMAD, LSND.
+    """A recast counting search, signal not ∝ mu^2 (N decays in a fiducial region): NOMAD, LSND, MiniBooNE.
 
     The published background contains any SM prediction, so ``sm_counts`` is zero; the limit comes from the
     detector's own module ``fits.<name>_limit`` through :meth:`signal_counts`, not from templates.

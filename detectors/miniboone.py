@@ -53,7 +53,7 @@ from scipy.constants import physical_constants
 from detectors import data
 from detectors.base import (
     Background,
-    Detector,
+    CountingSearch,
     Setting,
     parse_choice,
     parse_int_range,
@@ -262,7 +262,7 @@ def dirt_decay_probability(radius: float, gap: float, length: float, decay_lengt
     return out.reshape(np.shape(decay_length))
 
 
-class MiniBooNE(Detector):
+class MiniBooNE(CountingSearch):
     """The MiniBooNE electron-like sample with the dipole single-photon signal (see the module docstring).
 
     Parameters
@@ -504,18 +504,9 @@ class MiniBooNE(Detector):
         eff = float(self.settings["efficiency"])
         return np.array([eff * self.pot(m) * self.photons_per_pot(model, m) for m in self.modes])
 
-    def signal_templates(self, M_N: float, edges_MeV: ArrayLike | None = None) -> np.ndarray:
-        """Not available: the signal is not ∝ mu^2 (decay probability); use :meth:`signal_counts`."""
-        msg = "the MiniBooNE dipole signal is not proportional to mu^2; use signal_counts"
-        raise InvalidParameterError(msg)
-
     def sm_counts(self, edges_MeV: ArrayLike | None = None) -> np.ndarray:
-        """No separate SM prediction: the published background contains it."""
+        """No separate SM prediction: the published background contains it (one zero per beam mode)."""
         return np.zeros(len(self.modes))
-
-    def sm_counts_by_component(self, edges_MeV: ArrayLike | None = None) -> dict[str, np.ndarray]:
-        """No separate SM prediction (empty)."""
-        return {}
 
     def spectrum(self, model: DipolePortal, edges_MeV: ArrayLike | None = None) -> dict:
         """The base class's spectrum (one E_QE bin); refused for ``mode=both``, whose bins are beam modes.
@@ -536,7 +527,11 @@ class MiniBooNE(Detector):
     def expected_counts(
         self, model: DipolePortal, edges_MeV: ArrayLike | None = None
     ) -> dict[str, np.ndarray]:
-        """``dipole`` (:meth:`signal_counts`), ``sm_nu`` (0), ``background`` and ``bkg:*`` per bin."""
+        """``dipole`` (:meth:`signal_counts`), ``sm_nu`` (0), ``background`` and ``bkg:*`` per bin.
+
+        The bins are beam modes, so the backgrounds are given for explicit edges too
+        (:meth:`CountingSearch.expected_counts` omits them there).
+        """
         out = {"dipole": self.signal_counts(model, edges_MeV), "sm_nu": self.sm_counts(edges_MeV)}
         for b in self.backgrounds():
             out[f"bkg:{b.name}"] = np.asarray(b.counts, dtype=float)
