@@ -62,6 +62,17 @@ def published(panel: Panel) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(t["M_N_MeV"], dtype=float), np.asarray(t["mu_muB"], dtype=float)
 
 
+def is_region(panel: Panel) -> bool:
+    """True when the published table is a closed polygon (``shape: region``): drawn filled, not as a line.
+
+    A polygon's closing edges (e.g. NOMAD's flat top at the edge of the source figure) are not limits;
+    filling the inside shows what the source means by them.
+    """
+    from fits.data import header_field, read
+
+    return (header_field(read(panel.published), "shape") or "").startswith("region")
+
+
 def median_abs_log10(masses, limits, pub_M, pub_mu) -> float | None:
     """Median |log10(nugen / published)| over the computed masses inside the published curve's range.
 
@@ -114,7 +125,12 @@ def draw(results):
         y = np.array([np.nan if v is None else v for v in lim], dtype=float)
         style = CURVE_STYLES.get("charm" if panel.detector == "charm2" else panel.detector, {})
         ax.loglog(m, y, label=f"nugen ({panel.title}, computed)", **style)
-        ax.loglog(pub_M, pub_mu, color="#b8860b", lw=1.2, label=f"published ({panel.citation})")
+        if is_region(panel):
+            ax.fill(pub_M, pub_mu, facecolor="#b8860b", alpha=0.18, lw=0,
+                    label=f"published excluded region ({panel.citation})")  # fmt: skip
+            ax.loglog(pub_M, pub_mu, color="#b8860b", lw=1.0)
+        else:
+            ax.loglog(pub_M, pub_mu, color="#b8860b", lw=1.2, label=f"published ({panel.citation})")
         med = median_abs_log10(m, lim, pub_M, pub_mu)
         note = f"median |log10 ratio| = {med:.2f}" if med is not None else "no overlap"
         flav = {"mu": "ν_μ", "e": "ν_e"}[panel.flavour]
