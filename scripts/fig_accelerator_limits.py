@@ -87,7 +87,9 @@ def median_abs_log10(masses, limits, pub_M, pub_mu) -> float | None:
     ok = np.isfinite(lim) & (m >= M[0]) & (m <= M[-1])
     if not ok.any():
         return None
-    ref = np.exp(np.interp(np.log(m[ok]), np.log(M), np.log(mu)))
+    from fits.published import interp_loglog
+
+    ref = interp_loglog(m[ok], M, mu)
     return float(np.median(np.abs(np.log10(lim[ok] / ref))))
 
 
