@@ -150,3 +150,34 @@ def test_bad_input_is_one_line_errors():
         favoured_region([100.0], [1e-9, 1e-8])
     with pytest.raises(InvalidParameterError):
         favoured_region([-1.0], [1e-9, 1e-8, 1e-7])
+
+
+def _script():
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "miniboone_favoured_region.py"
+    spec = importlib.util.spec_from_file_location("miniboone_favoured_region", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_script_writes_json_csv_png_and_refuses_bad_input(tmp_path, capsys):
+    import json
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    mod = _script()
+    args = ["--outdir", str(tmp_path), "--masses", "4", "--mus", "41", "--dpi", "40", "-q"]
+    assert mod.main(args) == 0
+    s = json.loads((tmp_path / "miniboone_region.json").read_text())
+    assert s["ndf"] == 7 and s["chi2_background"] > s["best_fit"]["chi2"]
+    lines = [ln for ln in (tmp_path / "miniboone_region.csv").read_text().splitlines() if ln[:1].isdigit()]
+    assert len(lines) == 4 * 41
+    assert (tmp_path / "miniboone_region.png").stat().st_size > 1000
+    assert not list(tmp_path.glob("*.part"))
+    for bad in (["--mus", "2"], ["--mass-range", "100", "10"], ["--set", "efficiency=-1"], ["--set", "x"]):
+        assert mod.main([*bad, "--outdir", str(tmp_path), "--no-figure"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("miniboone_favoured_region.py: error:") and "\n" not in err
