@@ -265,7 +265,8 @@ def favoured_interval(
     ``[s_lo, s_hi]``, the roots of the one-bin profile-likelihood ratio ``q(s)`` on either side of ``s^``
     (:meth:`fits.likelihood.BinnedLikelihood.q`), and ``s(mu)`` rises monotonically. ``None`` when
     ``q(0) < chi2.ppf(cl, 1)`` (no interval), the signal is zero, or the detector has two bins. One bin has
-    no information on M_N: every mass with signal has an interval (the mass comes from spectral shapes).
+    no information on M_N: every mass with signal has an interval (the mass comes from spectral shapes:
+    :func:`fits.miniboone_region.favoured_region` fits the nine release bins in 2D).
     """
     from scipy.optimize import brentq
 
