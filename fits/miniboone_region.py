@@ -43,8 +43,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.stats import chi2 as chi2_dist
+from scipy.special import chdtrc
 
+from detectors.miniboone import RELEASE_EDGES_MEV
+from fits.region import region_threshold
 from nugen.errors import InvalidParameterError
 from nugen.model import DipolePortal
 
@@ -61,11 +63,11 @@ __all__ = [
 ]
 
 #: Delta chi^2 of the 90 % and 95 % regions for two parameters (``chi2.ppf(cl, 2)``).
-DCHI2_90 = float(chi2_dist.ppf(0.90, 2))
-DCHI2_95 = float(chi2_dist.ppf(0.95, 2))
+DCHI2_90 = region_threshold(0.90, 2)
+DCHI2_95 = region_threshold(0.95, 2)
 #: Background choices of :func:`release_covariance`.
 BACKGROUNDS = ("constrained", "release")
-_N_BINS = 9  # 200-1250 MeV
+_N_BINS = len(RELEASE_EDGES_MEV) - 1  # 200-1250 MeV: nine
 _BKG = slice(11, 11 + _N_BINS)  # rows of the nu_e-like background block inside F
 _NUMU = slice(22, 30)
 
@@ -222,7 +224,7 @@ class FavouredRegion:
     @property
     def p_value_background(self) -> float:
         """p-value of background only from Delta chi^2 with two dof (Wilks; not exact here)."""
-        return float(chi2_dist.sf(self.delta_chi2_background, 2))
+        return float(chdtrc(2, self.delta_chi2_background))
 
     def extent(self, cl: float = 0.90) -> dict | None:
         """Mass and coupling range of the region at ``cl`` (0.90 or 0.95) on the grid; None if empty."""
