@@ -127,3 +127,23 @@ def check_at_least(**values: int) -> None:
         if value < minimum:
             msg = f"--{name} must be >= {minimum}, got {value}"
             raise NugenError(msg)
+
+
+def parse_key_values(pairs: Sequence[str]) -> dict[str, str]:
+    """``["KEY=VALUE", ...]`` of a script's ``--set`` as a dict of detector settings (values stay strings).
+
+    Raises
+    ------
+    nugen.errors.InvalidParameterError
+        For an item without ``=`` or without a key (named in the message).
+    """
+    from nugen.errors import InvalidParameterError
+
+    out = {}
+    for item in pairs:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            msg = f"--set expects KEY=VALUE, got {item!r}"
+            raise InvalidParameterError(msg)
+        out[key.strip()] = value.strip()
+    return out

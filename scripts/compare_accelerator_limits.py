@@ -47,9 +47,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         mod = importlib.import_module(f"fits.{args.detector}_limit")
         if not hasattr(mod, "compare_published"):
             raise NugenError(f"{args.detector}: no published-curve comparison in fits.{args.detector}_limit")
+        from _figscript import parse_key_values
+
         from detectors import get_detector
 
-        settings = dict(kv.partition("=")[::2] for kv in args.set)
+        settings = parse_key_values(args.set)
         det = get_detector(args.detector, **settings)
         kw = {} if args.cl is None else {"cl": args.cl}
         if kw and args.detector == "nomad":

@@ -20,7 +20,7 @@ import numpy as np
 
 if (_HERE := str(Path(__file__).resolve().parent)) not in sys.path:  # when loaded by file path
     sys.path.insert(0, _HERE)
-from _figscript import add_run_options, check_at_least, figure_parser, run_figure_script
+from _figscript import add_run_options, check_at_least, figure_parser, parse_key_values, run_figure_script
 
 logger = logging.getLogger("miniboone_favoured_region")
 
@@ -47,19 +47,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-figure", action="store_true", help="write the tables only")
     add_run_options(p)
     return p
-
-
-def _settings(pairs: list[str]) -> dict[str, str]:
-    from nugen.errors import InvalidParameterError
-
-    out = {}
-    for item in pairs:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            msg = f"--set expects KEY=VALUE, got {item!r}"
-            raise InvalidParameterError(msg)
-        out[key.strip()] = value.strip()
-    return out
 
 
 def _ranges(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray]:
@@ -115,7 +102,7 @@ def make(args: argparse.Namespace) -> list[Path]:
 
     masses, mus = _ranges(args)
     region = favoured_region(masses, mus, mode=args.mode, background=args.background, nature=args.nature,
-                             **_settings(args.set))  # fmt: skip
+                             **parse_key_values(args.set))  # fmt: skip
     outdir = Path(args.outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     summary = region.summary()
