@@ -201,15 +201,22 @@ class FavouredRegion:
         """chi^2 - chi2_best on the grid."""
         return self.chi2 - self.chi2_best
 
+    def mask(self, cl: float) -> np.ndarray:
+        """Grid points inside the region at ``cl``: Delta chi^2 below :func:`fits.region.region_threshold`."""
+        if not 0.0 < float(cl) < 1.0:
+            msg = f"cl must be in (0, 1), got {cl!r}"
+            raise InvalidParameterError(msg)
+        return self.delta_chi2 < region_threshold(float(cl), 2)
+
     @property
     def mask90(self) -> np.ndarray:
         """Grid points inside the 90 % region (Delta chi^2 < 4.61)."""
-        return self.delta_chi2 < DCHI2_90
+        return self.mask(0.90)
 
     @property
     def mask95(self) -> np.ndarray:
         """Grid points inside the 95 % region (Delta chi^2 < 5.99)."""
-        return self.delta_chi2 < DCHI2_95
+        return self.mask(0.95)
 
     @property
     def ndf(self) -> int:
@@ -227,8 +234,8 @@ class FavouredRegion:
         return float(chdtrc(2, self.delta_chi2_background))
 
     def extent(self, cl: float = 0.90) -> dict | None:
-        """Mass and coupling range of the region at ``cl`` (0.90 or 0.95) on the grid; None if empty."""
-        mask = {0.90: self.mask90, 0.95: self.mask95}[cl]
+        """Mass and coupling range of the region at ``cl`` on the grid; None if empty."""
+        mask = self.mask(cl)
         if not mask.any():
             return None
         im = np.flatnonzero(mask.any(axis=1))
@@ -260,13 +267,13 @@ class FavouredRegion:
             "region95": self.extent(0.95),
             "brdar_box": box,
         }
-        for cl, mask in ((90, self.mask90), (95, self.mask95)):
-            inside = np.outer(
-                (self.masses_MeV >= box["M_min_MeV"]) & (self.masses_MeV <= box["M_max_MeV"]),
-                (self.mu_muB >= box["mu_min_muB"]) & (self.mu_muB <= box["mu_max_muB"]),
-            )
-            out[f"overlap{cl}_grid_points"] = int((mask & inside).sum())
-            out["box_grid_points"] = int(inside.sum())
+        inside = np.outer(
+            (self.masses_MeV >= box["M_min_MeV"]) & (self.masses_MeV <= box["M_max_MeV"]),
+            (self.mu_muB >= box["mu_min_muB"]) & (self.mu_muB <= box["mu_max_muB"]),
+        )
+        out["box_grid_points"] = int(inside.sum())
+        for cl in (90, 95):
+            out[f"overlap{cl}_grid_points"] = int((self.mask(cl / 100) & inside).sum())
         return out
 
 

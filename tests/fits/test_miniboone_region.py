@@ -7,18 +7,22 @@ import numpy as np
 import pytest
 
 from detectors import data
+from nugen.errors import InvalidParameterError
 
 _DIR = Path(data.__file__).parent
 
 
-@pytest.mark.parametrize(("mode", "n_tot", "b_tot"), [("nu", 1959.0, 1590.568), ("nubar", 478.0, 398.198)])
-def test_bin_sums_equal_the_published_totals(mode, n_tot, b_tot):
-    lines = [
-        ln for ln in (_DIR / f"miniboone_bins_{mode}.csv").read_text().splitlines() if not ln.startswith("#")
-    ]
+def _table(name):
+    """A shipped CSV read by hand (independent of detectors.data's reader): column name -> values."""
+    lines = [ln for ln in (_DIR / name).read_text().splitlines() if not ln.startswith("#")]
     cols = lines[0].split(",")
     vals = np.array([[float(x) for x in ln.split(",")] for ln in lines[1:]])
-    t = {c: vals[:, i] for i, c in enumerate(cols)}
+    return {c: vals[:, i] for i, c in enumerate(cols)}
+
+
+@pytest.mark.parametrize(("mode", "n_tot", "b_tot"), [("nu", 1959.0, 1590.568), ("nubar", 478.0, 398.198)])
+def test_bin_sums_equal_the_published_totals(mode, n_tot, b_tot):
+    t = _table(f"miniboone_bins_{mode}.csv")
     assert len(t["n_obs"]) == 9
     np.testing.assert_array_equal(t["E_lo_MeV"][1:], t["E_hi_MeV"][:-1])
     assert (t["E_lo_MeV"][0], t["E_hi_MeV"][-1]) == (200.0, 1250.0)
@@ -30,13 +34,6 @@ def test_bin_sums_equal_the_published_totals(mode, n_tot, b_tot):
 
 
 # -- the released covariance and the chi^2 (fits.miniboone_region) ----------------------------------------
-def _table(name):
-    lines = [ln for ln in (_DIR / name).read_text().splitlines() if not ln.startswith("#")]
-    cols = lines[0].split(",")
-    vals = np.array([[float(x) for x in ln.split(",")] for ln in lines[1:]])
-    return {c: vals[:, i] for i, c in enumerate(cols)}
-
-
 @pytest.mark.parametrize(
     ("mode", "b_c", "syst", "b_c_low", "syst_low"),
     [("nu", 1610.051, 79.002, 842.587, 70.195), ("nubar", 402.556, 22.992, 201.995, 15.610)],
@@ -111,6 +108,11 @@ def test_region_contains_the_best_fit_and_is_smaller_at_90_than_95(region):
     assert region.mask90[i, j] and region.mask95[i, j]
     assert region.mask90.sum() < region.mask95.sum()
     assert np.all(region.mask95[region.mask90])
+    # any CL: the mask is Delta chi^2 < -2 ln(1 - cl) (2 dof), nested; a CL outside (0, 1) is refused
+    np.testing.assert_array_equal(region.mask(0.99), region.delta_chi2 < -2 * math.log(0.01))
+    assert np.all(region.mask(0.99)[region.mask95]) and region.mask(0.99).sum() > region.mask95.sum()
+    with pytest.raises(InvalidParameterError, match="cl must be in"):
+        region.extent(95)
     assert region.chi2_best <= region.chi2.min() + 1e-12
     assert region.chi2_background > region.chi2_best + 10  # the excess is significant
     s = region.summary()
@@ -140,7 +142,6 @@ def test_asimov_injection_recovers_the_injected_point(M0, mu0):
 
 def test_bad_input_is_one_line_errors():
     from fits.miniboone_region import favoured_region, release_covariance
-    from nugen.errors import InvalidParameterError
 
     with pytest.raises(InvalidParameterError):
         release_covariance("numu")
