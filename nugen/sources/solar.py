@@ -14,7 +14,8 @@ Components (names as used everywhere in nugen): ``pp``, ``pep``, ``hep``, ``7Be_
   (1997) 3391; CNO: J. N. Bahcall & R. K. Ulrich, RMP 60 (1988) 297) to 0.5 % pointwise.
   **8B**: the measured spectrum of W. T. Winter et al., PRC 73 (2006) 025503, Table IV
   (``nugen/data/solar_spectrum_8B_winter2006.csv``), interpolated with a monotone piecewise-cubic
-  (PCHIP) curve, which keeps the pdf non-negative and continuously differentiable (no break points).
+  (PCHIP) curve (:class:`nugen.pchip.Pchip`), which keeps the pdf non-negative and continuously
+  differentiable (no break points).
 * **Flavour conversion**: adiabatic MSW-LMA with three-flavour mixing (physics.md Secs. 5.4, 5.5;
   L. Wolfenstein, PRD 17 (1978) 2369; S. P. Mikheyev & A. Yu. Smirnov, Sov. J. Nucl. Phys. 42 (1985)
   913). A neutrino born at electron density n_e leaves the Sun as an incoherent mixture of mass states,
@@ -50,11 +51,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from hepunits import MeV, eV
 from numpy.typing import ArrayLike
-from scipy import interpolate
 
 from nugen import data
 from nugen.constants import ALPHA, G_F, HBARC_MEV_CM, M_E, N_A
 from nugen.errors import InvalidParameterError, UnknownNameError
+from nugen.pchip import Pchip
 from nugen.sources.base import Source, SourceComponent
 
 __all__ = [
@@ -181,13 +182,11 @@ class _TabulatedPdf:
 
     E_MeV: np.ndarray = field(repr=False)
     values: np.ndarray = field(repr=False)
-    spline: interpolate.PchipInterpolator = field(init=False, repr=False)
+    spline: Pchip = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        spline = interpolate.PchipInterpolator(self.E_MeV, self.values, extrapolate=False)
-        total = float(spline.integrate(self.E_MeV[0], self.E_MeV[-1]))
-        spline = interpolate.PchipInterpolator(self.E_MeV, self.values / total, extrapolate=False)
-        object.__setattr__(self, "spline", spline)
+        total = Pchip(self.E_MeV, self.values).integral()
+        object.__setattr__(self, "spline", Pchip(self.E_MeV, self.values / total))
 
     def __call__(self, E_MeV: ArrayLike) -> np.ndarray:
         E = np.asarray(E_MeV, dtype=float)
