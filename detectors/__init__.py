@@ -8,10 +8,29 @@ for the registry (other packages add detectors through the entry-point group ``n
 
 from __future__ import annotations
 
-from detectors.base import Background, Detector, Setting
-from detectors.registry import DETECTORS, get_detector
-
 __all__ = ["DETECTORS", "Background", "Detector", "Setting", "get_detector"]
+
+#: Where each public name lives; loaded on first use (PEP 562), so that ``import detectors.cli`` (which
+#: the command line does for every command, to build its parser) imports neither scipy.special nor the
+#: detector tables: ``nugen generate --target`` never needs them.
+_HOMES = {
+    "Background": "detectors.base",
+    "Detector": "detectors.base",
+    "Setting": "detectors.base",
+    "DETECTORS": "detectors.registry",
+    "get_detector": "detectors.registry",
+}
+
+
+def __getattr__(name: str):
+    if name in _HOMES:
+        import importlib
+
+        value = getattr(importlib.import_module(_HOMES[name]), name)
+        globals()[name] = value
+        return value
+    msg = f"module 'detectors' has no attribute {name!r}"
+    raise AttributeError(msg)
 
 
 def __dir__() -> list[str]:
