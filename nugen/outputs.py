@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nugen import interrupts
 from nugen.errors import InvalidParameterError
 
 __all__ = [
@@ -159,6 +160,7 @@ def atomic_output(path: str | os.PathLike, overwrite: bool = True) -> Iterator[P
     os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp creates 0600; give the file the usual permissions
     try:
         yield tmp_path
+        interrupts.check()  # never publish a file after a Ctrl-C that some C code swallowed
         os.replace(tmp_path, final)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -23,6 +23,8 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 
+from nugen import interrupts
+
 __all__ = [
     "SCHEDULER_TIMEOUT_S",
     "dask_executor",
@@ -107,12 +109,17 @@ def ordered_map(
         cancelled.
     """
     if executor is not None:
-        yield from _on_executor(job, tasks, executor, in_flight or 8, what)
+        results = _on_executor(job, tasks, executor, in_flight or 8, what)
     elif workers == 1 or len(tasks) <= 1:
-        for t in tasks:
-            yield job(t)
+        results = (job(t) for t in tasks)
     else:
-        yield from _on_pool(job, tasks, workers, in_flight or 2 * workers)
+        results = _on_pool(job, tasks, workers, in_flight or 2 * workers)
+    try:
+        for result in results:
+            interrupts.check()  # a Ctrl-C swallowed while the piece ran stops the run here
+            yield result
+    finally:
+        results.close()  # now, not when a traceback lets go of this frame: shuts a pool down
 
 
 _WORKER_JOB: Callable | None = None

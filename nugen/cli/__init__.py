@@ -491,10 +491,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     the arguments come from :data:`sys.argv`, and the exit skips the interpreter's final garbage
     collections (:func:`_freeze_at_exit`).
     """
+    from nugen.interrupts import sigint_handler
+
     try:
-        if argv is None:
-            _freeze_at_exit()
-        return _main(argv)
+        with sigint_handler():  # an interrupt that some C code swallows is raised again (nugen.interrupts)
+            if argv is None:
+                _freeze_at_exit()
+            return _main(argv)
     except KeyboardInterrupt:
         print("nugen: interrupted; no output was written", file=sys.stderr)
         return 130
