@@ -250,7 +250,7 @@ def generation_sections(args) -> None:
             print(f"{w:>8} {t_cli:>10.2f} {t_floor:>10.2f} {t_floor / t_cli:>12.2f}")
 
         print(
-            f"\n3. nugen generate (fresh process, incl. start-up ~1 s), M_N = 0.1 MeV, {args.events} events"
+            f"\n3. nugen generate (fresh process, start-up included), M_N = 0.1 MeV, {args.events} events"
         )
         print(f"{'workers':>8} {'wall [s]':>9} {'events/s':>10} {'peak RSS [MB]':>14}")
         for w in (1, 2):

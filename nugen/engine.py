@@ -177,6 +177,8 @@ def accept_reject(
     if need > 0:
         msg = f"accept/reject did not converge: {need} of {n} events missing after {MAX_ROUNDS} rounds"
         raise RuntimeError(msg)
+    if len(parts) == 1:  # the usual case: one round filled the chunk (no copy)
+        return parts[0], diag
     return {name: np.concatenate([p[name] for p in parts], axis=-1) for name in parts[0]}, diag
 
 
