@@ -24,6 +24,9 @@ Measures, in one run on one machine:
    (unweighted, N decays, ROOT file written). The two alternate (DarkNews, nugen, DarkNews, ...)
    ``--darknews-repeat`` times in one run; best and median are printed, and DarkNews' own time of
    ``run()`` alone as well. Target >= 100x.
+5b. always: the nugen side of that job, split into its fixed cost (a 1-event whole process) and its
+   marginal rates in one process: generation alone, generation + ROOT write, and uproot alone writing
+   the same arrays (the floor), for min(--events, 2e6) events.
 
 Run: ``python benchmarks/bench_generate.py [--events N] [--memory-events N] [--darknews PYTHON]``
 (e.g. ``--darknews /tmp/dnvenv/bin/python`` after ``pip install DarkNews==0.4.8`` into /tmp/dnvenv).
@@ -222,6 +225,28 @@ def darknews_side_by_side(python: str, neval: int, repeat: int, folder: Path) ->
     }
 
 
+def glass_breakdown(n: int, folder: Path, dn_rate: float | None) -> None:
+    """Section 5b: fixed cost and marginal rates of the nugen side of section 5 (the Si/O job).
+
+    ``dn_rate``: DarkNews' events/s of section 5 (median whole process), if it ran.
+    """
+    from bench_charm2 import M_N_MEV, MU_MUB
+
+    fixed = min(nugen_glass_once(1, folder) for _ in range(3))
+    beam, glass = get_source("charm2"), get_target("glass")
+    gen = Generator(beam, glass, DipolePortal(M_N_MEV, MU_MUB, flavour="mu"), scatterer="nucleus",
+                    rate_calculator=RateCalculator(beam, glass))  # fmt: skip
+    rate = generation_rate(gen, n, repeat=2)
+    e2e, floor, bpe = end_to_end_and_floor(gen, n, folder)
+    print(f"\n5b. the nugen side of section 5 ({n} events in one process; {bpe:.0f} bytes/event on disk)")
+    print(f"   1-event whole process (fixed cost, best of 3): {fixed:.2f} s")
+    heads = ("generation only [ev/s]", "generation + write [ev/s]", "write floor [ev/s]")
+    print(f"{'':>3}{heads[0]:>23} {heads[1]:>26} {heads[2]:>19}")
+    print(f"{'':>3}{rate:>23.3g} {e2e:>26.3g} {floor:>19.3g}")
+    if dn_rate is not None:
+        print(f"   100x DarkNews ({dn_rate:.3g} ev/s) needs > {100 * dn_rate:.3g} ev/s generated and written")
+
+
 def generation_sections(args) -> None:
     """Sections 1-4: generation, write floor, whole processes, peak memory."""
     sun, xenon = get_source("solar"), get_target("xenon")
@@ -249,9 +274,7 @@ def generation_sections(args) -> None:
             t_cli, t_floor = whole_process_vs_floor(args.events, w, folder, args.repeat)
             print(f"{w:>8} {t_cli:>10.2f} {t_floor:>10.2f} {t_floor / t_cli:>12.2f}")
 
-        print(
-            f"\n3. nugen generate (fresh process, start-up included), M_N = 0.1 MeV, {args.events} events"
-        )
+        print(f"\n3. nugen generate (fresh process, start-up included), M_N = 0.1 MeV, {args.events} events")
         print(f"{'workers':>8} {'wall [s]':>9} {'events/s':>10} {'peak RSS [MB]':>14}")
         for w in (1, 2):
             dt, rss = cli_run(args.events, w, folder)
@@ -282,7 +305,7 @@ def main(argv=None) -> int:
         default=3,
         help="interleaved DarkNews / nugen pairs of section 5 (best and median printed)",
     )
-    ap.add_argument("--darknews-only", action="store_true", help="section 5 only (needs --darknews)")
+    ap.add_argument("--darknews-only", action="store_true", help="sections 5 and 5b only (needs --darknews)")
     args = ap.parse_args(argv)
 
     print(machine_note())
@@ -290,6 +313,7 @@ def main(argv=None) -> int:
     print(f"load average at start: {load_average()} (other jobs on the machine slow every number down)")
     if not args.darknews_only:
         generation_sections(args)
+    dn_rate = None
     if args.darknews:
         print("\n5. DarkNews side by side (separate venv), whole processes, interleaved: nu_mu coherent")
         print("   up-scattering on Si/O (CHARM-II glass and flux), M_N = 100 MeV, mu = 3e-9 mu_B, Dirac,")
@@ -309,12 +333,15 @@ def main(argv=None) -> int:
                 med = float(np.median(t))
                 print(f"{'':>3}{label:<34} {t.min():>9.2f} {med:>11.2f} {n_ev / med:>18.3g}")
             ratio = np.median(res["dn_wall"]) / np.median(res["nugen_wall"])
+            dn_rate = n_ev / float(np.median(res["dn_wall"]))
             ratio_best = res["dn_wall"].min() / res["nugen_wall"].min()
             ratio_run = np.median(res["dn_run"]) / np.median(res["nugen_wall"])
             verdict = "PASS" if ratio >= 100 else "FAIL"
             print(f"   ratio DarkNews / nugen, whole processes: median {ratio:.0f}x, best {ratio_best:.0f}x "
                   f"(target >= 100x: {verdict})")  # fmt: skip
             print(f"   DarkNews run() alone / nugen whole process (medians): {ratio_run:.0f}x")
+    with tempfile.TemporaryDirectory() as tmp:
+        glass_breakdown(min(args.events, 2_000_000), Path(tmp), dn_rate)
     print(f"\nload average at end: {load_average()}")
     return 0
 
