@@ -69,8 +69,8 @@ class Pchip:
         Fewer than two nodes, lengths that differ, non-finite entries or nodes not strictly increasing.
     """
 
-    x: np.ndarray
-    y: np.ndarray
+    x: np.ndarray = field(repr=False)
+    y: np.ndarray = field(repr=False)
     slopes: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -90,6 +90,9 @@ class Pchip:
         object.__setattr__(self, "x", x)
         object.__setattr__(self, "y", y)
         object.__setattr__(self, "slopes", _slopes(x, y))
+
+    def __repr__(self) -> str:
+        return f"Pchip({len(self.x)} nodes on [{self.x[0]:g}, {self.x[-1]:g}])"
 
     def __call__(self, x: ArrayLike) -> np.ndarray:
         """The interpolant at ``x`` (cubic Hermite form on the segment holding each point)."""
