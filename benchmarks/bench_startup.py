@@ -3,8 +3,10 @@
 Guard: a fresh ``nugen limit --detector xenon1t --json`` (whole process: start-up, parsing, the detector,
 the fit) stays <= 2x a bare ``python -c "import numpy, scipy.special"`` while the command line gains
 commands. Also shown: ``nugen --help`` and ``nugen limit --help`` (parser only: every command's options,
-including the commands other layers contribute through entry points). The cases run interleaved, one
-after the other in each round, so that a busy machine slows them alike; best and median of N rounds.
+including the commands other layers contribute through entry points), and a 1-event ``nugen generate``
+(the fixed cost of every sample: imports, the generator's tables, opening and closing the ROOT file).
+The cases run interleaved, one after the other in each round, so that a busy machine slows them alike;
+best and median of N rounds.
 
 Run: ``python benchmarks/bench_startup.py [--repeat N]`` (other options of ``run_all.py`` are ignored).
 """
@@ -16,6 +18,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -24,11 +27,15 @@ from machine import machine_note
 
 TARGET_RATIO = 2.0
 NUGEN = [sys.executable, "-m", "nugen"]
+ONE_EVENT = ["--events", "1", "--seed", "1", "-q", "--overwrite", "-o",
+             os.path.join(tempfile.gettempdir(), "nugen_bench_startup.root")]  # fmt: skip
 CASES = {
     "bare: python -c 'import numpy, scipy.special'": [sys.executable, "-c", "import numpy, scipy.special"],
     "nugen --help": [*NUGEN, "--help"],
     "nugen limit --help": [*NUGEN, "limit", "--help"],
     "nugen limit --detector xenon1t --json": [*NUGEN, "limit", "--detector", "xenon1t", "--json"],
+    # the fixed cost of every sample (issue 18's write floor is measured on whole generate processes)
+    "nugen generate --target xenon --events 1": [*NUGEN, "generate", "--target", "xenon", *ONE_EVENT],
 }
 
 
