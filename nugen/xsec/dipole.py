@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from nugen.constants import ALPHA, CM2_PER_MEV2, M_E, MU_B_PER_MEV
-from nugen.kinematics import recoil_range
+from nugen.kinematics import min_neutrino_energy, recoil_range
 from nugen.xsec.form_factors import DEFAULT_FORM_FACTOR, check_form_factor_model, nuclear_form_factor_sq
 from nugen.xsec.nucleon import dipole_nucleon_dsigma_dT
 
@@ -70,9 +70,12 @@ def dipole_dsigma_dT(
     numpy.ndarray
         dsigma/dT, zero outside the kinematic range and for T <= 0.
     """
-    E, T, M = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (E_nu, T, M_N)))
-    t_lo, t_hi = recoil_range(E, M, m_target)
-    inside = (T > 0) & (T >= t_lo) & (T <= t_hi)
+    # T_min(E) <= T <= T_max(E) is E >= E_min(T) (physics.md Sec. 2.2), which costs a third of
+    # recoil_range and only the size of T where T is a grid broadcast against E (the rate integrals)
+    T0, M0 = np.asarray(T, dtype=float), np.asarray(M_N, dtype=float)
+    e_min = min_neutrino_energy(T0, M0, m_target)
+    E, T, M = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (E_nu, T0, M0)))
+    inside = (T > 0) & (E >= e_min)
     Ts = np.where(inside, T, 1.0)
     Es = np.where(inside, E, 1.0)
     val = _bracket(Es, Ts, M, m_target)
