@@ -20,17 +20,19 @@ Any ROOT reader works (``uproot.open(path)["events"]``, ROOT's ``TTree``/``RData
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import queue
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 import awkward as ak
 import numpy as np
 import uproot
 
+from nugen import writer_process
 from nugen.errors import InvalidParameterError
 from nugen.outputs import atomic_output, check_output_path, column_chunks
 
@@ -114,11 +116,14 @@ def write_events(
         Title of the TTree.
     on_chunk : callable, optional
         Called with the number of events of each chunk after it is written (progress bars; from the
-        writer thread when ``pipeline``).
+        writer thread when ``pipeline`` runs one).
     pipeline : bool
-        Compress and write chunk i in a writer thread while the caller's iterator produces chunk i+1
-        (:class:`_ChunkWriter`; zstd and numpy release the GIL). The file's contents are the same
-        either way; at most :data:`PIPELINE_DEPTH` chunks wait in the queue, so memory stays bounded.
+        Compress and write chunk i while the caller's iterator produces chunk i+1, from the second chunk
+        on: in a forked child process fed through shared memory where that is safe (Linux, a single
+        Python thread here: :mod:`nugen.writer_process`, no GIL shared with the sampler), else in a
+        writer thread (:class:`_ChunkWriter`; zstd and numpy release the GIL). The events are the same
+        either way; a bounded number of chunks wait (3 slots, or :data:`PIPELINE_DEPTH` queued), so
+        memory stays bounded.
 
     Returns
     -------
@@ -132,44 +137,73 @@ def write_events(
     """
     comp = parse_compression(compression)
     final = check_output_path(path, overwrite=overwrite)
-    n_events = 0
-    sum_w = 0.0
+    tally = _Tally()
     with atomic_output(final, overwrite=overwrite) as tmp:
-        with uproot.recreate(tmp, compression=comp) as fh:
-            tree = None
-            names: list[str] = []
-            writer = None
+        stream = tally.count(column_chunks(chunks))
+        head = list(itertools.islice(stream, 2))  # a second chunk decides whether a pipeline pays
+        if not head:
+            raise InvalidParameterError(f"no events to write to {str(final)!r}")
+        todo = itertools.chain(head, stream)
+
+        def metadata() -> str:
+            if tally.n_events == 0:
+                raise InvalidParameterError(f"no events to write to {str(final)!r}")
+            out.update({"format": FORMAT, **dict(meta), "n_events": tally.n_events})
+            if "weight" in tally.names:
+                out["sum_weights"] = tally.sum_w
+            return json.dumps(out, allow_nan=False, sort_keys=False)
+
+        out: dict = {}
+        if pipeline and len(head) > 1 and writer_process.available():
+            # forked after the first chunks: worker processes (if any) exist by then, and with them
+            # threads, in which case available() is False and the thread below is used
+            child = writer_process.ProcessWriter(tmp, comp, EVENT_TREE, title, head[0][0], META_KEY, on_chunk)
             try:
-                for cols in column_chunks(chunks):
-                    if tree is None:
-                        names = list(cols)
-                        tree = fh.mktree(EVENT_TREE, {k: v.dtype for k, v in cols.items()}, title=title)
-                        # started after the first chunk: worker processes have been forked by then
-                        writer = _ChunkWriter(tree.extend, on_chunk) if pipeline else None
-                    n = len(next(iter(cols.values()))) if cols else 0
-                    n_events += n
-                    if "weight" in cols:
-                        sum_w += float(np.sum(cols["weight"], dtype=np.float64))
-                    if writer is not None:
-                        writer.put(cols, n)
-                    else:
-                        tree.extend(cols)
-                        if on_chunk is not None:
-                            on_chunk(n)
-                if writer is not None:
-                    writer.close()
+                for cols, n in todo:
+                    child.put(cols, n)
+                child.close(metadata())
             finally:
-                if writer is not None:
-                    writer.abort()
-            if tree is None or n_events == 0:
-                msg = f"no events to write to {str(final)!r}"
-                raise InvalidParameterError(msg)
-            out = {"format": FORMAT, **dict(meta), "n_events": n_events}
-            if "weight" in names:
-                out["sum_weights"] = sum_w
-            fh[META_KEY] = json.dumps(out, allow_nan=False, sort_keys=False)
+                child.abort()
+        else:
+            with uproot.recreate(tmp, compression=comp) as fh:
+                first = head[0][0]
+                tree = fh.mktree(EVENT_TREE, {k: v.dtype for k, v in first.items()}, title=title)
+                writer = _ChunkWriter(tree.extend, on_chunk) if pipeline and len(head) > 1 else None
+                try:
+                    for cols, n in todo:
+                        if writer is not None:
+                            writer.put(cols, n)
+                        else:
+                            tree.extend(cols)
+                            if on_chunk is not None:
+                                on_chunk(n)
+                    if writer is not None:
+                        writer.close()
+                finally:
+                    if writer is not None:
+                        writer.abort()
+                fh[META_KEY] = metadata()
         _umask_permissions(tmp)
     return out
+
+
+class _Tally:
+    """Events and summed weights of the chunks passing through :meth:`count`."""
+
+    def __init__(self) -> None:
+        self.n_events = 0
+        self.sum_w = 0.0
+        self.names: list[str] = []
+
+    def count(self, stream: Iterable[dict]) -> Iterator[tuple[dict, int]]:
+        for cols in stream:
+            if not self.names:
+                self.names = list(cols)
+            n = len(next(iter(cols.values()))) if cols else 0
+            self.n_events += n
+            if "weight" in cols:
+                self.sum_w += float(np.sum(cols["weight"], dtype=np.float64))
+            yield cols, n
 
 
 #: Chunks that may wait for the writer thread of :func:`write_events` (each ~16 MB for 65 536 events of

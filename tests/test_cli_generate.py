@@ -276,12 +276,12 @@ def _has_loaded(pid, library):
         return False
 
 
-def _interrupt_generate(tmp_path, ready, what):
-    """Start a long ``nugen generate --workers 2``, wait for ``ready(proc)``, press Ctrl-C (SIGINT to the
+def _interrupt_generate(tmp_path, ready, what, workers=2):
+    """Start a long ``nugen generate --workers N``, wait for ``ready(proc)``, press Ctrl-C (SIGINT to the
     process group, as a terminal does); return (exit status, stderr, files left in the folder)."""
     out = tmp_path / "big.root"
     argv = [sys.executable, "-m", "nugen", "generate", "--target", "xenon", "--events", "20000000",
-            "--workers", "2", "-o", str(out)]  # fmt: skip
+            "--workers", str(workers), "-o", str(out)]  # fmt: skip
     # the block closes the pipes, also when an assertion fails (no ResourceWarning in a later test)
     pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
     with subprocess.Popen(argv, **pipes, start_new_session=True) as proc:
@@ -296,10 +296,12 @@ def _interrupt_generate(tmp_path, ready, what):
     return proc.returncode, err, listing(tmp_path)
 
 
-def test_ctrl_c_while_writing_exits_130_and_leaves_no_partial_file(tmp_path):
-    # event-driven: Ctrl-C once the temporary file holds events (no sleeps that a loaded machine outruns)
+@pytest.mark.parametrize("workers", [1, 2], ids=["writer process", "worker pool and writer thread"])
+def test_ctrl_c_while_writing_exits_130_and_leaves_no_partial_file(tmp_path, workers):
+    # event-driven: Ctrl-C once the temporary file holds events (no sleeps that a loaded machine outruns);
+    # one worker writes in a forked child (nugen.writer_process), two in a thread next to the pool
     writing = lambda p: _writing(tmp_path, "big.root")  # noqa: E731
-    code, err, left = _interrupt_generate(tmp_path, writing, "written events")
+    code, err, left = _interrupt_generate(tmp_path, writing, "written events", workers)
     assert code == 130, err
     assert "interrupted" in err and "Traceback" not in err
     assert left == []
