@@ -1,14 +1,11 @@
-"""Benchmark (issue 18): where the ROOT writer runs — a thread (nugen today) or a forked process.
+"""Benchmark (issue 18): where the ROOT writer runs — a forked process (nugen's default) or a thread.
 
-``nugen.io.write_events`` overlaps sampling and writing with a writer *thread*; both share one GIL.
-This script measures the alternative layout: the sampler in the parent, uproot in a forked child that
-reads each chunk from one of three shared-memory slots (one memcpy per chunk, no pickling; the child
-writes exactly the arrays the thread would). Same events, same compression (zstd:1), interleaved,
-median of ``--repeat`` pairs, for the xenon solar job (writer-bound) and the CHARM-II glass job of the
-DarkNews comparison (sampler-bound). A measurement of a design, not nugen's code path: a shipped
-version would also need the child to die with its parent (``PR_SET_PDEATHSIG``: it inherits the
-``flock`` of the temporary file, see nugen.outputs), to ignore SIGINT, to report its errors, and the
-thread as the fallback where ``fork`` is not safe (threads running, dask, not Linux).
+:func:`nugen.io.write_events` overlaps sampling and writing. Where forking is safe (Linux, one Python
+thread) it writes in a child process that reads each chunk from shared memory (:mod:`nugen.writer_process`:
+one memcpy per chunk, no pickling, no GIL shared with the sampler); elsewhere (worker pools, dask, other
+systems) in a writer thread. This script times both on the same events, interleaved, median of
+``--repeat`` pairs, for the xenon solar job (writer-bound) and the CHARM-II glass job of the DarkNews
+comparison (sampler-bound); the thread is forced by making :func:`nugen.writer_process.available` say no.
 
 Run: ``python benchmarks/bench_writer_process.py [--repeat N] [--xenon-events N] [--glass-events N]``.
 """
@@ -16,13 +13,12 @@ Run: ``python benchmarks/bench_writer_process.py [--repeat N] [--xenon-events N]
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import os
 import sys
 import tempfile
 import time
-from multiprocessing import shared_memory
 from pathlib import Path
+from unittest import mock
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, os.path.dirname(__file__))
@@ -31,70 +27,28 @@ import numpy as np
 import uproot
 from machine import machine_note
 
-from nugen.generator import CHUNK_SIZE, Generator
-from nugen.io import DEFAULT_COMPRESSION, parse_compression, write_events
+from nugen import writer_process
+from nugen.generator import Generator
+from nugen.io import write_events
 from nugen.model import DipolePortal
 from nugen.rates import RateCalculator
 from nugen.sources import get_source
 from nugen.targets import get_target
 
-SLOTS = 3
-
-
-def _views(buf, layout) -> dict[str, np.ndarray]:
-    out, off = {}, 0
-    for k, d in layout:
-        out[k] = np.ndarray((CHUNK_SIZE,), dtype=d, buffer=buf, offset=off)
-        off += d.itemsize * CHUNK_SIZE
-    return out
-
-
-def _child_writer(names, layout, filled, free, path) -> None:
-    shms = [shared_memory.SharedMemory(name=n) for n in names]
-    slots = [_views(s.buf, layout) for s in shms]
-    with uproot.recreate(path, compression=parse_compression(DEFAULT_COMPRESSION)) as fh:
-        tree = fh.mktree("events", dict(layout))
-        while (item := filled.get()) is not None:
-            i, n = item
-            tree.extend({k: v[:n] for k, v in slots[i].items()})
-            free.put(i)
-    for s in shms:
-        s.close()
-
 
 def write_in_child(gen: Generator, n_events: int, path: Path) -> None:
-    """Sample here, write in a forked child through shared-memory slots."""
-    first = next(iter(gen.iter_chunks(10, seed=0)))[0]
-    layout = [(k, v.dtype) for k, v in first.items()]
-    size = sum(d.itemsize for _, d in layout) * CHUNK_SIZE
-    ctx = mp.get_context("fork")
-    shms = [shared_memory.SharedMemory(create=True, size=size) for _ in range(SLOTS)]
-    try:
-        slots = [_views(s.buf, layout) for s in shms]
-        filled, free = ctx.Queue(), ctx.Queue()
-        for i in range(SLOTS):
-            free.put(i)
-        child = ctx.Process(target=_child_writer, args=([s.name for s in shms], layout, filled, free, path))
-        child.start()
-        for cols, _ in gen.iter_chunks(n_events, seed=1):
-            i, n = free.get(), len(cols["weight"])
-            for k, v in cols.items():
-                slots[i][k][:n] = v
-            filled.put((i, n))
-        filled.put(None)
-        child.join()
-    finally:
-        for s in shms:
-            s.close()
-            s.unlink()
-
-
-def write_with_thread(gen: Generator, n_events: int, path: Path) -> None:
-    """nugen's layout: :func:`nugen.io.write_events` (writer thread)."""
+    """nugen's default here: the writer in a forked child (:mod:`nugen.writer_process`)."""
+    assert writer_process.available(), "this process runs threads: the child writer is not used"
     write_events(path, (c for c, _ in gen.iter_chunks(n_events, seed=1)), {"bench": True}, overwrite=True)
 
 
-LAYOUTS = {"writer thread (nugen)": write_with_thread, "writer process (shared memory)": write_in_child}
+def write_with_thread(gen: Generator, n_events: int, path: Path) -> None:
+    """The fallback: the writer thread of :func:`nugen.io.write_events`."""
+    with mock.patch.object(writer_process, "available", return_value=False):
+        write_events(path, (c for c, _ in gen.iter_chunks(n_events, seed=1)), {"bench": True}, overwrite=True)
+
+
+LAYOUTS = {"writer thread (fallback)": write_with_thread, "writer process (default)": write_in_child}
 
 
 def compare(label: str, gen: Generator, n_events: int, repeat: int, folder: Path) -> None:
