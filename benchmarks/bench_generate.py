@@ -119,7 +119,7 @@ def whole_process_vs_floor(n: int, workers: int, folder: Path, repeat: int) -> t
         subprocess.run(argv, check=True)
         t_cli = min(t_cli, time.perf_counter() - t0)
         if chunks is None:
-            with uproot.open(out) as fh:
+            with uproot.open(out, handler=uproot.MemmapSource) as fh:  # no fsspec threads: see nugen.io._open
                 chunks = list(fh["events"].iterate(step_size=CHUNK_SIZE, library="np"))
         t_floor = min(t_floor, write_floor(folder / "floor2.root", chunks, comp))
     return t_cli, t_floor

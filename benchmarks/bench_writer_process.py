@@ -59,7 +59,10 @@ def compare(label: str, gen: Generator, n_events: int, repeat: int, folder: Path
             t0 = time.perf_counter()
             fn(gen, n_events, paths[key])
             times[key].append(time.perf_counter() - t0)
-    arrays = [uproot.open(p)["events"].arrays(library="np") for p in paths.values()]
+    # memory-mapped reads: uproot's default source starts threads, after which nugen cannot fork its writer
+    arrays = [
+        uproot.open(p, handler=uproot.MemmapSource)["events"].arrays(library="np") for p in paths.values()
+    ]
     same = all(np.array_equal(arrays[0][k], arrays[1][k], equal_nan=True) for k in arrays[0])
     print(f"\n{label}: {n_events} events, {len(arrays[0])} branches, same events: {same}")
     print(f"{'layout':<32} {'median [s]':>10} {'all [s]':>22} {'events/s':>10}")

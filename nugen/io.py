@@ -288,9 +288,18 @@ def _umask_permissions(path: Path) -> None:
     os.chmod(path, 0o666 & ~mask)
 
 
+def _open(path: str | os.PathLike):
+    """``uproot.open`` of a local file through a memory map.
+
+    uproot's default (fsspec) source starts I/O threads that stay for the life of the process, after
+    which :func:`write_events` can no longer fork its writer (:func:`nugen.writer_process.available`).
+    """
+    return uproot.open(Path(path), handler=uproot.MemmapSource)
+
+
 def read_meta(path: str | os.PathLike) -> dict:
     """The decoded ``meta`` JSON of an event file."""
-    with uproot.open(Path(path)) as fh:
+    with _open(path) as fh:
         return json.loads(str(fh[META_KEY]))
 
 
@@ -325,7 +334,7 @@ def read_events(
     >>> float(ak.sum(events.weight)) == meta["sum_weights"]  # doctest: +SKIP
     True
     """
-    with uproot.open(Path(path)) as fh:
+    with _open(path) as fh:
         tree = fh[EVENT_TREE]
         arrays = tree.arrays(
             None if branches is None else list(branches),
