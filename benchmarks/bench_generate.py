@@ -225,17 +225,22 @@ def darknews_side_by_side(python: str, neval: int, repeat: int, folder: Path) ->
     }
 
 
+def glass_generator() -> Generator:
+    """The nugen side of section 5's job: nu_mu coherent up-scattering on the CHARM-II glass."""
+    from bench_charm2 import M_N_MEV, MU_MUB
+
+    beam, glass = get_source("charm2"), get_target("glass")
+    model = DipolePortal(M_N_MEV, MU_MUB, flavour="mu")
+    return Generator(beam, glass, model, scatterer="nucleus", rate_calculator=RateCalculator(beam, glass))
+
+
 def glass_breakdown(n: int, folder: Path, dn_rate: float | None) -> None:
     """Section 5b: fixed cost and marginal rates of the nugen side of section 5 (the Si/O job).
 
     ``dn_rate``: DarkNews' events/s of section 5 (median whole process), if it ran.
     """
-    from bench_charm2 import M_N_MEV, MU_MUB
-
     fixed = min(nugen_glass_once(1, folder) for _ in range(3))
-    beam, glass = get_source("charm2"), get_target("glass")
-    gen = Generator(beam, glass, DipolePortal(M_N_MEV, MU_MUB, flavour="mu"), scatterer="nucleus",
-                    rate_calculator=RateCalculator(beam, glass))  # fmt: skip
+    gen = glass_generator()
     rate = generation_rate(gen, n, repeat=2)
     e2e, floor, bpe = end_to_end_and_floor(gen, n, folder)
     print(f"\n5b. the nugen side of section 5 ({n} events in one process; {bpe:.0f} bytes/event on disk)")

@@ -25,6 +25,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import numpy as np
 import uproot
+from bench_generate import MU, glass_generator
 from machine import machine_note
 
 from nugen import writer_process
@@ -83,10 +84,8 @@ def main(argv=None) -> int:
     args, _ = ap.parse_known_args(argv)
     print(machine_note())
     sun, xenon = get_source("solar"), get_target("xenon")
-    beam, glass = get_source("charm2"), get_target("glass")
-    solar_gen = Generator(sun, xenon, DipolePortal(0.1, 2e-11), rate_calculator=RateCalculator(sun, xenon))
-    glass_gen = Generator(beam, glass, DipolePortal(100.0, 3e-9, flavour="mu"), scatterer="nucleus",
-                          rate_calculator=RateCalculator(beam, glass))  # fmt: skip
+    solar_gen = Generator(sun, xenon, DipolePortal(0.1, MU), rate_calculator=RateCalculator(sun, xenon))
+    glass_gen = glass_generator()  # the job of bench_generate section 5
     jobs = (
         ("xenon solar, M_N = 0.1 MeV", solar_gen, args.xenon_events),
         ("CHARM-II glass, M_N = 100 MeV", glass_gen, args.glass_events),

@@ -138,22 +138,23 @@ def write_events(
     comp = parse_compression(compression)
     final = check_output_path(path, overwrite=overwrite)
     tally = _Tally()
+    out: dict = {}
+    no_events = f"no events to write to {str(final)!r}"
     with atomic_output(final, overwrite=overwrite) as tmp:
         stream = tally.count(column_chunks(chunks))
         head = list(itertools.islice(stream, 2))  # a second chunk decides whether a pipeline pays
         if not head:
-            raise InvalidParameterError(f"no events to write to {str(final)!r}")
+            raise InvalidParameterError(no_events)
         todo = itertools.chain(head, stream)
 
-        def metadata() -> str:
+        def metadata() -> str:  # fills ``out``, the returned metadata, once every chunk is counted
             if tally.n_events == 0:
-                raise InvalidParameterError(f"no events to write to {str(final)!r}")
+                raise InvalidParameterError(no_events)
             out.update({"format": FORMAT, **dict(meta), "n_events": tally.n_events})
             if "weight" in tally.names:
                 out["sum_weights"] = tally.sum_w
             return json.dumps(out, allow_nan=False, sort_keys=False)
 
-        out: dict = {}
         if pipeline and len(head) > 1 and writer_process.available():
             # forked after the first chunks: worker processes (if any) exist by then, and with them
             # threads, in which case available() is False and the thread below is used

@@ -6,7 +6,7 @@ Comput. 5 (1984) 300; the shape-preserving three-point end conditions of Moler, 
 with MATLAB*, Sec. 3.6), written out in numpy. Why not scipy's: importing :mod:`scipy.interpolate`
 imports :mod:`scipy.optimize` with it, 0.27 s of a fresh process on the machine of docs/benchmarks.md,
 about a third of a whole ``nugen generate`` of the solar sample, which needs only this one
-interpolant (issue 18, start-up). ``tests/test_pchip.py`` compares it with scipy's to rounding.
+interpolant (issue 18, start-up). ``tests/nugen/test_pchip.py`` compares it with scipy's to rounding.
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@
 the GIL with the sampler, which holds it between its many numpy calls; on two cores the two threads
 together ran at only 63–86 % of the slower one alone. Here the child process owns the ROOT file (uproot
 and zstd in their own interpreter) and reads each chunk from one of :data:`SLOTS` anonymous shared
-``mmap`` slots: one memcpy per chunk in the parent, no pickling, no GIL shared. Measured 0.77–0.84 of
-the thread's time for the same files (``benchmarks/bench_writer_process.py``, docs/benchmarks.md).
+``mmap`` slots: one memcpy per chunk in the parent, no pickling, no GIL shared. Measured on two cores: a
+whole ``nugen generate`` takes 0.95 of the thread's time, in one process 0.91–1.02, for the same events
+and ~50 MiB more memory (``benchmarks/bench_writer_process.py``, docs/benchmarks.md).
 
 Only where forking is safe: Linux, and this process running a single Python thread
 (:func:`nugen.parallel.start_method`); elsewhere the thread is used. The child ignores Ctrl-C (the
