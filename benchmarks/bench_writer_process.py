@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import numpy as np
 import uproot
 from bench_generate import MU, glass_generator
-from machine import machine_note
+from machine import machine_note, settle_disk
 
 from nugen import writer_process
 from nugen.generator import Generator
@@ -57,6 +57,7 @@ def compare(label: str, gen: Generator, n_events: int, repeat: int, folder: Path
     paths = {key: folder / f"layout{i}.root" for i, key in enumerate(LAYOUTS)}
     for _ in range(repeat):
         for key, fn in LAYOUTS.items():
+            settle_disk(paths[key])
             t0 = time.perf_counter()
             fn(gen, n_events, paths[key])
             times[key].append(time.perf_counter() - t0)
