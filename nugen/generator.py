@@ -79,8 +79,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import awkward as ak
 import numpy as np
 
 from nugen.constants import ALPHA, CM2_PER_MEV2, G_F, M_E, MU_B_PER_MEV, SIN2_THETA_W
@@ -103,6 +103,9 @@ from nugen.sun import R_MIN_AU, SUN_PERIOD_START_UNIX, check_site, sun_direction
 from nugen.targets import ELECTRON_PDG, Material, nucleus_pdg
 from nugen.xsec.nucleon import dipole_nucleon_envelope
 from nugen.xsec.sm import FLAVOURS, electron_couplings
+
+if TYPE_CHECKING:
+    import awkward as ak  # imported by generate() only: nugen generate's sampler never loads it
 
 __all__ = [
     "CHUNK_SIZE",
@@ -726,6 +729,8 @@ class Generator:
         """All events of an ``n_events`` sample in memory as an awkward record array (:meth:`iter_chunks`)."""
         chunks = [c for c, _ in self.iter_chunks(n_events, seed, workers=workers, exposure=exposure,
                                                   chunk_size=chunk_size)]  # fmt: skip
+        import awkward as ak
+
         cols = {key: np.concatenate([c[key] for c in chunks]) for key in chunks[0]}
         return ak.Array(cols)
 

@@ -10,9 +10,14 @@ and ~50 MiB more memory (``benchmarks/bench_writer_process.py``, docs/benchmarks
 
 Only where forking is safe: Linux, and this process running a single Python thread
 (:func:`nugen.parallel.start_method`); elsewhere the thread is used. The child ignores Ctrl-C (the
-parent handles it and kills the child), dies with its parent (``PR_SET_PDEATHSIG``: it shares the
-temporary file's ``flock``, so a killed run must not leave a live child holding it, see
-:mod:`nugen.outputs`), and hands any exception back to the parent, which raises it.
+parent handles it and kills the child), dies with its parent (``PR_SET_PDEATHSIG``: a child forked
+after the temporary file was opened shares its ``flock``, so a killed run must not leave a live child
+holding it, see :mod:`nugen.outputs`), and hands any exception back to the parent, which raises it.
+
+``nugen generate`` forks the child at its start (:func:`prestart`), before it has imported awkward and
+uproot: the child imports them (~0.14 s) while the parent builds its sampler, and the parent never
+imports them at all. The shared slots are then reserved before the columns are known
+(:data:`SLOT_BYTES` of address space each; only what a chunk fills is ever touched).
 """
 
 from __future__ import annotations
@@ -27,13 +32,25 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-__all__ = ["SLOTS", "SLOT_EVENTS", "ProcessWriter", "available"]
+__all__ = [
+    "SLOTS",
+    "SLOT_BYTES",
+    "SLOT_EVENTS",
+    "ProcessWriter",
+    "available",
+    "discard_prestarted",
+    "has_prestarted",
+    "prestart",
+]
 
 #: Shared-memory slots: one being written by the child, one being filled by the parent, one spare.
 SLOTS = 3
 #: Events a slot holds (~16 MB for 31 double columns); a larger chunk goes to the child in pieces, so
 #: memory does not grow with the chunks a caller hands over.
 SLOT_EVENTS = 65_536
+#: Bytes reserved per slot (address space: pages are touched only as far as a chunk fills them). A row
+#: of more than ``SLOT_BYTES / SLOT_EVENTS`` = 1 KiB (128 double columns) gives smaller pieces.
+SLOT_BYTES = 64 << 20
 #: ``prctl`` option: the signal a child gets when its parent dies (linux/prctl.h).
 _PR_SET_PDEATHSIG = 1
 
@@ -63,14 +80,31 @@ def _views(buf: mmap.mmap, layout: list[tuple[str, np.dtype]], capacity: int) ->
     return out
 
 
-def _child_main(conn, parent_pid, path, compression, tree_name, title, layout, slots, meta_key) -> None:
-    """The child: create the file and the tree, extend it from the slots it is sent, write the metadata."""
+def _child_main(conn, parent_pid: int, buffers: list[mmap.mmap]) -> None:
+    """The child: import uproot, wait for the job, create the file and the tree, extend it from the slots.
+
+    Writes the metadata at the end; exits quietly when the parent goes away without giving a job.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent(parent_pid)
-    import uproot
-
     try:
-        with uproot.recreate(path, compression=compression) as fh:
+        import uproot  # while the parent sets up (a prestarted child)
+
+        from nugen.compression import parse_compression
+
+        msg = conn.recv()
+    except (EOFError, OSError):  # discarded: the parent closed the pipe
+        os._exit(0)
+    except BaseException as exc:  # an import that failed: the job will raise it
+        msg = ("failed", exc)
+    try:
+        if msg[0] == "failed":
+            raise msg[1]
+        if msg[0] != "job":  # ("quit",)
+            os._exit(0)
+        _, path, compression, tree_name, title, layout, capacity, meta_key = msg
+        slots = [_views(b, layout, capacity) for b in buffers]
+        with uproot.recreate(path, compression=parse_compression(compression)) as fh:
             tree = fh.mktree(tree_name, dict(layout), title=title)
             while True:
                 msg = conn.recv()
@@ -90,6 +124,71 @@ def _child_main(conn, parent_pid, path, compression, tree_name, title, layout, s
         os._exit(1)
 
 
+class _Child:
+    """A forked writer child with its pipe and its :data:`SLOTS` shared buffers, waiting for a job."""
+
+    def __init__(self) -> None:
+        from nugen.parallel import _deferred_sigint
+
+        self.buffers = [mmap.mmap(-1, SLOT_BYTES) for _ in range(SLOTS)]  # anonymous MAP_SHARED: kept by fork
+        self.conn, child_end = multiprocessing.Pipe()
+        context = multiprocessing.get_context("fork")
+        args = (child_end, os.getpid(), self.buffers)
+        self.proc = context.Process(target=_child_main, args=args, name="nugen-root-writer", daemon=True)
+        with _deferred_sigint():  # a Ctrl-C while forking must not reach the child before it ignores it
+            self.proc.start()
+        child_end.close()  # the child's death then shows as EOF here
+
+    def release(self) -> None:
+        """End the child if it still runs and free the pipe and the buffers."""
+        if self.proc.is_alive():
+            self.proc.kill()
+        self.proc.join()
+        self.conn.close()
+        for b in self.buffers:
+            with contextlib.suppress(BufferError):  # a view still referenced (a traceback): freed by GC
+                b.close()
+        self.buffers = []
+
+
+_prestarted: _Child | None = None
+
+
+def prestart() -> bool:
+    """Fork the writer child now, where forking is safe; the next :class:`ProcessWriter` takes it.
+
+    Called by ``nugen generate`` before it imports the sampler, so that the child's import of uproot
+    overlaps the parent's set-up. Returns whether a child is waiting. Pair with :func:`discard_prestarted`.
+    """
+    global _prestarted
+    if _prestarted is None and available():
+        _prestarted = _Child()
+    return _prestarted is not None
+
+
+def discard_prestarted() -> None:
+    """End a prestarted child that no writer took (an error before writing, or nothing to write)."""
+    global _prestarted
+    child, _prestarted = _prestarted, None
+    if child is not None:
+        child.release()
+
+
+def has_prestarted() -> bool:
+    """True while a prestarted child waits for a :class:`ProcessWriter`."""
+    return _prestarted is not None and _prestarted.proc.is_alive()
+
+
+def _take() -> _Child:
+    global _prestarted
+    child, _prestarted = _prestarted, None
+    if child is not None and child.proc.is_alive():
+        return child
+    if child is not None:
+        child.release()
+    return _Child()
+
+
 class ProcessWriter:
     """Write a ROOT file's event tree in a forked child; the caller hands it chunks with :meth:`put`.
 
@@ -97,8 +196,9 @@ class ProcessWriter:
     ----------
     path : path-like
         The file to create (the temporary file of :func:`nugen.outputs.atomic_output`).
-    compression : object
-        An uproot compression object (or None).
+    compression : str or None
+        ``"NAME:LEVEL"``; the child turns it into uproot's object
+        (:func:`nugen.compression.parse_compression`).
     tree_name, title : str
         Name and title of the TTree.
     first : mapping of str to numpy.ndarray
@@ -112,41 +212,28 @@ class ProcessWriter:
     def __init__(
         self,
         path,
-        compression,
+        compression: str | None,
         tree_name: str,
         title: str,
         first: Mapping[str, np.ndarray],
         meta_key: str,
         on_chunk: Callable[[int], None] | None = None,
     ):
-        from nugen.parallel import _deferred_sigint
-
         self._layout = [(name, np.asarray(col).dtype) for name, col in first.items()]
-        self._capacity = SLOT_EVENTS
-        size = max(sum(d.itemsize for _, d in self._layout) * self._capacity, 1)
-        self._buffers = [mmap.mmap(-1, size) for _ in range(SLOTS)]  # anonymous, MAP_SHARED: kept by fork
-        self._slots = [_views(b, self._layout, self._capacity) for b in self._buffers]
+        row = max(sum(d.itemsize for _, d in self._layout), 1)
+        self._capacity = min(SLOT_EVENTS, SLOT_BYTES // row)
+        if self._capacity < 1:
+            msg = f"an event of {row} bytes does not fit a {SLOT_BYTES}-byte slot of the writer process"
+            raise ValueError(msg)
+        self._child = _take()  # the prestarted child, or one forked now
+        self._proc, self._conn = self._child.proc, self._child.conn
+        self._slots = [_views(b, self._layout, self._capacity) for b in self._child.buffers]
         self._free = list(range(SLOTS))
         self._pending: dict[int, int] = {}
         self._on_chunk = on_chunk
         self._done = False
-        self._conn, child_end = multiprocessing.Pipe()
-        context = multiprocessing.get_context("fork")
-        args = (
-            child_end,
-            os.getpid(),
-            path,
-            compression,
-            tree_name,
-            title,
-            self._layout,
-            self._slots,
-            meta_key,
-        )
-        self._proc = context.Process(target=_child_main, args=args, name="nugen-root-writer", daemon=True)
-        with _deferred_sigint():  # a Ctrl-C while forking must not reach the child before it ignores it
-            self._proc.start()
-        child_end.close()  # the child's death then shows as EOF here
+        job = ("job", os.fspath(path), compression, tree_name, title, self._layout, self._capacity, meta_key)
+        self._send(job)
 
     def _lost(self) -> RuntimeError:
         self._proc.join(timeout=5)
@@ -203,15 +290,8 @@ class ProcessWriter:
 
     def abort(self) -> None:
         """Kill the child (after an error or Ctrl-C) and free the slots; harmless after :meth:`close`."""
-        if self._proc.is_alive():
-            self._proc.kill()
-            self._proc.join()
         self._release()
 
     def _release(self) -> None:
-        self._conn.close()
-        self._slots = []
-        for b in self._buffers:
-            with contextlib.suppress(BufferError):  # a view still referenced (a traceback): freed by GC
-                b.close()
-        self._buffers = []
+        self._slots = []  # the views into the buffers go first
+        self._child.release()

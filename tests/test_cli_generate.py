@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 
 import numpy as np
@@ -308,9 +309,10 @@ def test_ctrl_c_while_writing_exits_130_and_leaves_no_partial_file(tmp_path, wor
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="watches /proc/PID/maps")
-@pytest.mark.parametrize("library", ["_multiarray_umath", "awkward_cpp"])
+@pytest.mark.parametrize("library", ["_multiarray_umath", "_ccallback_c"])
 def test_ctrl_c_during_the_imports_is_one_line_and_exit_130(tmp_path, library):
-    # Ctrl-C while numpy / awkward are still being imported (once their first extension is mapped): the
+    # Ctrl-C while numpy / scipy are still being imported (once their first extension is mapped; scipy
+    # is the sampling process's last heavy import, awkward and uproot load in the writer child): the
     # command line must already be catching it (nugen/__init__ and nugen.cli import nothing heavy)
     loaded = lambda p: _has_loaded(p.pid, library)  # noqa: E731
     code, err, left = _interrupt_generate(tmp_path, loaded, f"{library} loaded")
@@ -427,3 +429,27 @@ def test_hepmc3_detector_sample_carries_the_detector_columns(cli, tmp_path):
     assert meta["detector"] == "xenon1t" and "efficiency" in meta["branches"] and meta["detector_settings"]
     eff = [ev.attributes["efficiency"].astype(float) for ev in events]
     assert all(0.0 <= e <= 1.0 for e in eff) and "Eobs_keV" in events[0].attributes
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the writer child is Linux-only")
+def test_generate_samples_without_importing_uproot_and_leaves_no_writer_child(tmp_path):
+    # the ROOT writer is forked first and loads uproot/awkward itself (nugen.writer_process.prestart):
+    # the sampling process never imports them; an error after the fork leaves no child behind
+    a, b = str(tmp_path / "a.root"), str(tmp_path / "b.root")
+    code = textwrap.dedent(
+        f"""
+        import multiprocessing, sys
+        from nugen.cli import main
+        ok = main(["generate", "--target", "xenon", "--events", "3000", "-q", "-o", {a!r}])
+        bad = main(["generate", "--target", "xenon", "--mass", "-1", "-q", "-o", {b!r}])
+        kids = len(multiprocessing.active_children())
+        print(ok, bad, "uproot" in sys.modules, "awkward" in sys.modules, kids)
+        """
+    )
+    argv = [sys.executable, "-c", code]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["0", "2", "False", "False", "0"], proc.stderr
+    events, meta = read_events(tmp_path / "a.root")
+    assert len(events) == 3000 == meta["n_events"]
+    assert listing(tmp_path) == ["a.root"]

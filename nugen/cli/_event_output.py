@@ -48,13 +48,13 @@ def check_output(args: argparse.Namespace):
     """
     from nugen.errors import InvalidParameterError
     from nugen.hepmc import require_pyhepmc
-    from nugen.io import parse_compression
+    from nugen.io import check_compression
     from nugen.outputs import check_output_path
 
     fmt = output_format(args.output)
     out = check_output_path(args.output, overwrite=args.overwrite)
     if fmt == "root":
-        parse_compression(args.compression)
+        check_compression(args.compression)
     else:
         if args.compression is not None:
             msg = f"--compression applies to ROOT output only, got {args.compression!r} with {args.output!r}"

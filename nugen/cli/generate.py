@@ -302,7 +302,22 @@ def _parse_period(text: str | None):
 
 
 def run(args: argparse.Namespace) -> int:
-    """Generate the sample and write it."""
+    """Generate the sample and write it.
+
+    A ROOT output's writer process is forked first (:func:`nugen.writer_process.prestart`): it loads
+    uproot while this process builds the sampler, which then never imports awkward or uproot itself.
+    """
+    from nugen import writer_process
+
+    if str(args.output).lower().endswith(".root"):
+        writer_process.prestart()
+    try:
+        return _run(args)
+    finally:
+        writer_process.discard_prestarted()
+
+
+def _run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from nugen import __version__

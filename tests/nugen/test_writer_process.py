@@ -5,6 +5,7 @@ child (a pytest worker may run helper threads, where it rightly falls back to th
 import subprocess
 import sys
 import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -59,13 +60,14 @@ def test_an_exception_in_the_child_is_raised_in_the_parent_and_no_file_is_left(t
     proc = _run(
         """
         import uproot
+        import nugen.compression
         import nugen.io as nio
         class Broken:  # a compression whose compress() fails, in the child only
             def compress(self, data):
                 raise ValueError("codec broke on purpose")
             def __getattr__(self, name):
                 return getattr(uproot.ZSTD(1), name)
-        nio.parse_compression = lambda text: Broken()
+        nugen.compression.parse_compression = lambda text: Broken()
         try:
             nio.write_events("out.root", chunks(), {"seed": 1})
         except ValueError as exc:
@@ -102,3 +104,62 @@ def test_a_writer_killed_mid_run_is_an_error_and_no_file_is_left(tmp_path):
     assert lines[0].startswith("raised: the ROOT writer process ended unexpectedly"), proc.stdout
     assert lines[1] == "children left: 0"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["job.py"]
+
+
+def test_a_prestarted_child_writes_from_the_first_chunk_and_the_parent_never_imports_uproot(tmp_path):
+    proc = _run(
+        """
+        import sys
+        import nugen.writer_process as wp
+        from nugen.io import write_events
+        assert wp.prestart() and wp.has_prestarted()
+        write_events("one.root", chunks(1, 1000), {"seed": 1})  # one chunk: still the (warm) child
+        assert not wp.has_prestarted()  # taken
+        wp.prestart()
+        write_events("child.root", chunks(), {})
+        print("uproot" in sys.modules, "awkward" in sys.modules)
+        """,
+        tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["False", "False"]
+    plain = 'from nugen.io import write_events\nwrite_events("plain.root", chunks(), {}, pipeline=False)'
+    proc = _run(plain, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    ea = uproot.open(tmp_path / "child.root")["events"].arrays(library="np")
+    eb = uproot.open(tmp_path / "plain.root")["events"].arrays(library="np")
+    assert list(ea) == list(eb) and all(np.array_equal(ea[k], eb[k]) for k in eb)
+    assert uproot.open(tmp_path / "one.root")["events"].num_entries == 1000
+
+
+def test_an_unused_prestarted_child_is_ended_by_discard_and_by_the_parent_exiting(tmp_path):
+    proc = _run(
+        """
+        import multiprocessing, os, time
+        import nugen.writer_process as wp
+        wp.prestart()
+        child = multiprocessing.active_children()[0].pid
+        wp.discard_prestarted()
+        print(len(multiprocessing.active_children()), wp.has_prestarted())
+        wp.prestart()
+        print(multiprocessing.active_children()[0].pid)  # left running: the parent exits now
+        """,
+        tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    first, second = proc.stdout.strip().splitlines()
+    assert first == "0 False"
+    pid = int(second)
+    deadline = time.monotonic() + 10
+    while _alive(pid) and time.monotonic() < deadline:  # EOF on its pipe (or PR_SET_PDEATHSIG) ends it
+        time.sleep(0.05)
+    assert not _alive(pid)
+
+
+def _alive(pid: int) -> bool:
+    """True while process ``pid`` exists and is not a zombie (Linux)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
