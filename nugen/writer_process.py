@@ -29,8 +29,12 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
+
+# numpy is imported where it is used: ``nugen generate`` forks the child before the parent has loaded it
 
 __all__ = [
     "SLOTS",
@@ -73,6 +77,8 @@ def _die_with_parent(parent_pid: int) -> None:
 
 
 def _views(buf: mmap.mmap, layout: list[tuple[str, np.dtype]], capacity: int) -> dict[str, np.ndarray]:
+    import numpy as np
+
     out, offset = {}, 0
     for name, dtype in layout:
         out[name] = np.ndarray((capacity,), dtype=dtype, buffer=buf, offset=offset)
@@ -88,7 +94,8 @@ def _child_main(conn, parent_pid: int, buffers: list[mmap.mmap]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent(parent_pid)
     try:
-        import uproot  # while the parent sets up (a prestarted child)
+        import numpy  # noqa: F401  (a child prestarted by the command line: before the parent has it)
+        import uproot  # while the parent sets up
 
         from nugen.compression import parse_compression
 
@@ -219,6 +226,8 @@ class ProcessWriter:
         meta_key: str,
         on_chunk: Callable[[int], None] | None = None,
     ):
+        import numpy as np
+
         self._layout = [(name, np.asarray(col).dtype) for name, col in first.items()]
         row = max(sum(d.itemsize for _, d in self._layout), 1)
         self._capacity = min(SLOT_EVENTS, SLOT_BYTES // row)

@@ -442,14 +442,15 @@ def test_generate_samples_without_importing_uproot_and_leaves_no_writer_child(tm
         from nugen.cli import main
         ok = main(["generate", "--target", "xenon", "--events", "3000", "-q", "-o", {a!r}])
         bad = main(["generate", "--target", "xenon", "--mass", "-1", "-q", "-o", {b!r}])
+        usage = main(["generate", "--no-such-flag"])  # the child was forked before the parser ran
         kids = len(multiprocessing.active_children())
-        print(ok, bad, "uproot" in sys.modules, "awkward" in sys.modules, kids)
+        print(ok, bad, usage, "uproot" in sys.modules, "awkward" in sys.modules, kids)
         """
     )
     argv = [sys.executable, "-c", code]
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split() == ["0", "2", "False", "False", "0"], proc.stderr
+    assert proc.stdout.split() == ["0", "2", "2", "False", "False", "0"], proc.stderr
     events, meta = read_events(tmp_path / "a.root")
     assert len(events) == 3000 == meta["n_events"]
     assert listing(tmp_path) == ["a.root"]

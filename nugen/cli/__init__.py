@@ -504,9 +504,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if next((a for a in argv if not a.startswith("-")), None) == "generate":
+        from nugen import writer_process
+
+        # the ROOT writer's child is forked before anything heavy is imported: it loads numpy and
+        # uproot on the second core while this process loads numpy and scipy and builds the sampler
+        # (nugen.cli.generate.run takes it, or ends it when the output is not ROOT)
+        writer_process.prestart()
+        try:
+            return _parse_and_run(argv)
+        finally:
+            writer_process.discard_prestarted()
+    return _parse_and_run(argv)
+
+
+def _parse_and_run(argv: list[str]) -> int:
     from nugen.cli.common import resolve_cards
 
-    argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     from nugen.errors import NugenError
 

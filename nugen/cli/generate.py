@@ -304,13 +304,16 @@ def _parse_period(text: str | None):
 def run(args: argparse.Namespace) -> int:
     """Generate the sample and write it.
 
-    A ROOT output's writer process is forked first (:func:`nugen.writer_process.prestart`): it loads
-    uproot while this process builds the sampler, which then never imports awkward or uproot itself.
+    A ROOT output's writer process is forked first (:func:`nugen.writer_process.prestart`; the command
+    line does it before its imports): it loads uproot while this process builds the sampler, which then
+    never imports awkward or uproot itself. Any other output ends it.
     """
     from nugen import writer_process
 
     if str(args.output).lower().endswith(".root"):
         writer_process.prestart()
+    else:
+        writer_process.discard_prestarted()
     try:
         return _run(args)
     finally:
