@@ -41,11 +41,18 @@ BYTECODE_NOTE = compile_bytecode()
 def settle_disk(*paths: Path) -> None:
     """Remove ``paths`` (if present) and flush the kernel's dirty pages: a timed write starts clean.
 
-    Without it each timed write inherits the previous one's write-back: on the machine of
-    docs/benchmarks.md five 0.9 GB ``nugen generate`` runs in a row went from 2.5 s (0.7 s system time)
-    to 4.7 s (2.7 s system time) once ~2.5 GB were dirty (the kernel starts writing back at 10 % of
-    memory), while each run after ``sync`` took 2.65-2.80 s. The same call before every side of a
-    comparison (nugen and the floor alike) keeps it fair; it is not part of any timed interval.
+    Call it before each timed write with that side's own previous output of the same size, so that
+    every side of a comparison starts alike. On the machine of docs/benchmarks.md (a Firecracker VM)
+    two things made a 0.9 GB write up to 2x slower at random:
+
+    * the previous runs' write-back: five ``nugen generate`` runs in a row went from 2.5 s (0.7 s system
+      time) to 4.7 s (2.7 s system time) once ~2.5 GB were dirty; after ``sync`` each took 2.65-2.80 s;
+    * a page cache that has to grow: uproot alone wrote 5e6 events in 2.1 s into the pages of a file
+      just deleted, 4.0-4.1 s into a new name with nothing deleted (nugen likewise: 4.5-4.7 s); fresh
+      guest memory is slow to fault in on this VM.
+
+    Neither is part of any timed interval. The first repeat of a comparison may still start cold;
+    the benchmarks take the best of their repeats.
     """
     for path in paths:
         Path(path).unlink(missing_ok=True)

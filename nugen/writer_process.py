@@ -77,10 +77,16 @@ def _die_with_parent(parent_pid: int) -> None:
 
 
 def _views(buf: mmap.mmap, layout: list[tuple[str, np.dtype]], capacity: int) -> dict[str, np.ndarray]:
+    """One column per branch in ``buf``, each stored big-endian, as ROOT files hold them.
+
+    The parent's copy into a slot does the byte swap on the way (one pass), so the child's uproot finds
+    its arrays in the file's byte order and skips its own ``astype`` copy of every basket.
+    """
     import numpy as np
 
     out, offset = {}, 0
-    for name, dtype in layout:
+    for name, native in layout:
+        dtype = native.newbyteorder(">") if native.itemsize > 1 else native
         out[name] = np.ndarray((capacity,), dtype=dtype, buffer=buf, offset=offset)
         offset += dtype.itemsize * capacity
     return out
