@@ -22,8 +22,8 @@ COMPRESSIONS: Mapping[str, str | None] = {
     "lzma": "LZMA",
     "none": None,
 }
-#: Highest level uproot accepts for each algorithm (its lowest is 0); tests/nugen/test_io.py checks it
-#: against uproot.
+#: Highest level uproot accepts for each algorithm (its lowest is 0); tests/nugen/test_compression.py checks
+#: it against uproot.
 _MAX_LEVEL = {"zstd": 22, "lz4": 12, "zlib": 9, "lzma": 9}
 #: Default compression: ZSTD level 1 (about as small as ZLIB(1) and ~8x faster to write here; ROOT
 #: reads ZSTD since 6.20).

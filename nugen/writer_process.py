@@ -14,10 +14,12 @@ parent handles it and kills the child), dies with its parent (``PR_SET_PDEATHSIG
 after the temporary file was opened shares its ``flock``, so a killed run must not leave a live child
 holding it, see :mod:`nugen.outputs`), and hands any exception back to the parent, which raises it.
 
-``nugen generate`` forks the child at its start (:func:`prestart`), before it has imported awkward and
-uproot: the child imports them (~0.14 s) while the parent builds its sampler, and the parent never
-imports them at all. The shared slots are then reserved before the columns are known
-(:data:`SLOT_BYTES` of address space each; only what a chunk fills is ever touched).
+``nugen generate`` forks the child first thing (:func:`prestart`, from :mod:`nugen.cli`), before it
+has imported numpy: the child loads numpy and uproot (~0.2 s) on the second core while the parent loads
+numpy and scipy and builds its sampler; the parent never imports awkward or uproot, and the small child
+copies no large parent's pages. The shared slots are then reserved before the columns are known
+(:data:`SLOT_BYTES` of address space each; only what a chunk fills is ever touched). Measured:
+docs/benchmarks.md, "A fair floor, and a cheaper writer".
 """
 
 from __future__ import annotations
