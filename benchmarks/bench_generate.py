@@ -121,7 +121,7 @@ def write_floor(path: Path, chunks: list, compression) -> float:
 
 def whole_process_vs_floor(n: int, workers: int, folder: Path, repeat: int) -> tuple[np.ndarray, np.ndarray]:
     """Wall times [s] of ``repeat`` whole ``nugen generate`` processes, and of uproot alone writing the
-    same arrays after each (the floor)."""
+    same arrays after each (the floor); one untimed warm-up of each side first."""
     from nugen.generator import CHUNK_SIZE
 
     out = folder / "whole.root"
@@ -130,16 +130,17 @@ def whole_process_vs_floor(n: int, workers: int, folder: Path, repeat: int) -> t
             "--overwrite", "-o", str(out)]  # fmt: skip
     t_cli, t_floor = [], []
     comp = parse_compression(DEFAULT_COMPRESSION)
-    chunks = None
+    # one untimed warm-up of each side: every timed write then finds its own previous output to delete
+    subprocess.run(argv, check=True)
+    with uproot.open(out, handler=uproot.MemmapSource) as fh:  # no fsspec threads: see nugen.io._open
+        columns = fh["events"].arrays(library="np")
+    chunks = chunk_views(columns, CHUNK_SIZE)
+    write_floor(folder / "floor2.root", chunks, comp)
     for _ in range(repeat):
         settle_disk(out)  # each side deletes its own previous output (see settle_disk): the same start
         t0 = time.perf_counter()
         subprocess.run(argv, check=True)
         t_cli.append(time.perf_counter() - t0)
-        if chunks is None:
-            with uproot.open(out, handler=uproot.MemmapSource) as fh:  # no fsspec threads: see nugen.io._open
-                columns = fh["events"].arrays(library="np")
-            chunks = chunk_views(columns, CHUNK_SIZE)
         t_floor.append(write_floor(folder / "floor2.root", chunks, comp))
     return np.array(t_cli), np.array(t_floor)
 
