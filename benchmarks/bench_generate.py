@@ -186,7 +186,10 @@ DARKNEWS_JOB = textwrap.dedent(
     t0 = time.perf_counter()
     df = gen.run(loglevel="ERROR")
     dt = time.perf_counter() - t0
-    print(json.dumps({"version": DarkNews.__version__, "events": int(len(df)), "run_seconds": dt}))
+    w = df["w_event_rate"]
+    ess = float(w.sum()) ** 2 / float((w * w).sum())  # Kish's effective number of weighted events
+    print(json.dumps({"version": DarkNews.__version__, "events": int(len(df)), "run_seconds": dt,
+                      "effective_events": ess}))
     """
 )
 
@@ -240,6 +243,7 @@ def darknews_side_by_side(python: str, neval: int, repeat: int, folder: Path) ->
     return {
         "version": dn[0]["version"],
         "events": dn[0]["events"],
+        "effective_events": dn[0]["effective_events"],
         "same_events": all(d["events"] == dn[0]["events"] for d in dn),
         "dn_wall": np.array([d["wall"] for d in dn]),
         "dn_run": np.array([d["run_seconds"] for d in dn]),
@@ -371,6 +375,10 @@ def main(argv=None) -> int:
             print(f"   ratio DarkNews / nugen, whole processes: median {ratio:.0f}x, best {ratio_best:.0f}x "
                   f"(target >= 100x: {verdict})")  # fmt: skip
             print(f"   DarkNews run() alone / nugen whole process (medians): {ratio_run:.0f}x")
+            n_eff = res["effective_events"]
+            print(f"   not the target, for the record: DarkNews' {n_ev} weighted events are worth "
+                  f"{n_eff:.4g} unweighted ones (Kish (sum w)^2 / sum w^2, {n_eff / n_ev:.2f}); "
+                  f"per such event DarkNews / nugen = {ratio * n_ev / n_eff:.0f}x")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         glass_breakdown(min(args.events, 2_000_000), Path(tmp), dn_rate)
     print(f"\nload average at end: {load_average()}")
