@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 
@@ -216,3 +219,36 @@ def test_a_cluster_without_workers_mid_run_is_said_once_and_the_run_goes_on(monk
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("nugen: waiting:")
     assert "no worker for 0.5 s" in err and "Ctrl-C" in err
+
+
+@pytest.mark.leaves_threads
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the writer child is Linux-only")
+def test_a_fresh_command_line_writes_scheduler_chunks_through_its_prestarted_writer_child(cli, tmp_path):
+    # a real `nugen generate` process forks its writer child before the dask client starts threads
+    # (nugen.writer_process.prestart) and still uses it: same events as --workers 1
+    distributed = pytest.importorskip("distributed")
+    local, remote = tmp_path / "local.root", tmp_path / "remote.root"
+    code, _, err = cli(*GENERATE, "--workers", "1", "-o", str(local), "-q")
+    assert code == 0, err
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None, protocol="tcp://",
+        host="127.0.0.1",
+    ) as cluster:  # fmt: skip
+        argv = [*GENERATE, "--scheduler", cluster.scheduler_address, "-o", str(remote), "-q"]
+        script = textwrap.dedent(
+            f"""
+            import nugen.writer_process as wp
+            from nugen.cli import main
+            used = []
+            init = wp.ProcessWriter.__init__
+            wp.ProcessWriter.__init__ = lambda self, *a, **k: (used.append(1), init(self, *a, **k))[1]
+            print(main({argv!r}), len(used))
+            """
+        )
+        proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["0", "1"], proc.stderr  # exit 0; the writer child wrote the file
+    a, b = read_events(local)[0], read_events(remote)[0]
+    for f in a.fields:
+        np.testing.assert_array_equal(a[f].to_numpy(), b[f].to_numpy(), err_msg=f)
