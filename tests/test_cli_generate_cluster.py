@@ -33,6 +33,11 @@ GENERATE = (
 )
 
 
+def _cluster(distributed, **kwargs):
+    """A LocalCluster whose workers are threads of this process (they see its monkeypatches)."""
+    return distributed.LocalCluster(processes=False, dashboard_address=None, **kwargs)
+
+
 @pytest.mark.leaves_threads
 @pytest.mark.filterwarnings("ignore")  # dask's own deprecation and resource warnings
 def test_scheduler_gives_the_events_of_one_worker(cli, tmp_path):
@@ -40,9 +45,7 @@ def test_scheduler_gives_the_events_of_one_worker(cli, tmp_path):
     local, remote = tmp_path / "local.root", tmp_path / "remote.root"
     code, _, err = cli(*GENERATE, "--workers", "1", "-o", str(local), "-q")
     assert code == 0, err
-    with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
-    ) as cluster:
+    with _cluster(distributed, n_workers=1, threads_per_worker=2) as cluster:
         code, _, err = cli(*GENERATE, "--scheduler", cluster.scheduler_address, "-o", str(remote), "-q")
     assert code == 0, err
     (a, ma), (b, mb) = read_events(local), read_events(remote)
@@ -66,9 +69,7 @@ def test_chunk_failing_on_the_cluster_is_one_line_and_leaves_no_file(
         raise MemoryError("worker lost")
 
     monkeypatch.setattr(parallel, "_remote_task", lost)  # same process: the threads see the patch
-    with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
-    ) as cluster:
+    with _cluster(distributed, n_workers=1, threads_per_worker=1) as cluster:
         code, _, err = cli(
             *GENERATE, "--scheduler", cluster.scheduler_address, "-o", str(tmp_path / "x.root")
         )
@@ -98,10 +99,6 @@ def test_workers_and_scheduler_are_exclusive(cli, tmp_path):
 
 
 # -- clusters that cannot run the chunks: one line before any work (issue 18, found by trying them) -------
-def _cluster(distributed, **kwargs):
-    return distributed.LocalCluster(processes=False, dashboard_address=":0", **kwargs)
-
-
 def test_a_scheduler_without_workers_is_said_within_the_timeout():
     distributed = pytest.importorskip("distributed")
     from nugen.errors import InvalidParameterError
@@ -171,9 +168,7 @@ def test_charm2_on_workers_or_a_scheduler_gives_the_events_of_one_process(cli, t
     assert code == 0, err
     code, _, err = cli(*argv, "--workers", "2", "-o", str(tmp_path / "two.root"))
     assert code == 0, err
-    with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
-    ) as cluster:
+    with _cluster(distributed, n_workers=1, threads_per_worker=2) as cluster:
         code, _, err = cli(*argv, "--scheduler", cluster.scheduler_address, "-o", str(tmp_path / "dask.root"))
     assert code == 0, err
     (a, ma), (b, mb), (c, mc) = (read_events(tmp_path / f) for f in ("one.root", "two.root", "dask.root"))
@@ -231,10 +226,10 @@ def test_a_fresh_command_line_writes_scheduler_chunks_through_its_prestarted_wri
     local, remote = tmp_path / "local.root", tmp_path / "remote.root"
     code, _, err = cli(*GENERATE, "--workers", "1", "-o", str(local), "-q")
     assert code == 0, err
-    with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None, protocol="tcp://",
-        host="127.0.0.1",
-    ) as cluster:  # fmt: skip
+    # a tcp address: the scheduler must be reachable from another process
+    with _cluster(
+        distributed, n_workers=1, threads_per_worker=2, protocol="tcp://", host="127.0.0.1"
+    ) as cluster:
         argv = [*GENERATE, "--scheduler", cluster.scheduler_address, "-o", str(remote), "-q"]
         script = textwrap.dedent(
             f"""
