@@ -93,8 +93,9 @@ def write_events(
     title : str
         Title of the TTree.
     on_chunk : callable, optional
-        Called with the number of events of each chunk after it is written (progress bars; from the
-        writer thread when ``pipeline`` runs one).
+        Called with the number of events of each chunk after it is written (progress bars): in this
+        process, from the writer thread when the thread pipeline runs (with the writer process, when its
+        child reports the chunk done).
     pipeline : bool
         Compress and write chunk i while the caller's iterator produces chunk i+1, from the second chunk
         on: in a forked child process fed through shared memory where that is safe (Linux, a single
