@@ -273,3 +273,30 @@ def test_an_absurd_mass_gives_no_runtime_warnings(cli):
     # dipole cross section; the result (no dipole events) is right, the warnings were noise
     code, out, err = cli("spectrum", "--target", "xenon", "-q", "--mass", "1.157920892373162e+77")
     assert code == 0 and err == "" and "30" in out
+
+
+# -- a device that fills up after the free-space check -------------------------------------------------
+@pytest.mark.parametrize(
+    ("errno_name", "code_expected"), [("ENOSPC", 2), ("EDQUOT", 2), ("EIO", 1)], ids=["full", "quota", "io"]
+)
+def test_a_device_filling_up_while_writing_is_one_line_and_exit_2(
+    cli, tmp_path, monkeypatch, errno_name, code_expected
+):
+    # the writer (process, thread or HepMC3) raises the OSError; a full disk or quota is the user's to
+    # fix (exit 2, what to do), any other I/O error stays an unexpected failure (exit 1, --debug)
+    import errno
+
+    import nugen.io
+
+    number = getattr(errno, errno_name)
+
+    def failing(*args, **kwargs):
+        raise OSError(number, os.strerror(number))
+
+    monkeypatch.setattr(nugen.io, "write_events", failing)
+    code, _, err = cli("generate", "--target", "xenon", "--events", "1000", "-o", str(tmp_path / "x.root"))
+    if code_expected == 2:
+        one_error(code, err, "filled up while writing", os.strerror(number), "write elsewhere")
+    else:
+        assert code == 1 and err.startswith("nugen: internal error: OSError:") and err.count("\n") == 1, err
+    assert list(tmp_path.iterdir()) == []

@@ -16,6 +16,7 @@ failure (one line, or a traceback with ``--debug``), 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import pkgutil
 import sys
@@ -554,15 +555,35 @@ def _parse_and_run(argv: list[str]) -> int:
         return 2
     except BrokenPipeError:
         return 0
+    except OSError as exc:
+        if debug:
+            raise
+        if exc.errno in _DISK_FULL:  # the free-space check passed, then the device filled up
+            print(
+                f"nugen: error: the output device filled up while writing ({exc.strerror}); nothing was "
+                "kept: free some space or write elsewhere (-o)",
+                file=sys.stderr,
+            )
+            return 2
+        return _internal_error(exc)
     except Exception as exc:
         if debug:
             raise
-        print(
-            f"nugen: internal error: {exc.__class__.__name__}: {_one_line(exc)} (rerun with --debug for a "
-            "traceback)",
-            file=sys.stderr,
-        )
-        return 1
+        return _internal_error(exc)
+
+
+#: ``errno`` values of a full device or an exhausted quota.
+_DISK_FULL = frozenset(getattr(errno, name) for name in ("ENOSPC", "EDQUOT") if hasattr(errno, name))
+
+
+def _internal_error(exc: BaseException) -> int:
+    """Print the one line of an unexpected failure; exit status 1."""
+    print(
+        f"nugen: internal error: {exc.__class__.__name__}: {_one_line(exc)} (rerun with --debug for a "
+        "traceback)",
+        file=sys.stderr,
+    )
+    return 1
 
 
 if __name__ == "__main__":  # pragma: no cover
