@@ -51,7 +51,7 @@ import numpy as np
 import uproot
 from machine import machine_note, settle_disk
 
-from nugen.generator import Generator
+from nugen.generator import CHUNK_SIZE, Generator
 from nugen.io import DEFAULT_COMPRESSION, parse_compression, write_events
 from nugen.model import DipolePortal
 from nugen.rates import RateCalculator
@@ -89,7 +89,7 @@ def end_to_end_and_floor(gen: Generator, n: int, folder: Path) -> tuple[float, f
     size = path.stat().st_size
     pieces = [c for c, _ in gen.iter_chunks(n, seed=1)]  # the same branches, in memory
     columns = {k: np.concatenate([c[k] for c in pieces]) for k in pieces[0]}
-    chunks = chunk_views(columns, len(next(iter(pieces[0].values()))))
+    chunks = chunk_views(columns, CHUNK_SIZE)  # the chunks iter_chunks made
     del pieces
     comp = parse_compression(DEFAULT_COMPRESSION)
     t_floor = write_floor(folder / "floor.root", chunks, comp)
@@ -122,8 +122,6 @@ def write_floor(path: Path, chunks: list, compression) -> float:
 def whole_process_vs_floor(n: int, workers: int, folder: Path, repeat: int) -> tuple[np.ndarray, np.ndarray]:
     """Wall times [s] of ``repeat`` whole ``nugen generate`` processes, and of uproot alone writing the
     same arrays after each (the floor); one untimed warm-up of each side first."""
-    from nugen.generator import CHUNK_SIZE
-
     out = folder / "whole.root"
     argv = [sys.executable, "-m", "nugen", "generate", "--target", "xenon", "--source", "solar", "--mass",
             "0.1", "--mu", str(MU), "--events", str(n), "--seed", "1", "--workers", str(workers), "-q",

@@ -107,17 +107,11 @@ def _child_main(conn, parent_pid: int, buffers: list[mmap.mmap]) -> None:
 
         from nugen.compression import parse_compression
 
-        msg = conn.recv()
-    except (EOFError, OSError):  # discarded: the parent closed the pipe
-        os._exit(0)
-    except BaseException as exc:  # an import that failed: the job will raise it
-        msg = ("failed", exc)
-    try:
-        if msg[0] == "failed":
-            raise msg[1]
-        if msg[0] != "job":  # ("quit",)
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):  # discarded before any job: the parent closed the pipe
             os._exit(0)
-        _, path, compression, tree_name, title, layout, capacity, meta_key = msg
+        _, path, compression, tree_name, title, layout, capacity, meta_key = job
         slots = [_views(b, layout, capacity) for b in buffers]
         with uproot.recreate(path, compression=parse_compression(compression)) as fh:
             tree = fh.mktree(tree_name, dict(layout), title=title)
@@ -131,7 +125,7 @@ def _child_main(conn, parent_pid: int, buffers: list[mmap.mmap]) -> None:
                     fh[meta_key] = msg[1]
                     break
         conn.send(("done",))
-    except BaseException as exc:  # handed to the parent, which raises it
+    except BaseException as exc:  # a failed import or write: handed to the parent, which raises it
         try:
             conn.send(("error", exc))
         except Exception:  # an exception that does not pickle: its text
@@ -181,10 +175,16 @@ def prestart() -> bool:
     return _prestarted is not None
 
 
-def discard_prestarted() -> None:
-    """End a prestarted child that no writer took (an error before writing, or nothing to write)."""
+def _pop_prestarted() -> _Child | None:
+    """The prestarted child, no longer registered (None if there is none)."""
     global _prestarted
     child, _prestarted = _prestarted, None
+    return child
+
+
+def discard_prestarted() -> None:
+    """End a prestarted child that no writer took (an error before writing, or nothing to write)."""
+    child = _pop_prestarted()
     if child is not None:
         child.release()
 
@@ -195,8 +195,8 @@ def has_prestarted() -> bool:
 
 
 def _take() -> _Child:
-    global _prestarted
-    child, _prestarted = _prestarted, None
+    """The prestarted child if it is still alive, else one forked now."""
+    child = _pop_prestarted()
     if child is not None and child.proc.is_alive():
         return child
     if child is not None:
